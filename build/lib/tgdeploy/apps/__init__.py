@@ -1,0 +1,1 @@
+"""PasteDeploy application factories (``paste.app_factory`` entry points of tgdeploy)."""

@@ -1,0 +1,38 @@
+"""``use = egg:tgdeploy#cherrypy``: a CherryPy application for any WSGI host.
+
+CherryPy is a server as well as a framework; under another server it must not start its
+own HTTP server (it would bind a port and hold up Apache's shutdown), its engine must
+run once per process and stop when the process ends, and the mount must follow the
+host's SCRIPT_NAME so the same application works at / and at a sub-URL.
+"""
+import threading
+
+from tgdeploy.apps.loading import at_process_exit, instance_of
+
+_engine_lock = threading.Lock()
+
+
+def make_app(global_conf, root, config=None, **local_conf):
+    """PasteDeploy factory. ``root``: package.module:Root; ``config``: a CherryPy config file."""
+    import cherrypy
+    from cherrypy.lib.reprconf import unrepr
+    root_object = instance_of(root)
+    # Embedded: no autoreload, no signal handlers, no checker; the host owns the process.
+    cherrypy.config.update({'environment': 'embedded'})
+    if config:
+        cherrypy.config.update(config)  # the file's [global] section
+    # Other ini settings are CherryPy global config, written as Python literals.
+    cherrypy.config.update(dict((key, unrepr(value)) for key, value in local_conf.items()))
+    cherrypy.server.unsubscribe()
+    # script_name=None: read SCRIPT_NAME from each request, so any mount works.
+    app = cherrypy.Application(root_object, script_name=None, config=config)
+    start_engine(cherrypy.engine)
+    return app
+
+
+def start_engine(engine):
+    with _engine_lock:
+        if engine.state in (engine.states.STARTED, engine.states.STARTING):
+            return
+        engine.start()
+        at_process_exit(engine.exit)

@@ -1,0 +1,9 @@
+"""The one error every tgdeploy step raises.
+
+Its message is a single line that names the problem and the fix; the front ends
+(command.py, template.py) turn it into their own way of failing.
+"""
+
+
+class TgDeployError(Exception):
+    """Bad input or an unusable project: nothing has been written."""

@@ -1,0 +1,288 @@
+"""Step 2: settle every value the templates need, from the project and the user's options.
+
+Everything that reaches Apache is checked against a strict pattern here, so the templates
+can write values as they are: no newline, quote, ``<``, ``>`` or ``%{`` can get through.
+Values that reach Python are written with repr() by the templates themselves.
+"""
+import grp
+import os
+import pwd
+import re
+import sys
+
+from tgdeploy import __version__, inifile
+from tgdeploy.detect import FLAVOR_NAMES
+from tgdeploy.errors import TgDeployError
+
+# Chosen from bench/threads.py on 2 cores: see BENCHMARKS.md for the figures.
+DEFAULT_PROCESSES = 2
+DEFAULT_THREADS = 4
+DEFAULT_LOCALE = 'C.UTF-8'
+DEFAULT_USERS = ('www-data', 'apache', 'httpd')  # Debian, RHEL, others
+
+MODES = ('daemon', 'embedded')
+APACHE_VERSIONS = ('2.4', '2.2')
+
+SAFE_PATH = re.compile(r'^/[A-Za-z0-9._+@~/-]*$')
+SAFE_MOUNT = re.compile(r'^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$')
+SAFE_NAME = re.compile(r'^[a-z_][a-z0-9_.-]*\$?$', re.I)
+SAFE_HOST = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$')
+SAFE_LOCALE = re.compile(r'^[A-Za-z0-9_.@-]+$')
+
+# Every option tgdeploy takes, with its default (None: worked out from the project).
+OPTION_DEFAULTS = {
+    'mount': '/',
+    'mode': 'daemon',
+    'processes': str(DEFAULT_PROCESSES),
+    'threads': str(DEFAULT_THREADS),
+    'user': None,
+    'group': None,
+    'python_home': None,
+    'server_name': None,
+    'port': '80',
+    'apache': '2.4',
+    'locale': DEFAULT_LOCALE,
+    'output_dir': None,
+    'data_dir': None,
+}
+
+
+def settle(project, given):
+    """Return the template variables for ``project``; ``given`` maps option names to strings."""
+    given = dict((k, v) for k, v in given.items() if v not in (None, ''))
+    unknown = sorted(set(given) - set(OPTION_DEFAULTS))
+    if unknown:
+        raise TgDeployError('unknown option(s) %s: see paster tgdeploy --help' % ', '.join(unknown))
+    opts = dict(OPTION_DEFAULTS)
+    opts.update(given)
+
+    mount = check_mount(opts['mount'])
+    mode = check_choice('mode', opts['mode'], MODES)
+    apache = check_choice('apache', opts['apache'], APACHE_VERSIONS)
+    user = check_user(opts['user'] or default_user())
+    group = check_name('group', opts['group'] or default_group(user))
+    python_home = check_python_home(opts['python_home'] or sys.prefix)
+    server_name = opts['server_name'] and check_host(opts['server_name'])
+    slug = file_slug(project.name)
+    project_dir = check_path('project directory', project.directory)
+    apache_dir = check_path('output directory', os.path.abspath(
+        opts['output_dir'] or os.path.join(project_dir, 'apache')))
+    data_dir = check_path('data directory', os.path.abspath(
+        opts['data_dir'] or os.path.join(project_dir, 'data')))
+    static_urls = [(join_url(mount, url), check_path('static path', path))
+                   for url, path in project.static_urls]
+
+    values = {
+        'tgdeploy_version': __version__,
+        'flavor': project.flavor,
+        'flavor_name': FLAVOR_NAMES[project.flavor],
+        'project': project.name,
+        'slug': slug,
+        'package': project.package,
+        'project_dir': project_dir,
+        'apache_dir': apache_dir,
+        'htdocs_dir': os.path.join(apache_dir, 'htdocs'),
+        'wsgi_file': os.path.join(apache_dir, slug + '.wsgi'),
+        'conf_file': os.path.join(apache_dir, slug + '.conf'),
+        'data_dir': data_dir,
+        'egg_cache': os.path.join(data_dir, 'egg-cache'),
+        'mount': mount,
+        'mode': mode,
+        'apache': apache,
+        'processes': check_count('processes', opts['processes'], 1, 64),
+        'threads': check_count('threads', opts['threads'], 1, 1000),
+        'user': user,
+        'group': group,
+        'python_home': python_home,
+        'python_version': venv_python_version(python_home),
+        'server_name': server_name,
+        'port': check_count('port', opts['port'], 1, 65535),
+        'locale': check_locale(opts['locale']),
+        'daemon_name': daemon_name(slug, mount),
+        'static_dir': project.static_dir and check_path('static folder', project.static_dir),
+        'static_urls': static_urls,
+        'root': project.root,
+        'source_config': project.config_file,
+    }
+    values.update(app_config(project, values))
+    return values
+
+
+def app_config(project, values):
+    """Which ini the .wsgi loads, and the text of the one tgdeploy writes, if any."""
+    ini_path = os.path.join(values['apache_dir'], values['slug'] + '.ini')
+    if project.flavor == 'tg2':
+        if not inifile.is_development(project.config_file):
+            return {'config_file': check_path('config file', project.config_file),
+                    'write_ini': False, 'derived_ini': '',
+                    'has_logging': inifile.has_logging(project.config_file)}
+        derived = inifile.derive_production(project.config_file, values['project_dir'],
+                                            values['data_dir'], values['slug'] + '.db')
+        return {'config_file': ini_path, 'write_ini': True, 'derived_ini': derived,
+                'has_logging': inifile.has_logging(project.config_file)}
+    if project.flavor == 'cherrypy':
+        cherrypy_config = project.config_file and check_path('config file', project.config_file)
+        return {'config_file': ini_path, 'write_ini': True, 'derived_ini': '',
+                'cherrypy_config': cherrypy_config, 'has_logging': True}
+    raise TgDeployError('serving %s projects is not supported yet: deploy a TurboGears 2 or '
+                        'CherryPy project' % FLAVOR_NAMES[project.flavor])
+
+
+# -- defaults ---------------------------------------------------------------------------
+
+def default_user():
+    for name in DEFAULT_USERS:
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    raise TgDeployError('none of the usual Apache users (%s) exists here: pass --user'
+                        % ', '.join(DEFAULT_USERS))
+
+
+def default_group(user):
+    try:
+        return grp.getgrgid(pwd.getpwnam(user).pw_gid).gr_name
+    except KeyError:
+        return user
+
+
+def file_slug(name):
+    slug = re.sub(r'[^A-Za-z0-9_.-]+', '-', name).strip('-.')
+    if not slug:
+        raise TgDeployError('project name %r gives no usable file name: rename the project'
+                            % name)
+    return slug
+
+
+def daemon_name(slug, mount):
+    # Daemon names must be unique in the whole Apache server: one per project and mount.
+    if mount == '/':
+        return slug
+    return slug + '-' + mount.strip('/').replace('/', '-')
+
+
+def join_url(mount, url):
+    return url if mount == '/' else mount + url
+
+
+def venv_python_version(python_home):
+    """The version recorded in pyvenv.cfg (the Python the venv was made from), if any."""
+    cfg = os.path.join(python_home, 'pyvenv.cfg')
+    if not os.path.isfile(cfg):
+        return ''
+    with open(cfg) as f:
+        for line in f:
+            key, _, value = line.partition('=')
+            if key.strip() in ('version', 'version_info'):
+                return value.strip()
+    return ''
+
+
+# -- checks -----------------------------------------------------------------------------
+
+def check_mount(mount):
+    if not mount.startswith('/'):
+        raise TgDeployError('mount %r must start with "/": use for example --mount /%s'
+                            % (mount, mount.strip('/')))
+    if mount != '/' and mount.endswith('/'):
+        raise TgDeployError('mount %r must not end with "/": use --mount %s'
+                            % (mount, mount.rstrip('/') or '/'))
+    if not SAFE_MOUNT.match(mount):
+        raise TgDeployError('mount %r may hold only letters, digits and ._~- between slashes'
+                            % mount)
+    return mount
+
+
+def check_choice(name, value, choices):
+    if value not in choices:
+        raise TgDeployError('--%s %r is not one of %s' % (name, value, ', '.join(choices)))
+    return value
+
+
+def check_count(name, value, low, high):
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        raise TgDeployError('--%s %r must be a whole number from %d to %d'
+                            % (name.replace('_', '-'), value, low, high))
+    return number
+
+
+def check_name(name, value):
+    if not SAFE_NAME.match(value) or len(value) > 32:
+        raise TgDeployError('--%s %r is not a valid user or group name' % (name, value))
+    return value
+
+
+def check_user(user):
+    check_name('user', user)
+    try:
+        is_root = pwd.getpwnam(user).pw_uid == 0
+    except KeyError:
+        is_root = user == 'root'
+    if is_root:
+        raise TgDeployError('--user %s: mod_wsgi refuses to run an application as root; '
+                            'use an unprivileged user such as www-data' % user)
+    return user
+
+
+def check_host(host):
+    if not SAFE_HOST.match(host):
+        raise TgDeployError('--server-name %r is not a host name (letters, digits, dots and '
+                            'hyphens only)' % host)
+    return host
+
+
+def check_locale(locale):
+    if not SAFE_LOCALE.match(locale):
+        raise TgDeployError('--locale %r is not a locale name such as C.UTF-8' % locale)
+    return locale
+
+
+def check_path(what, path):
+    if not SAFE_PATH.match(path):
+        raise TgDeployError('%s %r holds characters Apache config cannot carry safely: use a '
+                            'path of letters, digits and ._+@~-/' % (what, path))
+    return path
+
+
+def check_python_home(path):
+    path = os.path.abspath(path)
+    check_path('python home', path)
+    # venv and virtualenv >= 20 write pyvenv.cfg; older virtualenvs leave activate_this.py.
+    markers = ('pyvenv.cfg', os.path.join('bin', 'activate_this.py'))
+    if not any(os.path.isfile(os.path.join(path, m)) for m in markers):
+        raise TgDeployError('python home %s is not a virtualenv: make one with the Python '
+                            'mod_wsgi was built for and pass --python-home' % path)
+    return path
+
+
+# What each option means, for `paster tgdeploy --help` and `paster create --list-variables`.
+OPTION_HELP = (
+    ('flavor', 'tg2, tg1 or cherrypy (default: detected from the project files)'),
+    ('config', 'the config file to deploy, relative to the project (default: production.ini, '
+               'else development.ini for TG2; prod.cfg, sample-prod.cfg, dev.cfg for TG1; '
+               'production.conf, prod.conf, app.conf for CherryPy)'),
+    ('root', 'CherryPy root object as package.module:Root (default: the one module that '
+             'imports cherrypy and defines class Root)'),
+    ('mount', 'URL path the application answers at, like / or /myapp (default /)'),
+    ('mode', 'daemon (own processes, the default) or embedded (inside Apache\'s workers)'),
+    ('processes', 'daemon processes (default %d)' % DEFAULT_PROCESSES),
+    ('threads', 'threads per daemon process (default %d)' % DEFAULT_THREADS),
+    ('user', 'user the daemon processes run as; never root (default: www-data or apache)'),
+    ('group', 'group of the daemon processes (default: the user\'s primary group)'),
+    ('python_home', 'the virtualenv to run in, made from the Python mod_wsgi was built for '
+                    '(default: the running Python\'s sys.prefix)'),
+    ('server_name', 'wrap the config in a <VirtualHost> for this host name (default: none, '
+                    'the config applies to every host)'),
+    ('port', 'port of that virtual host (default 80)'),
+    ('apache', 'Apache version to write for: 2.4 (default) or 2.2'),
+    ('locale', 'locale of the daemon processes (default %s)' % DEFAULT_LOCALE),
+    ('output_dir', 'folder to write (default: <project>/apache)'),
+    ('data_dir', 'folder the daemon user may write: database, cache, egg cache '
+                 '(default: <project>/data)'),
+)

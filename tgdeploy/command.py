@@ -1,0 +1,67 @@
+"""``paster tgdeploy``: deploy the project in the current folder (or the one named).
+
+Also the ``tgdeploy`` console script (main), for hosts without paster on the PATH.
+"""
+from __future__ import print_function
+
+import os
+import sys
+
+from paste.script.command import Command
+
+from tgdeploy.deploy import deploy
+from tgdeploy.errors import TgDeployError
+from tgdeploy.options import OPTION_HELP
+
+
+def build_parser():
+    parser = Command.standard_parser(simulate=True, overwrite=True, quiet=True)
+    for name, help_text in OPTION_HELP:
+        parser.add_option('--' + name.replace('_', '-'), dest=name, metavar=name.upper(),
+                          help=help_text)
+    return parser
+
+
+class TgDeployCommand(Command):
+    """Adds apache/ (a .wsgi script, an Apache config, a README) to a project."""
+
+    summary = 'Deploy this TurboGears or CherryPy project on Apache/mod_wsgi (writes apache/)'
+    usage = '[PROJECT_DIR]'
+    description = """\
+    Detects the project (TurboGears 2, TurboGears 1.x or CherryPy) in PROJECT_DIR or the
+    current folder and writes apache/ inside it: a .wsgi script, an Apache config and a
+    README with the next steps. Files you edited there are kept unless --overwrite;
+    --simulate shows what would change and writes nothing.
+    """
+    group_name = 'tgdeploy'
+    min_args = 0
+    max_args = 1
+    default_verbosity = 1
+    parser = build_parser()
+
+    def command(self):
+        directory = self.args[0] if self.args else os.getcwd()
+        given = dict((name, getattr(self.options, name)) for name, _ in OPTION_HELP)
+        deploy(directory, given, simulate=self.simulate, overwrite=self.options.overwrite,
+               out=self.out)
+
+    def out(self, line):
+        if self.verbose > 0:
+            print(line)
+
+    def run(self, args):
+        try:
+            return Command.run(self, args)
+        except TgDeployError as e:
+            sys.stderr.write('tgdeploy: error: %s\n' % e)
+            return 2
+
+
+def main(argv=None):
+    """The ``tgdeploy`` console script: the same command without paster."""
+    args = sys.argv[1:] if argv is None else argv
+    return TgDeployCommand('tgdeploy').run(args)
+
+
+if __name__ == '__main__':
+    sys.exit(main() or 0)

@@ -1,0 +1,37 @@
+"""``paster create -t tg_modwsgi PROJECT``: the same deployment as ``paster tgdeploy``.
+
+Run next to an existing project folder, it adds apache/ to it. Variables are given as
+``name=value`` (prompted for when interactive); empty ones are detected.
+"""
+from __future__ import print_function
+
+from paste.script.command import BadCommand
+from paste.script.templates import Template, var
+
+from tgdeploy import render
+from tgdeploy.deploy import deploy
+from tgdeploy.errors import TgDeployError
+from tgdeploy.options import OPTION_DEFAULTS, OPTION_HELP
+
+
+class TgModWsgiTemplate(Template):
+
+    summary = 'Apache/mod_wsgi deployment (apache/) for an existing TurboGears or CherryPy project'
+    vars = [var(name, help_text, default=OPTION_DEFAULTS.get(name) or '')
+            for name, help_text in OPTION_HELP]
+
+    def template_dir(self):
+        return render.template_dir()
+
+    def run(self, command, output_dir, vars):
+        given = dict((name, vars.get(name)) for name, _ in OPTION_HELP)
+        try:
+            deploy(output_dir, given, simulate=command.simulate,
+                   overwrite=command.options.overwrite, out=print_line)
+        except TgDeployError as e:
+            # paster create's own way of failing: message printed, exit code 2.
+            raise BadCommand('tgdeploy: error: %s' % e)
+
+
+def print_line(line):
+    print(line)
