@@ -1,0 +1,60 @@
+"""Small project trees with the files each framework's quickstart writes, for unit tests of
+detection and options. End-to-end tests use real quickstarts instead."""
+import os
+import shutil
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parents[1] / 'fixtures'
+
+
+def write(path, text=''):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def make_tg2(directory, name='shop', package='shop'):
+    """The layout `gearbox quickstart NAME -p PACKAGE` writes."""
+    d = Path(directory)
+    write(d / 'pyproject.toml', '[build-system]\nrequires = ["setuptools"]\n\n[project]\n'
+                                'name = "%s"\nversion = "0.1"\n' % name)
+    shutil.copy(str(FIXTURES / 'tg2_development.ini'), str(d / 'development.ini'))
+    write(d / 'test.ini', '[app:main]\nuse = config:development.ini\n')
+    write(d / package / '__init__.py')
+    write(d / package / 'config' / '__init__.py')
+    write(d / package / 'config' / 'app_cfg.py', 'from tg import FullStackApplicationConfigurator\n')
+    write(d / package / 'public' / 'css' / 'style.css', 'body {}\n')
+    write(d / package / 'public' / 'favicon.ico', 'icon')
+    return d
+
+
+def make_tg1(directory, package='mysite'):
+    """The layout `tg-admin quickstart` writes (TurboGears 1.x)."""
+    d = Path(directory)
+    write(d / 'setup.py', 'from setuptools import setup\nsetup(name="%s", version="1.0")\n'
+          % package)
+    write(d / 'dev.cfg', '[global]\nserver.environment="development"\n')
+    write(d / 'sample-prod.cfg', '[global]\nserver.environment="production"\n')
+    write(d / ('start-%s.py' % package), 'import turbogears\n')
+    write(d / package / '__init__.py')
+    write(d / package / 'controllers.py', 'from turbogears import controllers\n'
+                                          'class Root(controllers.RootController):\n    pass\n')
+    write(d / package / 'config' / '__init__.py')
+    write(d / package / 'config' / 'app.cfg', '[global]\n')
+    write(d / package / 'static' / 'css' / 'style.css', 'body {}\n')
+    return d
+
+
+def make_cherrypy(directory, package='cherryapp'):
+    d = Path(directory)
+    shutil.copytree(str(FIXTURES / 'cherryapp'), str(d))
+    if package != 'cherryapp':
+        os.rename(str(d / 'cherryapp'), str(d / package))
+    return d
+
+
+def make_venv_marker(directory, version='3.11.2'):
+    """Just enough of a virtualenv for python-home checks (pyvenv.cfg)."""
+    write(Path(directory) / 'pyvenv.cfg', 'home = /usr/bin\nversion = %s\n' % version)
+    return Path(directory)

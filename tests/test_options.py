@@ -1,0 +1,116 @@
+"""Settling options: defaults, derived names, and every value that could break Apache."""
+import sys
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from support.projects import make_cherrypy, make_tg2, make_venv_marker
+from tgdeploy import options
+from tgdeploy.detect import detect
+from tgdeploy.errors import TgDeployError
+
+
+@pytest.fixture
+def tg2(tmp_path):
+    return detect(make_tg2(tmp_path / 'shop'))
+
+
+@pytest.fixture
+def venv(tmp_path):
+    return str(make_venv_marker(tmp_path / 'venv'))
+
+
+def settle(project, **given):
+    return options.settle(project, given)
+
+
+def test_defaults(tg2, tmp_path):
+    values = settle(tg2)
+    assert values['mount'] == '/' and values['mode'] == 'daemon'
+    assert (values['processes'], values['threads']) == (
+        options.DEFAULT_PROCESSES, options.DEFAULT_THREADS)
+    assert (values['user'], values['group']) == ('www-data', 'www-data')
+    assert values['python_home'] == sys.prefix  # the running Python's virtualenv
+    assert values['apache_dir'] == str(tmp_path / 'shop' / 'apache')
+    assert values['config_file'] == str(tmp_path / 'shop' / 'apache' / 'shop.ini')
+    assert values['write_ini'] and values['derived_ini']
+    assert values['static_urls'][0] == ('/css', str(tmp_path / 'shop' / 'shop' / 'public' / 'css'))
+
+
+def test_values_follow_the_mount(tg2):
+    values = settle(tg2, mount='/store/shop')
+    assert values['daemon_name'] == 'shop-store-shop'
+    assert values['static_urls'][0][0] == '/store/shop/css'
+
+
+def test_python_home_version_is_read_from_pyvenv_cfg(tg2, venv):
+    assert settle(tg2, python_home=venv)['python_version'] == '3.11.2'
+
+
+def test_production_ini_is_deployed_as_it_is(tg2, tmp_path):
+    (tmp_path / 'shop' / 'production.ini').write_text(
+        '[DEFAULT]\ndebug = false\n[app:main]\nuse = egg:shop\n')
+    values = settle(detect(str(tmp_path / 'shop')))
+    assert values['config_file'] == str(tmp_path / 'shop' / 'production.ini')
+    assert not values['write_ini'] and not values['has_logging']
+
+
+def test_cherrypy_gets_an_ini_for_the_entry_point(tmp_path):
+    values = settle(detect(make_cherrypy(tmp_path / 'cherryapp')))
+    assert values['write_ini'] and not values['derived_ini']
+    assert values['root'] == 'cherryapp.app:Root'
+    assert values['cherrypy_config'] == str(tmp_path / 'cherryapp' / 'app.conf')
+
+
+BAD = [
+    ({'mount': 'shop'}, 'mount \'shop\' must start with "/": use for example --mount /shop'),
+    ({'mount': '/shop/'}, 'mount \'/shop/\' must not end with "/": use --mount /shop'),
+    ({'mount': '/a b'}, 'may hold only letters'),
+    ({'mode': 'fast'}, "--mode 'fast' is not one of daemon, embedded"),
+    ({'apache': '2.0'}, "--apache '2.0' is not one of 2.4, 2.2"),
+    ({'processes': '0'}, '--processes \'0\' must be a whole number from 1 to 64'),
+    ({'threads': 'many'}, '--threads \'many\' must be a whole number'),
+    ({'port': '70000'}, '--port \'70000\' must be a whole number from 1 to 65535'),
+    ({'user': 'root'}, 'mod_wsgi refuses to run an application as root'),
+    ({'user': 'www-data\nWSGIPassAuthorization On'}, 'is not a valid user or group name'),
+    ({'group': 'a"b'}, 'is not a valid user or group name'),
+    ({'server_name': 'example.com>\n<Location />'}, 'is not a host name'),
+    ({'server_name': 'a"b'}, 'is not a host name'),
+    ({'locale': 'C.UTF-8 %{ENV}'}, 'is not a locale name'),
+    ({'python_home': '/usr'}, 'python home /usr is not a virtualenv'),
+    ({'python_home': '/tmp/x\ny'}, 'holds characters Apache config cannot carry safely'),
+    ({'output_dir': '/tmp/<x>'}, 'holds characters Apache config cannot carry safely'),
+    ({'data_dir': "/tmp/it's"}, 'holds characters Apache config cannot carry safely'),
+    ({'colour': 'blue'}, 'unknown option(s) colour'),
+]
+
+
+@pytest.mark.parametrize('given, message', BAD, ids=[str(sorted(g)) for g, _ in BAD])
+def test_bad_values_are_refused_with_the_fix(tg2, given, message):
+    with pytest.raises(TgDeployError) as error:
+        options.settle(tg2, given)
+    assert message in str(error.value)
+    assert '\n' not in str(error.value).split(repr(list(given.values())[0]))[-1]
+
+
+def test_project_in_a_folder_with_a_space(tmp_path):
+    project = detect(make_tg2(tmp_path / 'my shop'))
+    with pytest.raises(TgDeployError, match='project directory .* holds characters'):
+        settle(project)
+
+
+APACHE_VALUES = ('mount', 'user', 'group', 'server_name', 'locale', 'output_dir', 'data_dir')
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(APACHE_VALUES), value=st.text(min_size=1, max_size=30))
+def test_no_string_smuggles_apache_syntax(tmp_path_factory, name, value):
+    """Whatever the user types, a value is refused or reaches Apache harmless."""
+    project = detect(make_tg2(tmp_path_factory.mktemp('p') / 'shop'))
+    try:
+        values = options.settle(project, {name: value})
+    except TgDeployError:
+        return
+    settled = str(values['apache_dir' if name == 'output_dir' else name])
+    assert not set(settled) & set('\n\r"\'<>\\ \t'), settled
+    assert '%{' not in settled

@@ -1,0 +1,85 @@
+"""The rendered files, byte for byte against tests/golden/ (UPDATE_GOLDEN=1 rewrites them,
+so a template change shows up as a readable diff in review)."""
+import difflib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from support.projects import make_cherrypy, make_tg2, make_venv_marker
+from tgdeploy import options, render
+from tgdeploy.detect import detect
+
+GOLDEN = Path(__file__).parent / 'golden'
+# Fixed paths, so the golden files are the same on every machine.
+BASE = Path('/tmp/tgdeploy-golden')
+
+CASES = {
+    'tg2-daemon-root': ('shop', {}),
+    'tg2-embedded-vhost-apache22': ('shop', {
+        'mode': 'embedded', 'mount': '/store', 'server_name': 'shop.example.com',
+        'port': '8080', 'apache': '2.2'}),
+    'cherrypy-daemon-sub': ('cherryapp', {
+        'mount': '/cp', 'processes': '3', 'threads': '8', 'user': 'nobody',
+        'group': 'nogroup', 'locale': 'en_US.UTF-8'}),
+}
+
+
+@pytest.fixture(scope='module')
+def projects():
+    shutil.rmtree(str(BASE), ignore_errors=True)
+    make_tg2(BASE / 'shop')
+    make_cherrypy(BASE / 'cherryapp')
+    make_venv_marker(BASE / 'venv')
+    yield BASE
+    shutil.rmtree(str(BASE), ignore_errors=True)
+
+
+def rendered(project_name, given, staging):
+    values = options.settle(detect(str(BASE / project_name)),
+                            dict(given, python_home=str(BASE / 'venv')))
+    return Path(render.render(values, str(staging)))
+
+
+@pytest.mark.parametrize('case', sorted(CASES))
+def test_files_match_golden(projects, case, tmp_path):
+    output = rendered(*CASES[case], staging=tmp_path)
+    expected_dir = GOLDEN / case
+    if os.environ.get('UPDATE_GOLDEN'):
+        shutil.rmtree(str(expected_dir), ignore_errors=True)
+        shutil.copytree(str(output), str(expected_dir))
+    names = sorted(str(p.relative_to(output)) for p in output.rglob('*') if p.is_file())
+    expected = sorted(str(p.relative_to(expected_dir)) for p in expected_dir.rglob('*')
+                      if p.is_file())
+    assert names == expected
+    for name in names:
+        got, want = (output / name).read_text(), (expected_dir / name).read_text()
+        diff = '\n'.join(difflib.unified_diff(want.splitlines(), got.splitlines(),
+                                              'golden/' + name, 'rendered/' + name, lineterm=''))
+        assert got == want, diff
+
+
+@pytest.mark.parametrize('case', sorted(CASES))
+def test_wsgi_script_is_valid_python(projects, case, tmp_path):
+    output = rendered(*CASES[case], staging=tmp_path)
+    for script in output.glob('*.wsgi'):
+        compile(script.read_text(), str(script), 'exec')
+
+
+def test_no_blank_line_left_by_template_logic(projects, tmp_path):
+    """Template directives leave no stray blank lines inside Apache blocks."""
+    for case in CASES.values():
+        output = rendered(*case, staging=tmp_path / case[0] / str(len(case[1])))
+        lines = next(output.glob('*.conf')).read_text().splitlines()
+        for blank, following in zip(lines, lines[1:]):
+            if not blank:
+                assert following and not following[0].isspace(), lines
+                assert not following.startswith('</'), lines
+
+
+def test_only_the_template_tree_is_rendered(projects, tmp_path):
+    output = rendered('shop', {}, staging=tmp_path)
+    assert sorted(os.listdir(str(output))) == ['README.txt', 'htdocs', 'shop.conf', 'shop.ini',
+                                               'shop.wsgi']
+    assert os.listdir(str(output / 'htdocs')) == []
