@@ -103,6 +103,7 @@ def settle(project, given):
         'static_urls': static_urls,
         'root': project.root,
         'source_config': project.config_file,
+        'cherrypy_config': None,
     }
     values.update(app_config(project, values))
     return values
