@@ -12,12 +12,14 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'tests'))
 
 from support.httpd import Apache  # noqa: E402
-from support.venv import Venv, run  # noqa: E402
+from support.sites import make_venv, quickstart_tg2, setup_tg2_data  # noqa: E402
+from support.venv import run  # noqa: E402
 
 REPO = os.path.dirname(HERE)
 DEMO = '/tmp/tgdeploy-demo'  # www-data must be able to traverse it
@@ -36,7 +38,7 @@ def stop_previous():
         for _ in range(200):
             if not os.path.exists(pid_file):
                 break
-            subprocess.run(['sleep', '0.05'])
+            time.sleep(0.05)
 
 
 def main(argv):
@@ -46,14 +48,10 @@ def main(argv):
     os.chmod(DEMO, 0o755)
 
     step('virtualenv %s/venv from /usr/bin/python3.11, with tgdeploy and TurboGears 2' % DEMO)
-    venv = Venv(os.path.join(DEMO, 'venv')).create()
-    venv.pip_install('--upgrade', 'pip')
-    venv.pip_install(REPO, 'TurboGears2', 'tg.devtools', 'alembic')
+    venv = make_venv(os.path.join(DEMO, 'venv'), REPO)
 
     step('gearbox quickstart demoapp')
-    run([venv.bin('gearbox'), 'quickstart', 'demoapp'], cwd=DEMO, input='')
-    project = os.path.join(DEMO, 'demoapp')
-    venv.pip_install('-e', project)
+    project = quickstart_tg2(venv, DEMO, 'demoapp')
 
     os.makedirs(os.path.join(DEMO, 'httpd'))
     apache = Apache(os.path.join(DEMO, 'httpd'), [os.path.join(project, 'apache', 'demoapp.conf')],
@@ -64,11 +62,7 @@ def main(argv):
     print(result.stdout)
 
     step('the README steps: data folder, gearbox setup-app, ownership')
-    data = os.path.join(project, 'data')
-    run(['install', '-d', '-o', 'www-data', '-g', 'www-data', data, os.path.join(data, 'egg-cache')])
-    run([venv.bin('gearbox'), 'setup-app', '-c', os.path.join(project, 'apache', 'demoapp.ini')],
-        cwd=project)
-    run(['chown', '-R', 'www-data:www-data', data])
+    setup_tg2_data(venv, project, os.path.join(project, 'apache', 'demoapp.ini'))
 
     step('private Apache on 127.0.0.1:%d (config %s)' % (apache.port, apache.config))
     status, headers, body = apache.start('/demoapp/')

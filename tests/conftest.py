@@ -11,6 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from support.httpd import APACHE, DEBIAN_WSGI, Apache  # noqa: E402
+from support.sites import make_venv, quickstart_tg2  # noqa: E402
 from support.venv import SYSTEM_PYTHON, Venv, run  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,20 +58,15 @@ def wheel(www_root):
 @pytest.fixture(scope='session')
 def deploy_venv(www_root, wheel):
     """The virtualenv Apache runs the test projects in: tgdeploy's wheel plus the frameworks."""
-    venv = Venv(www_root / 'venv').create()
-    venv.pip_install(str(wheel), 'TurboGears2', 'tg.devtools', 'alembic', 'CherryPy')
-    return venv
+    return make_venv(www_root / 'venv', wheel)
 
 
 @pytest.fixture(scope='session')
 def tg2_project(www_root, deploy_venv):
-    """A real `gearbox quickstart` project, installed, with its database set up."""
+    """A real `gearbox quickstart` project, installed in the deploy virtualenv."""
     src = www_root / 'src'
     src.mkdir(mode=0o755)
-    run([deploy_venv.bin('gearbox'), 'quickstart', 'tg2app'], cwd=src, input='')
-    project = src / 'tg2app'
-    deploy_venv.pip_install('-e', str(project))
-    return project
+    return Path(quickstart_tg2(deploy_venv, src, 'tg2app'))
 
 
 @pytest.fixture(scope='session')

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import paster
-from support.venv import run
+from support.sites import setup_tg2_data
 
 STOP_BOUND = 15.0  # seconds; generous on purpose, the real figures are in BENCHMARKS.md
 
@@ -87,12 +87,7 @@ def graceful_keeps_serving(apache, url, mode):
 def tg2_data(tg2_project, deploy_venv):
     """The quickstart's database, made once with the production ini, owned by www-data."""
     deploy(deploy_venv, tg2_project)
-    data = tg2_project / 'data'
-    data.mkdir(exist_ok=True)
-    run([deploy_venv.bin('gearbox'), 'setup-app', '-c', tg2_project / 'apache' / 'tg2app.ini'],
-        cwd=tg2_project)
-    run(['chown', '-R', 'www-data:www-data', data])
-    return data
+    return setup_tg2_data(deploy_venv, tg2_project, tg2_project / 'apache' / 'tg2app.ini')
 
 
 @pytest.mark.parametrize('mode', ['daemon', 'embedded'])
