@@ -138,6 +138,10 @@ def main():
     venv, project = prepare()
     results = dict((label, []) for label, _ in CONFIGS)
     alone = []
+    # The first measurement after setting up runs on a cold machine: do one and drop it.
+    warmup = os.path.join(ROOT, 'httpd-warmup')
+    os.makedirs(warmup)
+    measure(venv, project, 'warm-up', [], warmup)
     for round_number in range(ROUNDS):
         for label, args in CONFIGS:
             workdir = os.path.join(ROOT, 'httpd-%d-%s' % (round_number, re.sub(r'\W', '', label)))

@@ -14,7 +14,7 @@ from tgdeploy import __version__, inifile
 from tgdeploy.detect import FLAVOR_NAMES
 from tgdeploy.errors import TgDeployError
 
-# Chosen from bench/threads.py on 2 cores: see BENCHMARKS.md for the figures.
+# Chosen from bench/threads.py on 2 cores: BENCHMARKS.md has the figures and the reasons.
 DEFAULT_PROCESSES = 2
 DEFAULT_THREADS = 4
 DEFAULT_LOCALE = 'C.UTF-8'
