@@ -35,8 +35,18 @@ def test_tg1(tmp_path):
     project = detect(make_tg1(tmp_path / 'mysite'))
     assert (project.flavor, project.name, project.package) == ('tg1', 'mysite', 'mysite')
     assert project.config_file.endswith('/sample-prod.cfg')
-    assert project.static_urls == [('/static', str(tmp_path / 'mysite' / 'mysite' / 'static'))]
+    static = tmp_path / 'mysite' / 'mysite' / 'static'
+    assert project.static_urls == [('/static', str(static)),
+                                   ('/favicon.ico', str(static / 'images' / 'favicon.ico'))]
     assert project.root == 'mysite.controllers:Root'
+    assert project.tg_requirement == '1.1' and not project.uses_sqlobject
+
+
+def test_tg1_config_that_cannot_be_parsed(tmp_path):
+    d = make_tg1(tmp_path / 'mysite')
+    write(d / 'sample-prod.cfg', '[global\nserver.environment="production"\n')
+    with pytest.raises(TgDeployError, match='cannot parse .*sample-prod.cfg'):
+        detect(d)
 
 
 def test_cherrypy_found_by_convention(tmp_path):

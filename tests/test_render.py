@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from support.projects import make_cherrypy, make_tg2, make_venv_marker
+from support.projects import make_cherrypy, make_tg1, make_tg2, make_venv_marker
 from tgdeploy import options, render
 from tgdeploy.detect import detect
 
@@ -20,6 +20,7 @@ CASES = {
     'tg2-embedded-vhost-apache22': ('shop', {
         'mode': 'embedded', 'mount': '/store', 'server_name': 'shop.example.com',
         'port': '8080', 'apache': '2.2'}),
+    'tg1-daemon-sub': ('mysite', {'mount': '/mysite', 'legacy_stdout': 'yes'}),
     'cherrypy-daemon-sub': ('cherryapp', {
         'mount': '/cp', 'processes': '3', 'threads': '8', 'user': 'nobody',
         'group': 'nogroup', 'locale': 'en_US.UTF-8'}),
@@ -31,6 +32,7 @@ def projects():
     shutil.rmtree(str(BASE), ignore_errors=True)
     make_tg2(BASE / 'shop')
     make_cherrypy(BASE / 'cherryapp')
+    make_tg1(BASE / 'mysite')
     make_venv_marker(BASE / 'venv')
     yield BASE
     shutil.rmtree(str(BASE), ignore_errors=True)

@@ -29,20 +29,22 @@ def make_tg2(directory, name='shop', package='shop'):
     return d
 
 
-def make_tg1(directory, package='mysite'):
-    """The layout `tg-admin quickstart` writes (TurboGears 1.x)."""
+def make_tg1(directory, package='mysite', requirement='TurboGears >= 1.1.3'):
+    """The layout `tg-admin quickstart` writes (TurboGears 1.x), with its real config files."""
     d = Path(directory)
-    write(d / 'setup.py', 'from setuptools import setup\nsetup(name="%s", version="1.0")\n'
-          % package)
-    write(d / 'dev.cfg', '[global]\nserver.environment="development"\n')
-    write(d / 'sample-prod.cfg', '[global]\nserver.environment="production"\n')
+    write(d / 'setup.py', 'from setuptools import setup\nsetup(name="%s", version="1.0",\n'
+          '      install_requires=["%s"])\n' % (package, requirement))
+    shutil.copy(str(FIXTURES / 'tg1_dev.cfg'), str(d / 'dev.cfg'))
+    shutil.copy(str(FIXTURES / 'tg1_sample-prod.cfg'), str(d / 'sample-prod.cfg'))
     write(d / ('start-%s.py' % package), 'import turbogears\n')
     write(d / package / '__init__.py')
+    write(d / package / 'model.py', 'from turbogears.database import metadata\n')
     write(d / package / 'controllers.py', 'from turbogears import controllers\n'
                                           'class Root(controllers.RootController):\n    pass\n')
     write(d / package / 'config' / '__init__.py')
-    write(d / package / 'config' / 'app.cfg', '[global]\n')
+    shutil.copy(str(FIXTURES / 'tg1_app.cfg'), str(d / package / 'config' / 'app.cfg'))
     write(d / package / 'static' / 'css' / 'style.css', 'body {}\n')
+    write(d / package / 'static' / 'images' / 'favicon.ico', 'icon')
     return d
 
 

@@ -1,0 +1,121 @@
+"""TurboGears 1.x on Python 2.7, end to end: a real `tg-admin quickstart` project per TG line,
+deployed by the 2.7 env's `paster tgdeploy`, served by Apache with mod_wsgi 4.9.4 built for
+Python 2.7 (scripts/provision-py27). TurboGears needs PEAK-Rules, which is not obtainable:
+the lab uses the stand-in in tests/standins (a test fixture); the rest is the real thing.
+"""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import FIXTURES, LAB
+from support.httpd import free_port
+from support.venv import Venv, run
+from test_e2e_apache import STOP_BOUND, assert_served_by_apache, graceful_keeps_serving
+
+PY27 = LAB / 'py27'
+MOD_WSGI_27 = PY27 / 'mod_wsgi-py27.so'
+LINES = {'tg15': '1.5', 'tg11': '1.1'}
+PY27_ENV = dict(os.environ, PIP_CONFIG_FILE='/dev/null')
+PY27_ENV.pop('PIP_FIND_LINKS', None)
+
+
+@pytest.fixture(scope='module', params=sorted(LINES))
+def tg1_site(request, www_root):
+    """(venv, project) for one TG line: quickstart, the known quickstart fix, installed."""
+    venv = Venv(PY27 / request.param)
+    if not (os.path.exists(venv.python) and MOD_WSGI_27.exists()):
+        pytest.fail('the Python 2.7 lab is missing (%s): run scripts/provision-py27' % PY27)
+    # The lab's virtualenv outlives the test: take out any project a previous run installed.
+    uninstall = [venv.bin('pip'), 'uninstall', '-q', '-y', 'mysite']
+    run(uninstall, env=PY27_ENV, check=False)
+    parent = www_root / request.param
+    parent.mkdir(mode=0o755)
+    # 1.0/1.1 ask about identity on stdin; the egg_info step may fail on the marker below.
+    run([venv.bin('tg-admin'), 'quickstart', '-s', '--no-identity', '-p', 'mysite', 'mysite'],
+        cwd=parent, input='no\n', env=PY27_ENV, check=False)
+    project = parent / 'mysite'
+    # Quickstart from pip-installed TG writes an invalid `; extra == "sqlalchemy"` marker.
+    for name in ('setup.py', os.path.join('mysite', 'model.py')):
+        path = project / name
+        path.write_text(path.read_text().replace('; extra == "sqlalchemy"', ''))
+    with open(str(project / 'mysite' / 'controllers.py'), 'a') as f:
+        f.write((FIXTURES / 'tg1_controllers_extra.py').read_text())
+    # Where the added shutdown hook leaves its mark, in the project's own production config.
+    cfg = project / 'sample-prod.cfg'
+    cfg.write_text(cfg.read_text().replace(
+        '[global]\n', '[global]\ntgdeploy_tests.shutdown_dir = "%s"\n' % (project / 'data'), 1))
+    run([venv.bin('pip'), 'install', '-q', '-e', project], env=PY27_ENV)
+    yield request.param, venv, project
+    run(uninstall, env=PY27_ENV, check=False)
+
+
+def deploy(venv, project, *args):
+    run([venv.bin('paster'), 'tgdeploy', '-q'] + list(args), cwd=project, env=PY27_ENV)
+    cfg = project / 'apache' / 'mysite.cfg'
+    data = project / 'data'
+    if not (data / 'mysite.sqlite').exists():
+        run(['install', '-d', '-o', 'www-data', '-g', 'www-data', data, data / 'egg-cache'])
+        run([venv.bin('tg-admin'), '-c', cfg, 'sql', 'create'], cwd=project, env=PY27_ENV)
+        run(['chown', '-R', 'www-data:www-data', data])
+
+
+@pytest.mark.parametrize('mode', ['daemon', 'embedded'])
+@pytest.mark.parametrize('mount', ['/', '/mysite'])
+def test_turbogears1(tg1_site, apache_factory, mount, mode):
+    line, venv, project = tg1_site
+    apache = apache_factory([project / 'apache' / 'mysite.conf'], wsgi_module=str(MOD_WSGI_27))
+    deploy(venv, project, '--mount', mount, '--mode', mode, '--server-name', '127.0.0.1',
+           '--port', str(apache.port), '--overwrite')
+    for old in (project / 'data').glob('shutdown-*'):
+        old.unlink()
+    prefix = '' if mount == '/' else mount
+    base = apache.url + prefix
+    status, _, page = apache.start(prefix + '/')
+    assert status == 200, apache.error_log()[-3000:]
+    assert prefix + '/static/css/style.css' in page  # the welcome template, through tg.url()
+    status, _, body = apache.get(prefix + '/data')
+    assert status == 200 and '"about": "%s/about"' % prefix in body
+    status, headers, _ = apache.get(prefix + '/go')
+    assert status in (302, 303) and headers['Location'] == base + '/about'
+    assert apache.get(prefix + '/about')[2].endswith('<a href="%s/">home</a>' % prefix)
+    assert apache.get(prefix + '/number?n=21')[2] == 'twice 42'
+    assert apache.get(prefix + '/number?n=abc')[2] == 'invalid n'  # the error handler
+    assert apache.get(prefix + '/no/such/page')[0] == 404
+    assert_served_by_apache(apache, prefix + '/static/css/style.css',
+                            project / 'mysite' / 'static' / 'css' / 'style.css')
+    graceful_keeps_serving(apache, prefix + '/about', mode)
+    assert apache.stop() < STOP_BOUND
+    log = apache.error_log()
+    assert 'Traceback' not in log, log
+    # TurboGears' own shutdown ran in the processes that served the application.
+    assert list((project / 'data').glob('shutdown-*')), log[-3000:]
+
+
+def test_paster_serve_with_the_tg1_entry_point(tg1_site, www_tmp):
+    line, venv, project = tg1_site
+    deploy(venv, project, '--overwrite')
+    port = free_port()
+    ini = www_tmp / 'serve.ini'
+    ini.write_text((project / 'apache' / 'mysite.ini').read_text().replace(
+        'port = 8080', 'port = %d' % port))
+    proc = subprocess.Popen([venv.bin('paster'), 'serve', str(ini)], cwd=str(www_tmp),
+                            env=PY27_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        import urllib.request
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen('http://127.0.0.1:%d/data' % port, timeout=5) as r:
+                    body = r.read().decode()
+                break
+            except OSError:
+                assert proc.poll() is None and time.time() < deadline, proc.communicate()[0]
+                time.sleep(0.2)
+        assert '"name": "mysite"' in body
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
