@@ -4,7 +4,7 @@ import itertools
 import pytest
 
 from conftest import LAB_PY3
-from support.projects import make_cherrypy, make_tg2
+from support.projects import make_cherrypy, make_tg1, make_tg2
 from tgdeploy.deploy import deploy
 
 SPREAD = [dict(mode=mode, apache=apache, mount=mount, **vhost)
@@ -30,6 +30,12 @@ def test_apache_accepts_the_config(tmp_path, apache_factory, given):
 
 def test_cherrypy_config_is_accepted(tmp_path, apache_factory):
     conf = generate(make_cherrypy(tmp_path / 'cherryapp'), mount='/cp')
+    assert apache_factory([conf]).configtest().returncode == 0
+
+
+@pytest.mark.parametrize('mode', ['daemon', 'embedded'])
+def test_turbogears1_config_is_accepted(tmp_path, apache_factory, mode):
+    conf = generate(make_tg1(tmp_path / 'mysite'), mount='/mysite', mode=mode)
     assert apache_factory([conf]).configtest().returncode == 0
 
 

@@ -1,0 +1,73 @@
+"""TurboGears 1.x settings: the TG line, the deployment config, SQLObject, bad input."""
+import pytest
+
+from support.projects import FIXTURES, make_tg1, make_venv_marker, write
+from tgdeploy import options, tg1config
+from tgdeploy.detect import detect
+from tgdeploy.errors import TgDeployError
+
+
+@pytest.fixture
+def site(tmp_path):
+    make_venv_marker(tmp_path / 'venv')
+    return make_tg1(tmp_path / 'mysite')
+
+
+def settle(project_dir, **given):
+    given.setdefault('python_home', str(project_dir.parent / 'venv'))
+    return options.settle(detect(str(project_dir)), given)
+
+
+def test_line_from_setup_py_then_installed_then_option(site):
+    assert settle(site)['tg_version'] == '1.1'
+    write(site.parent / 'venv' / 'lib' / 'python2.7' / 'site-packages' / 'TurboGears-1.5.1-py2.7.egg-info')
+    assert settle(site)['tg_version'] == '1.5'  # what is installed wins over setup.py
+    assert settle(site, tg_version='1.0')['tg_version'] == '1.0'
+
+
+def test_line_that_cannot_be_determined(tmp_path):
+    make_venv_marker(tmp_path / 'venv')
+    site = make_tg1(tmp_path / 'mysite', requirement='TurboGears')
+    with pytest.raises(TgDeployError, match='pass --tg-version 1.0, 1.1 or 1.5'):
+        settle(site)
+    with pytest.raises(TgDeployError, match="--tg-version '2.0' is not one of 1.0, 1.1, 1.5"):
+        settle(site, tg_version='2.0')
+
+
+def test_deployment_cfg_has_absolute_paths_in_the_data_folder(site):
+    values = settle(site)
+    text = values['tg_cfg']
+    assert 'sqlalchemy.dburi="sqlite:///%s/data/mysite.sqlite"' % site in text
+    assert 'args="(\'%s/data/server.log\',)"' % site in text
+    assert '%(current_dir_uri)s' not in '\n'.join(
+        line for line in text.splitlines() if not line.lstrip().startswith('#'))
+    original = (FIXTURES / 'tg1_sample-prod.cfg').read_text().splitlines()
+    changed = [a for a, b in zip(original, text.splitlines()) if a != b]
+    assert len(changed) == 2 and len(original) == len(text.splitlines())
+    assert values['config_file'] == str(site / 'apache' / 'mysite.ini')
+    assert values['tg_cfg_file'] == str(site / 'apache' / 'mysite.cfg')
+
+
+def test_sqlobject_projects_get_one_process(site):
+    assert settle(site)['processes'] == options.DEFAULT_PROCESSES
+    write(site / 'mysite' / 'model.py', 'from sqlobject import SQLObject\n')
+    values = settle(site)
+    assert (values['processes'], values['threads']) == (1, 15) and values['uses_sqlobject']
+    assert settle(site, processes='3')['processes'] == 3  # the user may still choose
+
+
+def test_webpath_that_disagrees_with_the_mount(site):
+    cfg = site / 'sample-prod.cfg'
+    cfg.write_text(cfg.read_text().replace('# server.webpath=""', 'server.webpath="/shop"'))
+    with pytest.raises(TgDeployError, match=r"server.webpath to '/shop' but the mount is /mysite"):
+        settle(site, mount='/mysite')
+    assert settle(site, mount='/shop')['mount'] == '/shop'
+
+
+def test_rewrite_leaves_unrelated_lines_alone():
+    line = "tools.proxy.on = True"
+    assert tg1config.rewrite(line, '/p', '/p/data', 'x') == line
+    assert tg1config.rewrite("sqlobject.dburi='sqlite:///devdata.sqlite'", '/p', '/d', 'x') == \
+        'sqlobject.dburi="sqlite:////d/x.sqlite"'
+    absolute = 'sqlalchemy.dburi="sqlite:////var/lib/x.db"'
+    assert tg1config.rewrite(absolute, '/p', '/d', 'x') == absolute
