@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from support.httpd import APACHE, DEBIAN_WSGI, Apache  # noqa: E402
-from support.sites import make_venv, quickstart_tg2  # noqa: E402
+from support.sites import make_venv, quickstart_tg2, setup_tg2_data  # noqa: E402
 from support.venv import SYSTEM_PYTHON, Venv, run  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,6 +67,13 @@ def tg2_project(www_root, deploy_venv):
     src = www_root / 'src'
     src.mkdir(mode=0o755)
     return Path(quickstart_tg2(deploy_venv, src, 'tg2app'))
+
+
+@pytest.fixture(scope='session')
+def tg2_data(tg2_project, deploy_venv):
+    """The quickstart's database, made once with the production ini, owned by www-data."""
+    paster(deploy_venv, 'tgdeploy', '-q', cwd=tg2_project)
+    return setup_tg2_data(deploy_venv, tg2_project, tg2_project / 'apache' / 'tg2app.ini')
 
 
 @pytest.fixture(scope='session')

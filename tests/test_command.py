@@ -179,3 +179,23 @@ def test_turbogears1_bad_input(tmp_path, make_args, args, message):
         cfg.write_text('[global\nserver.environment="production"\n')
     proc = paster('tgdeploy', '--python-home', venv_of(project), *args, cwd=project)
     assert_refused(proc, message, project)
+
+
+def test_gearbox_tgdeploy_is_the_same_command(tmp_path):
+    make_venv_marker(tmp_path / 'venv')
+    a, b = make_tg2(tmp_path / 'a' / 'shop'), make_tg2(tmp_path / 'b' / 'shop')
+    home = str(tmp_path / 'venv')
+    via_paster = paster('tgdeploy', '--python-home', home, '--mount', '/s', cwd=a)
+    via_gearbox = run([LAB_PY3.bin('gearbox'), 'tgdeploy', '--python-home', home, '--mount', '/s'],
+                      cwd=b, check=False)
+    assert via_gearbox.returncode == 0, via_gearbox.stderr
+    assert via_gearbox.stdout.replace(str(b), 'P') == via_paster.stdout.replace(str(a), 'P')
+    for name in ('shop.conf', 'shop.wsgi', 'shop.ini', 'README.txt'):
+        assert (a / 'apache' / name).read_text().replace(str(a), 'P') == \
+            (b / 'apache' / name).read_text().replace(str(b), 'P')
+
+
+def test_gearbox_tgdeploy_bad_input(shop):
+    proc = run([LAB_PY3.bin('gearbox'), 'tgdeploy', '--python-home', venv_of(shop),
+                '--mount', 'x/'], cwd=shop, check=False)
+    assert_refused(proc, 'must start with "/"', shop)

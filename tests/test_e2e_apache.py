@@ -12,7 +12,6 @@ import time
 import pytest
 
 from conftest import paster
-from support.sites import setup_tg2_data
 
 STOP_BOUND = 15.0  # seconds; generous on purpose, the real figures are in BENCHMARKS.md
 
@@ -81,13 +80,6 @@ def graceful_keeps_serving(apache, url, mode):
     # ...and once the restart is over, every request is served.
     assert [apache.get(url)[0] for _ in range(20)] == [200] * 20
     return len(failed)
-
-
-@pytest.fixture(scope='module')
-def tg2_data(tg2_project, deploy_venv):
-    """The quickstart's database, made once with the production ini, owned by www-data."""
-    deploy(deploy_venv, tg2_project)
-    return setup_tg2_data(deploy_venv, tg2_project, tg2_project / 'apache' / 'tg2app.ini')
 
 
 @pytest.mark.parametrize('mode', ['daemon', 'embedded'])

@@ -5,11 +5,8 @@ PY2 = sys.version_info[0] == 2
 
 if PY2:  # pragma: no cover - exercised by the Python 2.7 lab
     from ConfigParser import RawConfigParser, Error as ConfigParserError  # noqa: F401
-    from pipes import quote as shell_quote  # noqa: F401
-    text_type = unicode  # noqa: F821
-    input_line = raw_input  # noqa: F821
+    NOT_STRICT = {}
 else:
     from configparser import RawConfigParser, Error as ConfigParserError  # noqa: F401
-    from shlex import quote as shell_quote  # noqa: F401
-    text_type = str
-    input_line = input
+    # Python 3 refuses a key repeated in a section; 2.7 (and ConfigObj files) allow it.
+    NOT_STRICT = {'strict': False}

@@ -8,7 +8,7 @@ import io
 import os
 import re
 
-from tgdeploy._compat import RawConfigParser, ConfigParserError
+from tgdeploy._compat import NOT_STRICT, RawConfigParser, ConfigParserError
 from tgdeploy.errors import TgDeployError
 
 FLAVORS = ('tg2', 'tg1', 'cherrypy')
@@ -28,7 +28,8 @@ class Project(object):
     """What tgdeploy knows about a project: facts read from its files, nothing chosen."""
 
     def __init__(self, directory, flavor, name, package, config_file=None,
-                 static_dir=None, static_urls=(), root=None):
+                 static_dir=None, static_urls=(), root=None, tg_requirement=None,
+                 uses_sqlobject=False):
         self.directory = directory
         self.flavor = flavor
         self.name = name
@@ -38,6 +39,10 @@ class Project(object):
         # (URL below the mount, absolute path) pairs that Apache can serve itself.
         self.static_urls = list(static_urls)
         self.root = root
+        # TurboGears 1.x only: the version setup.py asks for, and whether the model
+        # uses SQLObject (whose per-process caches want a single process).
+        self.tg_requirement = tg_requirement
+        self.uses_sqlobject = uses_sqlobject
 
     def __repr__(self):
         return '<Project %s (%s) in %s>' % (self.name, self.flavor, self.directory)
@@ -120,11 +125,34 @@ def detect_tg1(directory, config):
                             % directory)
     package = packages[0]
     config_file = choose_config(directory, config, TG1_CFG_NAMES, 'cfg')
+    read_config(config_file)  # fails early, with the fix, on a config that cannot be parsed
     static_dir = os.path.join(directory, package, 'static')
     urls = [('/static', static_dir)] if os.path.isdir(static_dir) else []
+    favicon = os.path.join(static_dir, 'images', 'favicon.ico')  # quickstart's app.cfg maps it
+    if os.path.isfile(favicon):
+        urls.append(('/favicon.ico', favicon))
     return Project(directory, 'tg1', project_name(directory, package), package,
                    config_file=config_file, static_dir=existing_dir(static_dir),
-                   static_urls=urls, root='%s.controllers:Root' % package)
+                   static_urls=urls, root='%s.controllers:Root' % package,
+                   tg_requirement=tg_requirement(directory),
+                   uses_sqlobject=uses_sqlobject(directory, package, config_file))
+
+
+def tg_requirement(directory):
+    """The TurboGears version setup.py names (``TurboGears >= 1.1`` gives '1.1'), if any."""
+    path = os.path.join(directory, 'setup.py')
+    if not os.path.isfile(path):
+        return None
+    match = re.search(r'''["']TurboGears\s*(?:==|>=|~=)\s*(1\.\d+)''', read_text(path))
+    return match.group(1) if match else None
+
+
+def uses_sqlobject(directory, package, config_file):
+    model = os.path.join(directory, package, 'model.py')
+    in_model = os.path.isfile(model) and \
+        re.search(r'^\s*(from|import)\s+sqlobject\b', read_text(model), re.M)
+    in_config = re.search(r'^\s*sqlobject\.dburi\s*=', read_text(config_file), re.M)
+    return bool(in_model or in_config)
 
 
 # -- CherryPy -------------------------------------------------------------------------
@@ -229,7 +257,9 @@ def require_section(config_file, section):
 
 
 def read_config(path):
-    parser = RawConfigParser()
+    # Not strict: TurboGears 1.x .cfg files are ConfigObj files, where the same key may
+    # appear in several nested [[sections]].
+    parser = RawConfigParser(**NOT_STRICT)
     try:
         with io.open(path, encoding='utf-8') as f:
             read_file = getattr(parser, 'read_file', None) or parser.readfp

@@ -4,17 +4,18 @@ Everything that reaches Apache is checked against a strict pattern here, so the 
 can write values as they are: no newline, quote, ``<``, ``>`` or ``%{`` can get through.
 Values that reach Python are written with repr() by the templates themselves.
 """
+import glob
 import grp
 import os
 import pwd
 import re
 import sys
 
-from tgdeploy import __version__, inifile
+from tgdeploy import __version__, inifile, tg1config
 from tgdeploy.detect import FLAVOR_NAMES
 from tgdeploy.errors import TgDeployError
 
-# Chosen from bench/threads.py on 2 cores: see BENCHMARKS.md for the figures.
+# Chosen from bench/threads.py on 2 cores: BENCHMARKS.md has the figures and the reasons.
 DEFAULT_PROCESSES = 2
 DEFAULT_THREADS = 4
 DEFAULT_LOCALE = 'C.UTF-8'
@@ -44,7 +45,10 @@ OPTION_DEFAULTS = {
     'locale': DEFAULT_LOCALE,
     'output_dir': None,
     'data_dir': None,
+    'tg_version': None,
+    'legacy_stdout': 'no',
 }
+TG1_LINES = ('1.0', '1.1', '1.5')
 
 
 def settle(project, given):
@@ -54,6 +58,9 @@ def settle(project, given):
     if unknown:
         raise TgDeployError('unknown option(s) %s: see paster tgdeploy --help' % ', '.join(unknown))
     opts = dict(OPTION_DEFAULTS)
+    if project.uses_sqlobject:
+        # SQLObject caches rows per process: one process, many threads (see the README).
+        opts.update(processes='1', threads='15')
     opts.update(given)
 
     mount = check_mount(opts['mount'])
@@ -104,7 +111,14 @@ def settle(project, given):
         'root': project.root,
         'source_config': project.config_file,
         'cherrypy_config': None,
+        'uses_sqlobject': project.uses_sqlobject,
+        'legacy_stdout': check_choice('legacy-stdout', opts['legacy_stdout'], ('yes', 'no')) == 'yes',
+        'tg_version': None,
+        'tg_cfg': '',
+        'tg_cfg_file': None,
     }
+    if project.flavor == 'tg1':
+        values['tg_version'] = tg1_line(opts['tg_version'], project, python_home)
     values.update(app_config(project, values))
     return values
 
@@ -125,8 +139,12 @@ def app_config(project, values):
         cherrypy_config = project.config_file and check_path('config file', project.config_file)
         return {'config_file': ini_path, 'write_ini': True, 'derived_ini': '',
                 'cherrypy_config': cherrypy_config, 'has_logging': True}
-    raise TgDeployError('serving %s projects is not supported yet: deploy a TurboGears 2 or '
-                        'CherryPy project' % FLAVOR_NAMES[project.flavor])
+    cfg_path = os.path.join(values['apache_dir'], values['slug'] + '.cfg')
+    cfg_text = tg1config.derive_deployment(project.config_file, values['project_dir'],
+                                           values['data_dir'], values['slug'])
+    tg1config.check_webpath(project.config_file, values['mount'])
+    return {'config_file': ini_path, 'write_ini': True, 'derived_ini': '', 'has_logging': False,
+            'tg_cfg_file': cfg_path, 'tg_cfg': cfg_text}
 
 
 # -- defaults ---------------------------------------------------------------------------
@@ -166,6 +184,26 @@ def daemon_name(slug, mount):
 
 def join_url(mount, url):
     return url if mount == '/' else mount + url
+
+
+def tg1_line(given, project, python_home):
+    """'1.0', '1.1' or '1.5': --tg-version, else the installed TurboGears, else setup.py."""
+    line = given or installed_tg_line(python_home) or project.tg_requirement
+    if line is None:
+        raise TgDeployError('cannot tell which TurboGears 1.x line %s uses (not installed in %s, '
+                            'no version in setup.py): pass --tg-version 1.0, 1.1 or 1.5'
+                            % (project.directory, python_home))
+    return check_choice('tg-version', line, TG1_LINES)
+
+
+def installed_tg_line(python_home):
+    pattern = os.path.join(python_home, 'lib', 'python*', 'site-packages', 'TurboGears-*')
+    for path in sorted(glob.glob(pattern)):
+        version = os.path.basename(path)[len('TurboGears-'):]
+        parts = version.split('.')
+        if len(parts) >= 2 and parts[0] == '1':
+            return '1.%s' % parts[1].split('-')[0]
+    return None
 
 
 def venv_python_version(python_home):
@@ -286,4 +324,8 @@ OPTION_HELP = (
     ('output_dir', 'folder to write (default: <project>/apache)'),
     ('data_dir', 'folder the daemon user may write: database, cache, egg cache '
                  '(default: <project>/data)'),
+    ('tg_version', 'TurboGears 1.x line: 1.0, 1.1 or 1.5 (default: the installed TurboGears, '
+                   'else the version setup.py asks for)'),
+    ('legacy_stdout', 'yes: send sys.stdout to the error log, as mod_wsgi 1.x/2.x needed '
+                      '(default no)'),
 )

@@ -26,7 +26,8 @@ def render(values, staging_dir):
                      interactive=False, overwrite=True, svn_add=False,
                      template_renderer=paste_script_template_renderer)
     output = os.path.join(staging_dir, TEMPLATE_OUTPUT)
-    if not values['write_ini']:
-        os.remove(os.path.join(output, values['slug'] + '.ini'))
+    for suffix, wanted in (('.ini', values['write_ini']), ('.cfg', values['tg_cfg'])):
+        if not wanted:
+            os.remove(os.path.join(output, values['slug'] + suffix))
     return output
 

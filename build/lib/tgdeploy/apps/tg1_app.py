@@ -1,0 +1,70 @@
+"""``use = egg:tgdeploy#tg1``: a TurboGears 1.x application for any WSGI host.
+
+One start-up per TurboGears line, as measured under Apache (FIELD-NOTES):
+- 1.0 and 1.1 run on CherryPy 2: production environment, no autoreload (it would re-exec
+  Python and turn every request into a 500), the root assigned the way the line expects,
+  CherryPy's server started once in init-only mode (no socket) and stopped at exit. TG strips
+  SCRIPT_NAME itself and turbogears.url() adds it back, so the plain wsgiApp works at any
+  mount; the classic recipe's SCRIPT_NAME='' + server.webpath wrapper gives 404 on TG 1.0.
+- 1.5 runs on CherryPy 3: the "embedded" environment, whose start_server() mounts the tree and
+  runs TurboGears' start-up without an HTTP server and registers its shutdown at exit; the
+  mount follows each request's SCRIPT_NAME.
+"""
+import threading
+
+from tgdeploy.apps.loading import at_process_exit, instance_of
+
+_start_lock = threading.Lock()
+_started = []
+
+
+def make_app(global_conf, configfile, root, modulename=None, tg_version=None, **local_conf):
+    """PasteDeploy factory: ``configfile`` (absolute), ``root`` (package.controllers:Root),
+    ``modulename`` (package.config, where app.cfg lives), ``tg_version`` (1.0/1.1/1.5)."""
+    import turbogears
+    with _start_lock:
+        if _started:
+            return _started[0]
+        turbogears.update_config(configfile=configfile, modulename=modulename)
+        line = tg_version or installed_line()
+        if line == '1.5':
+            app = start_cherrypy3(turbogears, root)
+        else:
+            app = start_cherrypy2(turbogears, root, line)
+        _started.append(app)
+        return app
+
+
+def installed_line():
+    import pkg_resources
+    return '.'.join(pkg_resources.get_distribution('TurboGears').version.split('.')[:2])
+
+
+def start_cherrypy2(turbogears, root, line):
+    import cherrypy
+    import cherrypy._cpwsgi
+    turbogears.config.update({'global': {
+        'server.environment': 'production',
+        'autoreload.on': False,
+        'server.log_to_screen': False,
+    }})
+    root_object = instance_of(root)
+    if line == '1.0':
+        cherrypy.root = root_object
+    else:
+        cherrypy.tree.mount(root_object)
+    if cherrypy.server.state == 0:
+        at_process_exit(cherrypy.server.stop)
+        cherrypy.server.start(init_only=True, server_class=None)
+    return cherrypy._cpwsgi.wsgiApp
+
+
+def start_cherrypy3(turbogears, root):
+    import cherrypy
+    # 'engine.start' must stay unset: TurboGears would start CherryPy's HTTP server.
+    turbogears.config.update({'global': {'environment': 'embedded', 'log.screen': False,
+                                         'engine.autoreload.on': False}})
+    cherrypy.config.update({'environment': 'embedded'})
+    app = turbogears.start_server(instance_of(root))
+    app.script_name = None  # follow SCRIPT_NAME per request, so any mount works
+    return app

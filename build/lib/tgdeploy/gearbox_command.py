@@ -1,0 +1,44 @@
+"""``gearbox tgdeploy``: the same command for TurboGears 2 users, with the same options.
+
+Gearbox turns an escaping exception into a logged traceback, so bad input is caught here
+and reported as paster tgdeploy does: one line on stderr, exit code 2.
+"""
+from __future__ import print_function
+
+import os
+import sys
+
+from gearbox.command import Command
+
+from tgdeploy.deploy import deploy
+from tgdeploy.errors import TgDeployError
+from tgdeploy.options import OPTION_HELP
+
+
+class TgDeployGearboxCommand(Command):
+    """Deploy this TurboGears or CherryPy project on Apache/mod_wsgi (writes apache/)."""
+
+    def get_parser(self, prog_name):
+        parser = super(TgDeployGearboxCommand, self).get_parser(prog_name)
+        parser.add_argument('project_dir', nargs='?', default=None,
+                            help='the project (default: the current folder)')
+        parser.add_argument('-n', '--simulate', action='store_true',
+                            help='show what would change and write nothing')
+        parser.add_argument('-f', '--overwrite', action='store_true',
+                            help='replace files you edited in apache/ (saved as .bak)')
+        parser.add_argument('-q', '--quiet', action='store_true', help='print nothing')
+        for name, help_text in OPTION_HELP:
+            parser.add_argument('--' + name.replace('_', '-'), dest=name,
+                                metavar=name.upper(), help=help_text)
+        return parser
+
+    def take_action(self, parsed_args):
+        given = dict((name, getattr(parsed_args, name)) for name, _ in OPTION_HELP)
+        out = (lambda line: None) if parsed_args.quiet else print
+        try:
+            deploy(parsed_args.project_dir or os.getcwd(), given,
+                   simulate=parsed_args.simulate, overwrite=parsed_args.overwrite, out=out)
+        except TgDeployError as e:
+            sys.stderr.write('tgdeploy: error: %s\n' % e)
+            return 2
+        return 0

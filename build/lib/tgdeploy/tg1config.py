@@ -1,0 +1,58 @@
+"""TurboGears 1.x: the deployment config, derived from the project's own .cfg.
+
+Under Apache the working directory is "/" (embedded mode), so quickstart's
+``%(current_dir_uri)s`` and relative file names would point into the root folder. The copy
+written to apache/ keeps every line of the user's file but makes those paths absolute, puts
+SQLite databases and log files in the data folder the daemon user may write, and keeps a
+server.environment setting at "production". The user's own file is never edited.
+"""
+import io
+import os
+import re
+
+from tgdeploy.detect import read_config
+from tgdeploy.errors import TgDeployError
+
+SETTING = re.compile(r'^(?P<indent>\s*)(?P<key>[\w.]+)\s*=\s*(?P<value>.*)$')
+RELATIVE_SQLITE = re.compile(r'''^(["']?)sqlite:///(?!/)''')
+RELATIVE_LOG_FILE = re.compile(r'''^(["'])\((['"])(?!/)([^'"]+)\2''')
+
+
+def derive_deployment(cfg_path, project_dir, data_dir, slug):
+    with io.open(cfg_path, encoding='utf-8') as f:
+        lines = f.read().splitlines()
+    return '\n'.join(rewrite(line, project_dir, data_dir, slug) for line in lines)
+
+
+def rewrite(line, project_dir, data_dir, slug):
+    setting = SETTING.match(line)
+    if not setting or line.lstrip().startswith('#'):
+        return line
+    key = setting.group('key')
+    old = value = setting.group('value')
+    if key == 'server.environment':
+        value = '"production"'
+    elif key.endswith('.dburi') and 'sqlite:' in value and (
+            '%(current_dir_uri)s' in value or RELATIVE_SQLITE.match(value)):
+        value = '"sqlite:///%s/%s.sqlite"' % (data_dir, slug)
+    elif key == 'args':
+        value = RELATIVE_LOG_FILE.sub(
+            lambda m: '%s(%s%s/%s%s' % (m.group(1), m.group(2), data_dir, m.group(3),
+                                          m.group(2)), value)
+    value = value.replace('%(current_dir_uri)s', project_dir)
+    if value == old:
+        return line
+    return '%s%s=%s' % (setting.group('indent'), key, value)
+
+
+def check_webpath(cfg_path, mount):
+    """A server.webpath that disagrees with the mount would make every page a 404."""
+    parser = read_config(cfg_path)
+    for section in parser.sections():
+        if parser.has_option(section, 'server.webpath'):
+            webpath = parser.get(section, 'server.webpath').strip().strip('"\'').rstrip('/')
+            if webpath and webpath != mount.rstrip('/'):
+                raise TgDeployError(
+                    '%s sets server.webpath to %r but the mount is %s: remove server.webpath '
+                    '(the mount comes from Apache) or pass --mount %s'
+                    % (cfg_path, webpath, mount, webpath))
