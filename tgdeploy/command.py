@@ -9,15 +9,18 @@ import sys
 
 from paste.script.command import Command
 
-from tgdeploy.deploy import deploy
+from tgdeploy.deploy import run
 from tgdeploy.errors import TgDeployError
-from tgdeploy.options import OPTION_HELP
+from tgdeploy.options import ACTIONS, CHECK_OPTIONS, OPTION_HELP
 
 
 def build_parser():
     parser = Command.standard_parser(simulate=True, overwrite=True, quiet=True)
-    for name, help_text in OPTION_HELP:
+    for name, help_text in OPTION_HELP + CHECK_OPTIONS:
         parser.add_option('--' + name.replace('_', '-'), dest=name, metavar=name.upper(),
+                          help=help_text)
+    for name, help_text in ACTIONS:
+        parser.add_option('--' + name, dest='action', action='store_const', const=name,
                           help=help_text)
     return parser
 
@@ -31,7 +34,9 @@ class TgDeployCommand(Command):
     Detects the project (TurboGears 2, TurboGears 1.x or CherryPy) in PROJECT_DIR or the
     current folder and writes apache/ inside it: a .wsgi script, an Apache config and a
     README with the next steps. Files you edited there are kept unless --overwrite;
-    --simulate shows what would change and writes nothing.
+    --simulate shows what would change and writes nothing. --doctor checks the deployment
+    against this machine, --check also runs it in a private Apache, --serve serves it.
+    Exit codes: 0 fine, 1 warnings, 2 bad input, 3 will not work.
     """
     group_name = 'tgdeploy'
     min_args = 0
@@ -42,8 +47,9 @@ class TgDeployCommand(Command):
     def command(self):
         directory = self.args[0] if self.args else os.getcwd()
         given = dict((name, getattr(self.options, name)) for name, _ in OPTION_HELP)
-        deploy(directory, given, simulate=self.simulate, overwrite=self.options.overwrite,
-               out=self.out)
+        return run(self.options.action, directory, given, self.out, simulate=self.simulate,
+                   overwrite=self.options.overwrite, apache_root=self.options.apache_root,
+                   mod_wsgi=self.options.mod_wsgi)
 
     def out(self, line):
         if self.verbose > 0:

@@ -10,9 +10,9 @@ import sys
 
 from gearbox.command import Command
 
-from tgdeploy.deploy import deploy
+from tgdeploy.deploy import run
 from tgdeploy.errors import TgDeployError
-from tgdeploy.options import OPTION_HELP
+from tgdeploy.options import ACTIONS, CHECK_OPTIONS, OPTION_HELP
 
 
 class TgDeployGearboxCommand(Command):
@@ -27,18 +27,21 @@ class TgDeployGearboxCommand(Command):
         parser.add_argument('-f', '--overwrite', action='store_true',
                             help='replace files you edited in apache/ (saved as .bak)')
         parser.add_argument('-q', '--quiet', action='store_true', help='print nothing')
-        for name, help_text in OPTION_HELP:
+        for name, help_text in OPTION_HELP + CHECK_OPTIONS:
             parser.add_argument('--' + name.replace('_', '-'), dest=name,
                                 metavar=name.upper(), help=help_text)
+        for name, help_text in ACTIONS:
+            parser.add_argument('--' + name, dest='action', action='store_const', const=name,
+                                help=help_text)
         return parser
 
     def take_action(self, parsed_args):
         given = dict((name, getattr(parsed_args, name)) for name, _ in OPTION_HELP)
         out = (lambda line: None) if parsed_args.quiet else print
         try:
-            deploy(parsed_args.project_dir or os.getcwd(), given,
-                   simulate=parsed_args.simulate, overwrite=parsed_args.overwrite, out=out)
+            return run(parsed_args.action, parsed_args.project_dir or os.getcwd(), given, out,
+                       simulate=parsed_args.simulate, overwrite=parsed_args.overwrite,
+                       apache_root=parsed_args.apache_root, mod_wsgi=parsed_args.mod_wsgi)
         except TgDeployError as e:
             sys.stderr.write('tgdeploy: error: %s\n' % e)
             return 2
-        return 0

@@ -300,6 +300,20 @@ def check_python_home(path):
     return path
 
 
+# The actions a front end offers besides writing apache/, and what the checks look at.
+ACTIONS = (
+    ('doctor', 'check the deployment against this machine and its Apache; write nothing'),
+    ('check', 'write apache/, run the doctor, then the generated config in a private Apache '
+              'on 127.0.0.1: configtest, the application root and a static file, then stop'),
+    ('serve', 'write apache/ and serve it from a private Apache on 127.0.0.1 until Ctrl-C'),
+)
+CHECK_OPTIONS = (
+    ('apache_root', 'the Apache config tree the doctor reads (default /etc/apache2, else '
+                    '/etc/httpd)'),
+    ('mod_wsgi', 'the mod_wsgi module to check against and run (default: the one that Apache '
+                 'config loads)'),
+)
+
 # What each option means, for `paster tgdeploy --help` and `paster create --list-variables`.
 OPTION_HELP = (
     ('flavor', 'tg2, tg1 or cherrypy (default: detected from the project files)'),

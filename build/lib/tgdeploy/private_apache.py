@@ -1,0 +1,158 @@
+"""A private Apache httpd on 127.0.0.1: the deployment's real config, run without touching
+the system's Apache (for --check, --serve and the tests).
+
+It loads the system's modules by absolute path, writes its pid file, logs and mod_wsgi
+sockets under its own folder, and stops what it started: stop() waits until the parent
+process is gone and returns how long that took.
+"""
+import os
+import socket
+import subprocess
+import time
+
+from paste.util.template import paste_script_template_renderer
+
+from tgdeploy import __version__
+from tgdeploy._compat import HTTPConnection
+from tgdeploy.errors import TgDeployError
+from tgdeploy.render import template_dir
+
+LAYOUTS = (  # (binary, modules folder): Debian, then RHEL
+    ('/usr/sbin/apache2', '/usr/lib/apache2/modules'),
+    ('/usr/sbin/httpd', '/usr/lib64/httpd/modules'),
+)
+MODULES = ('mpm_event', 'authz_core', 'authz_host', 'authn_core', 'alias', 'mime', 'dir',
+           'access_compat')
+
+
+def find_apache():
+    for binary, modules_dir in LAYOUTS:
+        if os.path.exists(binary):
+            return binary, modules_dir
+    raise TgDeployError('no Apache httpd found (%s): install apache2 (Debian) or httpd (RHEL)'
+                        % ', '.join(binary for binary, _ in LAYOUTS))
+
+
+def free_port():
+    s = socket.socket()
+    try:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+class PrivateApache(object):
+    """One httpd around ``includes``. ``root`` must be a folder ``user`` can traverse."""
+
+    def __init__(self, root, includes, wsgi_module, port=None, extra='', log_level='info',
+                 user='www-data', group='www-data', document_root=None):
+        self.binary, modules_dir = find_apache()
+        self.root = root
+        self.port = port or free_port()
+        self.config = os.path.join(root, 'httpd.conf')
+        self.pid_file = os.path.join(root, 'httpd.pid')
+        self.error_log_path = os.path.join(root, 'error.log')
+        values = dict(tgdeploy_version=__version__, root=root, port=self.port,
+                      log_level=log_level, user=user, group=group, modules=MODULES,
+                      modules_dir=modules_dir, wsgi_module=wsgi_module, includes=list(includes),
+                      extra=extra, document_root=document_root)
+        path = os.path.join(template_dir('private_apache'), 'httpd.conf_tmpl')
+        with open(path) as f:
+            text = paste_script_template_renderer(f.read(), values, filename=path)
+        with open(self.config, 'w') as f:
+            f.write(text)
+
+    @property
+    def url(self):
+        return 'http://127.0.0.1:%d' % self.port
+
+    def apachectl(self, *args):
+        """(exit code, output) of the httpd binary run on this config."""
+        proc = subprocess.Popen([self.binary, '-f', self.config] + list(args),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        out = proc.communicate()[0].decode('utf-8', 'replace')
+        return proc.returncode, out
+
+    def configtest(self):
+        return self.apachectl('-t')
+
+    def start(self, timeout=30):
+        code, out = self.apachectl('-k', 'start')
+        if code != 0:
+            raise TgDeployError('Apache did not start: %s' % ' '.join(out.split()))
+        deadline = time.time() + timeout
+        while True:
+            try:
+                socket.create_connection(('127.0.0.1', self.port), 0.5).close()
+                return
+            except (IOError, OSError):
+                if time.time() > deadline:
+                    raise TgDeployError('Apache did not listen on 127.0.0.1:%d within %ds: see %s'
+                                        % (self.port, timeout, self.error_log_path))
+                time.sleep(0.05)
+
+    def get(self, path, host=None, timeout=30):
+        """(status, headers dict, body text) of one GET, redirects not followed."""
+        connection = HTTPConnection('127.0.0.1', self.port, timeout=timeout)
+        try:
+            connection.request('GET', path, headers={'Host': host or '127.0.0.1:%d' % self.port})
+            response = connection.getresponse()
+            body = response.read().decode('utf-8', 'replace')
+            return response.status, dict(response.getheaders()), body
+        finally:
+            connection.close()
+
+    def wait_for_answer(self, path, timeout=30, host=None):
+        """The first response to ``path``, retried while connections fail."""
+        deadline = time.time() + timeout
+        while True:
+            try:
+                return self.get(path, host=host)
+            except (IOError, OSError):
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def pid(self):
+        try:
+            with open(self.pid_file) as f:
+                return int(f.read().strip())
+        except (IOError, OSError, ValueError):
+            return None
+
+    def graceful(self):
+        return self.apachectl('-k', 'graceful')
+
+    def stop(self, timeout=60, graceful=False):
+        """Stop Apache; return the seconds until its parent process was gone."""
+        pid = self.pid()
+        if pid is None or not process_alive(pid):
+            return 0.0
+        started = time.time()
+        self.apachectl('-k', 'graceful-stop' if graceful else 'stop')
+        while process_alive(pid):
+            if time.time() - started > timeout:
+                os.kill(pid, 9)
+                raise TgDeployError('Apache did not stop within %ds' % timeout)
+            time.sleep(0.02)
+        return time.time() - started
+
+    def error_log(self):
+        try:
+            with open(self.error_log_path, 'rb') as f:
+                return f.read().decode('utf-8', 'replace')
+        except (IOError, OSError):
+            return ''
+
+
+def process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:  # a zombie (exited, not yet reaped) counts as gone
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().split(')')[-1].split()[0] != 'Z'
+    except (IOError, OSError):
+        return False

@@ -1,0 +1,168 @@
+"""`paster tgdeploy --check` / `--doctor` / `--serve` on a real deployment (the CherryPy app in
+its deploy virtualenv), and on each way such a deployment breaks. The Apache config trees
+the doctor reads are small test trees in Debian's and RHEL's layouts."""
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from conftest import LAB, paster
+from support.httpd import DEBIAN_WSGI
+from support.venv import SYSTEM_PYTHON, Venv, run
+from support.projects import write
+
+MOD_WSGI_27 = LAB / 'py27' / 'mod_wsgi-py27.so'
+
+
+@pytest.fixture
+def apache_tree(www_tmp):
+    """An /etc/apache2-like tree that loads Debian's mod_wsgi."""
+    root = www_tmp / 'etc-apache2'
+    write(root / 'mods-enabled' / 'wsgi.load', 'LoadModule wsgi_module %s\n' % DEBIAN_WSGI)
+    (root / 'conf-enabled').mkdir()
+    (root / 'sites-enabled').mkdir()
+    return root
+
+
+@pytest.fixture
+def site(cherry_project, deploy_venv):
+    """The CherryPy project with its data folder owned by the daemon user."""
+    data = cherry_project / 'data'
+    data.mkdir(exist_ok=True)
+    run(['chown', 'www-data:www-data', data])
+    yield cherry_project
+    cherry_project.chmod(0o755)
+
+
+def tgdeploy(venv, project, tree, *args):
+    return paster(venv, 'tgdeploy', '--mount', '/cp', '--apache-root', tree, *args, cwd=project,
+                  check=False)
+
+
+def test_check_passes_on_a_good_deployment(site, deploy_venv, apache_tree):
+    proc = tgdeploy(deploy_venv, site, apache_tree, '--check')
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert 'check: /usr/sbin/apache2 -t: Syntax OK' in out
+    assert re.search(r'check: GET /cp/ -> 200 in [\d.]+ s', out), out
+    assert re.search(r'check: GET /cp/static/style.css -> 200 in [\d.]+ s', out), out
+    assert 'tgdeploy: 0 error(s), 0 warning(s)' in out
+    assert not [p for p in os.listdir('/tmp') if p.startswith('tgdeploy-check-')]
+
+
+def test_doctor_writes_nothing(site, deploy_venv, apache_tree):
+    before = sorted(os.listdir(str(site / 'apache'))) if (site / 'apache').exists() else None
+    proc = tgdeploy(deploy_venv, site, apache_tree, '--doctor', '--output-dir',
+                    site / 'not-written')
+    assert not (site / 'not-written').exists()
+    assert proc.returncode == 3  # its .wsgi does not exist: "will not work"
+    assert (sorted(os.listdir(str(site / 'apache'))) if before is not None else None) == before
+
+
+def test_wrong_python(site, deploy_venv, apache_tree):
+    """mod_wsgi built for Python 2.7 in front of a Python 3.11 virtualenv."""
+    write(apache_tree / 'mods-enabled' / 'wsgi.load', 'LoadModule wsgi_module %s\n' % MOD_WSGI_27)
+    proc = tgdeploy(deploy_venv, site, apache_tree, '--check')
+    assert proc.returncode == 3
+    assert 'error: %s is built for Python 2.7 but the virtualenv %s is Python 3.11: make the ' \
+           'virtualenv with python2.7 -m venv' % (MOD_WSGI_27, deploy_venv.prefix) in proc.stdout
+
+
+def test_virtualenv_from_another_python_build(site, deploy_venv, apache_tree, www_tmp):
+    """Same version, other build: a venv from the pyenv Python, which Debian's mod_wsgi is not."""
+    other = run(['python3', '-c', 'import sys; print(sys.base_prefix)']).stdout.strip()
+    if os.path.realpath(other) == '/usr':
+        pytest.fail('this test needs a python3 other than /usr/bin/python3 on PATH (pyenv here)')
+    venv = www_tmp / 'pyenv-venv'
+    run(['python3', '-m', 'venv', '--without-pip', venv])
+    proc = tgdeploy(deploy_venv, site, apache_tree, '--doctor', '--python-home', venv)
+    assert proc.returncode == 3
+    assert 'error: the virtualenv %s was made from the Python in %s, but %s embeds the one in ' \
+           '/usr: make the virtualenv with /usr/bin/python3.11 -m venv' % (
+               venv, os.path.realpath(other), DEBIAN_WSGI) in proc.stdout
+
+
+def test_unreadable_project(site, deploy_venv, apache_tree):
+    site.chmod(0o700)
+    proc = tgdeploy(deploy_venv, site, apache_tree, '--check')
+    assert proc.returncode == 3
+    assert 'error: www-data cannot read %s (not readable for it): chmod o+rx %s' % (
+        site, site) in proc.stdout
+    assert proc.stdout.count('cannot read') == 1  # one finding for the one folder in the way
+    assert re.search(r'check: GET /cp/ -> (403|404|500|503) in', proc.stdout), proc.stdout
+
+
+def test_data_folder_the_daemon_cannot_write(site, deploy_venv, apache_tree):
+    run(['chown', 'root:root', site / 'data'])
+    proc = tgdeploy(deploy_venv, site, apache_tree, '--doctor')
+    assert proc.returncode == 3
+    assert 'error: www-data cannot write %s/data (not writable for it): chown -R ' \
+           'www-data:www-data %s/data' % (site, site) in proc.stdout
+
+
+def test_duplicate_daemon_name(site, deploy_venv, apache_tree):
+    write(apache_tree / 'sites-enabled' / 'old.conf',
+          'WSGIDaemonProcess cherryapp-cp threads=5\n')
+    proc = tgdeploy(deploy_venv, site, apache_tree, '--check')
+    assert proc.returncode == 3
+    assert 'error: the daemon process name cherryapp-cp is already used in %s/sites-enabled/' \
+           'old.conf' % apache_tree in proc.stdout
+
+
+def test_shorter_mount_read_first(site, deploy_venv, apache_tree):
+    write(apache_tree / 'conf-enabled' / '000-root.conf',
+          'WSGIScriptAlias / /srv/root/app.wsgi process-group=root\n')
+    proc = tgdeploy(deploy_venv, site, apache_tree, '--check')
+    assert proc.returncode == 3
+    assert 'error: WSGIScriptAlias / in %s/conf-enabled/000-root.conf comes before /cp' % (
+        apache_tree) in proc.stdout
+    assert 'every /cp page would be a 404' in proc.stdout
+
+
+def test_longer_mount_read_first_is_fine(site, deploy_venv, apache_tree):
+    write(apache_tree / 'conf-enabled' / 'zzz-root.conf', 'WSGIScriptAlias / /srv/root/app.wsgi\n')
+    assert tgdeploy(deploy_venv, site, apache_tree, '--doctor').returncode == 0
+
+
+def test_missing_locale(site, deploy_venv, apache_tree):
+    proc = tgdeploy(deploy_venv, site, apache_tree, '--check', '--locale', 'xx_YY.UTF-8')
+    assert proc.returncode == 1  # a warning: mod_wsgi falls back, with a log line
+    assert 'warning: the locale xx_YY.UTF-8 is not installed here (locale -a)' in proc.stdout
+
+
+def test_rhel_needs_a_socket_prefix(site, deploy_venv, www_tmp):
+    tree = www_tmp / 'etc-httpd'
+    write(tree / 'conf' / 'httpd.conf', 'ServerRoot /etc/httpd\n')
+    write(tree / 'conf.modules.d' / '10-wsgi.conf', 'LoadModule wsgi_module %s\n' % DEBIAN_WSGI)
+    proc = tgdeploy(deploy_venv, site, tree, '--doctor')
+    assert proc.returncode == 3
+    assert 'error: RHEL\'s Apache cannot create mod_wsgi daemon sockets' in proc.stdout
+    write(tree / 'conf.d' / 'wsgi-socket.conf', 'WSGISocketPrefix run/wsgi\n')
+    assert tgdeploy(deploy_venv, site, tree, '--doctor').returncode == 0
+
+
+def test_serve_until_interrupted(site, deploy_venv, apache_tree):
+    proc = subprocess.Popen([deploy_venv.bin('paster'), 'tgdeploy', '--serve', '--mount', '/cp',
+                             '--apache-root', str(apache_tree)], cwd=str(site),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = None
+        deadline = time.time() + 60
+        while url is None and time.time() < deadline:
+            line = proc.stdout.readline()
+            match = re.match(r'Serving (http://127\.0\.0\.1:\d+/cp) ', line)
+            url = match and match.group(1)
+        assert url, 'no "Serving" line'
+        with urllib.request.urlopen(url + '/about', timeout=30) as response:
+            assert response.read() == b'about cherryapp'
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 0, out
+    assert 'Stopping' in out
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url + '/about', timeout=5)

@@ -1,0 +1,320 @@
+"""Step 5: check the result against the machine before Apache ever loads it.
+
+Each finding is one line naming the problem and the exact fix. The checks are the
+operator's worst hours with mod_wsgi: a virtualenv from another Python than the one
+mod_wsgi embeds, a daemon user who cannot read the project or write its data, a daemon
+name or a shorter mount already in the Apache config tree, a missing locale, RHEL's
+socket folder.
+"""
+import fnmatch
+import glob
+import grp
+import io
+import os
+import pwd
+import re
+import stat
+import subprocess
+
+from tgdeploy._compat import shell_quote
+
+ERROR, WARNING = 'error', 'warning'
+
+# Exit codes of --doctor and --check (2 stays "bad input", as for every tgdeploy command).
+FINE, WARNINGS, WILL_NOT_WORK = 0, 1, 3
+
+# The files each layout's Apache reads, in the order it reads them.
+DEBIAN_INCLUDES = ('mods-enabled/*.load', 'mods-enabled/*.conf', 'ports.conf',
+                   'conf-enabled/*.conf', 'sites-enabled/*')
+RHEL_INCLUDES = ('conf/httpd.conf', 'conf.modules.d/*.conf', 'conf.d/*.conf')
+
+
+class Finding(object):
+    def __init__(self, level, text):
+        self.level = level
+        self.text = text
+
+    def __str__(self):
+        return '%s: %s' % (self.level, self.text)
+
+
+def exit_code(findings):
+    levels = set(f.level for f in findings)
+    return WILL_NOT_WORK if ERROR in levels else WARNINGS if WARNING in levels else FINE
+
+
+def examine(values, apache_root=None, mod_wsgi=None):
+    """Every finding for the deployment described by ``values`` (see options.settle)."""
+    apache_root = apache_root or default_apache_root()
+    config_files = included_files(apache_root) if apache_root else []
+    mod_wsgi = mod_wsgi or loaded_mod_wsgi(config_files)
+    findings = []
+    findings += python_findings(values, mod_wsgi)
+    findings += access_findings(values)
+    findings += daemon_name_findings(values, config_files)
+    findings += mount_order_findings(values, apache_root, config_files)
+    findings += locale_findings(values)
+    findings += socket_prefix_findings(values, apache_root, config_files)
+    return findings
+
+
+# -- the Apache config tree ---------------------------------------------------------
+
+def default_apache_root():
+    for root in ('/etc/apache2', '/etc/httpd'):
+        if os.path.isdir(root):
+            return root
+    return None
+
+
+def is_rhel_layout(apache_root):
+    return bool(apache_root) and os.path.isfile(os.path.join(apache_root, 'conf', 'httpd.conf'))
+
+
+def included_files(apache_root):
+    patterns = RHEL_INCLUDES if is_rhel_layout(apache_root) else DEBIAN_INCLUDES
+    found = []
+    for pattern in patterns:
+        found.extend(sorted(p for p in glob.glob(os.path.join(apache_root, pattern))
+                            if os.path.isfile(p)))
+    return found
+
+
+def directives(path, name):
+    """(argument text) of every ``name`` directive in the file, continuation lines joined."""
+    try:
+        with io.open(path, encoding='utf-8', errors='replace') as f:
+            text = f.read().replace('\\\n', ' ')
+    except (IOError, OSError):
+        return []
+    return re.findall(r'^\s*%s\s+(.*)$' % name, text, re.M | re.I)
+
+
+def same_file(a, b):
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def loaded_mod_wsgi(config_files):
+    for path in config_files:
+        for args in directives(path, 'LoadModule'):
+            parts = args.split()
+            if len(parts) == 2 and parts[0] == 'wsgi_module':
+                return parts[1]
+    return None
+
+
+# -- the checks ---------------------------------------------------------------------
+
+def python_findings(values, mod_wsgi):
+    if not mod_wsgi or not os.path.isfile(mod_wsgi):
+        return [Finding(WARNING, 'no mod_wsgi module found in the Apache config: install one '
+                                 '(Debian: apt-get install libapache2-mod-wsgi-py3; a2enmod '
+                                 'wsgi) or pass --mod-wsgi PATH to check it')]
+    built_for = module_python(mod_wsgi)
+    home = values['python_home']
+    venv_version = '.'.join(values['python_version'].split('.')[:2]) or lib_python(home)
+    findings = []
+    if built_for and venv_version and built_for != venv_version:
+        findings.append(Finding(ERROR, '%s is built for Python %s but the virtualenv %s is '
+                                       'Python %s: make the virtualenv with python%s -m venv, or '
+                                       'load a mod_wsgi built for %s (pip install mod_wsgi)'
+                                % (mod_wsgi, built_for, home, venv_version, built_for,
+                                   venv_version)))
+    base = venv_base_prefix(home)
+    linked = linked_python_prefix(mod_wsgi)
+    if not findings and base and linked and not same_file(base, linked):
+        findings.append(Finding(ERROR, 'the virtualenv %s was made from the Python in %s, but %s '
+                                       'embeds the one in %s: make the virtualenv with '
+                                       '%s/bin/python%s -m venv'
+                                % (home, base, mod_wsgi, linked, linked, built_for)))
+    return findings
+
+
+def module_python(path):
+    """The Python version a mod_wsgi module links against ('3.11'), read from its bytes."""
+    with open(path, 'rb') as f:
+        match = re.search(br'libpython(\d+\.\d+)', f.read())
+    return match.group(1).decode('ascii') if match else None
+
+
+def lib_python(home):
+    found = glob.glob(os.path.join(home, 'lib', 'python*.*'))
+    return os.path.basename(found[0])[len('python'):] if found else None
+
+
+def venv_base_prefix(home):
+    """The prefix of the Python a virtualenv was made from (pyvenv.cfg's home, one up)."""
+    cfg = os.path.join(home, 'pyvenv.cfg')
+    if not os.path.isfile(cfg):
+        return None
+    with open(cfg) as f:
+        for line in f:
+            key, _, value = line.partition('=')
+            if key.strip() == 'home':
+                return os.path.dirname(os.path.realpath(value.strip()))
+    return None
+
+
+def linked_python_prefix(mod_wsgi):
+    """The prefix of the libpython mod_wsgi loads, as the dynamic linker resolves it."""
+    try:
+        out = subprocess.Popen(['ldd', mod_wsgi], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE).communicate()[0].decode('utf-8', 'replace')
+    except OSError:
+        return None
+    match = re.search(r'libpython[\d.]+\S*\s+=>\s+(\S+)', out)
+    if not match:
+        return None
+    lib = os.path.realpath(match.group(1))
+    return lib.split('/lib/')[0] or '/'
+
+
+def access_findings(values):
+    user = values['user']
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        return [Finding(ERROR, 'user %s does not exist on this machine: create it or pass '
+                               '--user' % user)]
+    groups = set([entry.pw_gid] + [g.gr_gid for g in grp.getgrall() if user in g.gr_mem])
+    findings = []
+    blocked = set()  # one finding per folder that stops the user, however many paths below
+    readable = [values['project_dir'], values['wsgi_file'], values['config_file'],
+                values['python_home']]
+    if values.get('static_dir'):
+        readable.append(values['static_dir'])
+    for path in readable:
+        problem = access_problem(path, entry.pw_uid, groups, os.R_OK)
+        if problem and problem[0] not in blocked:
+            blocked.add(problem[0])
+            findings.append(Finding(ERROR, '%s cannot read %s (%s): %s'
+                                    % (user, path, problem[1], problem[2])))
+    data = values['data_dir']
+    needs_data = values['flavor'] in ('tg2', 'tg1')
+    if not os.path.isdir(data):
+        findings.append(Finding(ERROR if needs_data else WARNING,
+                                'the data folder %s does not exist: install -d -o %s -g %s %s'
+                                % (data, user, values['group'], shell_quote(data))))
+        return findings
+    problem = access_problem(data, entry.pw_uid, groups, os.W_OK)
+    if problem and problem[0] not in blocked:
+        fix = problem[2] or 'chown -R %s:%s %s' % (user, values['group'], shell_quote(data))
+        findings.append(Finding(ERROR, '%s cannot write %s (%s): %s'
+                                % (user, data, problem[1], fix)))
+    return findings
+
+
+def access_problem(path, uid, gids, need):
+    """(blocking path, reason, fix) for what stops ``uid`` on the way to ``path``, or None;
+    the fix is empty where only the caller knows it (ownership of a writable folder)."""
+    if not os.path.exists(path):
+        return (path, 'it does not exist', 'run paster tgdeploy again, or create it')
+    parts = os.path.abspath(path).split(os.sep)
+    for depth in range(2, len(parts)):
+        folder = os.sep.join(parts[:depth])
+        if not permitted(os.stat(folder), uid, gids, stat.S_IXUSR):
+            return (folder, '%s is not searchable for it' % folder,
+                    'chmod o+x %s' % shell_quote(folder))
+    st = os.stat(path)
+    if need == os.W_OK:
+        if not permitted(st, uid, gids, stat.S_IWUSR):
+            return (path, 'not writable for it', '')
+        return None
+    is_dir = os.path.isdir(path)
+    if not permitted(st, uid, gids, stat.S_IRUSR) or \
+            (is_dir and not permitted(st, uid, gids, stat.S_IXUSR)):
+        return (path, 'not readable for it',
+                'chmod o+%s %s' % ('rx' if is_dir else 'r', shell_quote(path)))
+    return None
+
+
+def permitted(st, uid, gids, user_bit):
+    """Whether ``uid`` (in ``gids``) gets ``user_bit`` (an S_I?USR bit) on a file's mode."""
+    if st.st_uid == uid:
+        return bool(st.st_mode & user_bit)
+    if st.st_gid in gids:
+        return bool(st.st_mode & (user_bit >> 3))
+    return bool(st.st_mode & (user_bit >> 6))
+
+
+def daemon_name_findings(values, config_files):
+    if values['mode'] != 'daemon':
+        return []
+    name = values['daemon_name']
+    for path in config_files:
+        if same_file(path, values['conf_file']):
+            continue
+        for args in directives(path, 'WSGIDaemonProcess'):
+            if args.split()[0] == name:
+                return [Finding(ERROR, 'the daemon process name %s is already used in %s: '
+                                       'Apache refuses two daemons of one name; remove that '
+                                       'config or deploy with another --mount' % (name, path))]
+    return []
+
+
+def mount_order_findings(values, apache_root, config_files):
+    """A shorter WSGIScriptAlias read before a longer one hides it (every page is a 404)."""
+    ours = values['conf_file']
+    if not any(same_file(p, ours) for p in config_files) and apache_root and \
+            not is_rhel_layout(apache_root):
+        # Not enabled yet: place it where README.txt's a2enconf/a2ensite would.
+        folder = 'sites-enabled' if values['server_name'] else 'conf-enabled'
+        config_files = sorted(config_files + [os.path.join(apache_root, folder,
+                                                           values['slug'] + '.conf')],
+                              key=lambda p: include_rank(apache_root, p))
+    mounts = []
+    for path in config_files:
+        if same_file(path, ours) or os.path.basename(path) == values['slug'] + '.conf':
+            mounts.append((values['mount'], path, True))
+            continue
+        for args in directives(path, 'WSGIScriptAlias'):
+            mounts.append((args.split()[0].rstrip('/') or '/', path, False))
+    findings = []
+    for index, (first, first_path, first_ours) in enumerate(mounts):
+        for later, later_path, later_ours in mounts[index + 1:]:
+            if (first_ours or later_ours) and hides(first, later):
+                findings.append(Finding(ERROR, 'WSGIScriptAlias %s in %s comes before %s in %s: '
+                                               'every %s page would be a 404; give the config '
+                                               'with the longer mount a name that sorts first'
+                                        % (first, first_path, later, later_path, later)))
+    return findings
+
+
+def include_rank(apache_root, path):
+    relative = os.path.relpath(path, apache_root)
+    for rank, pattern in enumerate(DEBIAN_INCLUDES):
+        if fnmatch.fnmatch(relative, pattern):
+            return (rank, relative)
+    return (len(DEBIAN_INCLUDES), relative)
+
+
+def hides(first, later):
+    return first != later and (first == '/' or later.startswith(first + '/'))
+
+
+def locale_findings(values):
+    try:
+        out = subprocess.Popen(['locale', '-a'], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE).communicate()[0].decode('utf-8', 'replace')
+    except OSError:
+        return []
+    installed = set(normal_locale(name) for name in out.split())
+    if normal_locale(values['locale']) not in installed:
+        return [Finding(WARNING, 'the locale %s is not installed here (locale -a): pass --locale '
+                                 'C.UTF-8 or install it (Debian: dpkg-reconfigure locales)'
+                        % values['locale'])]
+    return []
+
+
+def normal_locale(name):
+    return name.lower().replace('utf-8', 'utf8')
+
+
+def socket_prefix_findings(values, apache_root, config_files):
+    if values['mode'] != 'daemon' or not is_rhel_layout(apache_root):
+        return []
+    if any(directives(path, 'WSGISocketPrefix') for path in config_files):
+        return []
+    return [Finding(ERROR, 'RHEL\'s Apache cannot create mod_wsgi daemon sockets in its logs '
+                           'folder: echo "WSGISocketPrefix run/wsgi" > %s/conf.d/wsgi-socket.conf'
+                    % apache_root)]
