@@ -65,7 +65,8 @@ def deploy_venv(www_root, wheel):
 def tg2_project(www_root, deploy_venv):
     """A real `gearbox quickstart` project, installed in the deploy virtualenv."""
     src = www_root / 'src'
-    src.mkdir(mode=0o755)
+    src.mkdir(exist_ok=True)
+    src.chmod(0o755)
     return Path(quickstart_tg2(deploy_venv, src, 'tg2app'))
 
 
@@ -80,7 +81,8 @@ def tg2_data(tg2_project, deploy_venv):
 def cherry_project(www_root, deploy_venv):
     """A CherryPy 18 application (tests/fixtures/cherryapp), installed like a user's."""
     project = www_root / 'src' / 'cherryapp'
-    project.parent.mkdir(mode=0o755, exist_ok=True)
+    project.parent.mkdir(exist_ok=True)
+    project.parent.chmod(0o755)
     shutil.copytree(str(FIXTURES / 'cherryapp'), str(project))
     deploy_venv.pip_install('-e', str(project))
     return project

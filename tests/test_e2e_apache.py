@@ -76,7 +76,8 @@ def graceful_keeps_serving(apache, url, mode):
         assert not failed, failed
     else:
         races = GRACEFUL_RACE.findall(apache.error_log())
-        assert set(failed) <= {503} and len(failed) <= len(races), (failed, races)
+        assert set(failed) <= {503} and len(failed) <= len(races), (
+            failed, races, apache.error_log()[-6000:])
     # ...and once the restart is over, every request is served.
     assert [apache.get(url)[0] for _ in range(20)] == [200] * 20
     return len(failed)

@@ -6,6 +6,7 @@ the lab uses the stand-in in tests/standins (a test fixture); the rest is the re
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -87,11 +88,24 @@ def test_turbogears1(tg1_site, apache_factory, mount, mode):
     assert_served_by_apache(apache, prefix + '/static/css/style.css',
                             project / 'mysite' / 'static' / 'css' / 'style.css')
     graceful_keeps_serving(apache, prefix + '/about', mode)
+    assert_request_in_flight_survives_graceful(apache, prefix + '/slow')
     assert apache.stop() < STOP_BOUND
     log = apache.error_log()
     assert 'Traceback' not in log, log
     # TurboGears' own shutdown ran in the processes that served the application.
     assert list((project / 'data').glob('shutdown-*')), log[-3000:]
+
+
+def assert_request_in_flight_survives_graceful(apache, url):
+    """A request running while Apache restarts gracefully still completes: TurboGears is
+    stopped only after the process has finished its requests."""
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(apache.get(url)))
+    thread.start()
+    time.sleep(0.5)  # the request is in the application now
+    apache.graceful()
+    thread.join()
+    assert answers[0][0] == 200 and answers[0][2] == 'slow done', answers[0][:1]
 
 
 def test_paster_serve_with_the_tg1_entry_point(tg1_site, www_tmp):

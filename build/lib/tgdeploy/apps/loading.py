@@ -23,18 +23,13 @@ def instance_of(spec):
 
 
 def at_process_exit(callback):
-    """Run ``callback`` when the process ends: mod_wsgi's shutdown hook, else atexit.
+    """Run ``callback`` when the process ends, after its last request.
 
-    Under mod_wsgi the hook runs before the interpreter is torn down, while threads can
-    still be joined; elsewhere (paster serve, gunicorn) atexit does the same job.
+    Not mod_wsgi.subscribe_shutdown: mod_wsgi 4.9.4 publishes its "process_stopping" event
+    as soon as shutdown is requested, before the daemon waits for the requests still
+    running (mod_wsgi.c), so a framework stopped there fails requests accepted just
+    before (seen as a 500 during `apache2 -k graceful` with TurboGears 1.1). mod_wsgi runs
+    atexit callbacks once those requests are done; paster serve and gunicorn run them too.
     """
-    try:
-        import mod_wsgi
-        subscribe = getattr(mod_wsgi, 'subscribe_shutdown', None)
-    except ImportError:
-        subscribe = None
-    if subscribe is not None:
-        subscribe(lambda event, **kwargs: callback())
-    else:
-        import atexit
-        atexit.register(callback)
+    import atexit
+    atexit.register(callback)
