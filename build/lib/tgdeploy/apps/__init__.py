@@ -1,1 +1,0 @@
-"""PasteDeploy application factories (``paste.app_factory`` entry points of tgdeploy)."""
