@@ -12,7 +12,7 @@ import pytest
 
 from conftest import LAB, paster
 from support.httpd import DEBIAN_WSGI
-from support.venv import SYSTEM_PYTHON, Venv, run
+from support.venv import run
 from support.projects import write
 
 MOD_WSGI_27 = LAB / 'py27' / 'mod_wsgi-py27.so'

@@ -84,6 +84,7 @@ BAD_OPTIONS = [
     (['--config', 'missing.ini'], 'not found: pass --config'),
     (['--flavor', 'django'], 'unknown flavor'),
     (['--mode', 'fast'], 'is not one of daemon, embedded'),
+    (['--simulate', '--check'], '--simulate writes nothing, so there is nothing to --check'),
 ]
 
 

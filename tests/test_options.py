@@ -114,3 +114,10 @@ def test_no_string_smuggles_apache_syntax(tmp_path_factory, name, value):
     settled = str(values['apache_dir' if name == 'output_dir' else name])
     assert not set(settled) & set('\n\r"\'<>\\ \t'), settled
     assert '%{' not in settled
+
+
+def test_project_name_with_a_control_character(tmp_path):
+    d = make_tg2(tmp_path / 'shop')
+    (d / "pyproject.toml").write_text("[project]\nname = \"shop\x1bInclude\"\n")
+    with pytest.raises(TgDeployError, match='holds control characters'):
+        settle(detect(str(d)))

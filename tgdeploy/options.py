@@ -70,7 +70,7 @@ def settle(project, given):
     group = check_name('group', opts['group'] or default_group(user))
     python_home = check_python_home(opts['python_home'] or sys.prefix)
     server_name = opts['server_name'] and check_host(opts['server_name'])
-    slug = file_slug(project.name)
+    slug = file_slug(check_project_name(project.name))
     project_dir = check_path('project directory', project.directory)
     apache_dir = check_path('output directory', os.path.abspath(
         opts['output_dir'] or os.path.join(project_dir, 'apache')))
@@ -267,6 +267,14 @@ def check_user(user):
         raise TgDeployError('--user %s: mod_wsgi refuses to run an application as root; '
                             'use an unprivileged user such as www-data' % user)
     return user
+
+
+def check_project_name(name):
+    # The name also appears in comment lines of the Apache config: one printable line only.
+    if not re.match(r'^[^\x00-\x1f\x7f]+$', name):
+        raise TgDeployError('project name %r holds control characters: fix the name in '
+                            'setup.py, setup.cfg or pyproject.toml' % name)
+    return name
 
 
 def check_host(host):

@@ -7,7 +7,6 @@ SQLite databases and log files in the data folder the daemon user may write, and
 server.environment setting at "production". The user's own file is never edited.
 """
 import io
-import os
 import re
 
 from tgdeploy.detect import read_config

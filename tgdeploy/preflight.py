@@ -1,4 +1,4 @@
-"""Step 5: check the result against the machine before Apache ever loads it.
+"""Preflight: the doctor's checks of a deployment against the machine, before Apache loads it.
 
 Each finding is one line naming the problem and the exact fix. The checks are the
 operator's worst hours with mod_wsgi: a virtualenv from another Python than the one
