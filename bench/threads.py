@@ -9,9 +9,7 @@ default, plus Apache's stop and graceful-restart times with and without the appl
 """
 import os
 import re
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 
@@ -19,11 +17,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, 'tests'))
 
+from common import ROOT, prepare, span, wrk  # noqa: E402
 from support.httpd import Apache  # noqa: E402
-from support.sites import make_venv, quickstart_tg2, setup_tg2_data  # noqa: E402
 from support.venv import run  # noqa: E402
 
-ROOT = '/tmp/tgdeploy-bench'
 PAGE = '/demo'  # the quickstart's templated demo page
 CONFIGS = [  # label, tgdeploy options; the first is the generated default
     ('default', []),
@@ -36,24 +33,6 @@ CONFIGS = [  # label, tgdeploy options; the first is the generated default
 ]
 ROUNDS = int(os.environ.get('BENCH_ROUNDS', '3'))
 DURATION = os.environ.get('BENCH_DURATION', '8s')
-CONNECTIONS = 16
-
-
-def wrk(url, duration):
-    out = run(['wrk', '-t2', '-c%d' % CONNECTIONS, '-d' + duration, '--latency', url]).stdout
-    rps = float(re.search(r'Requests/sec:\s+([\d.]+)', out).group(1))
-    p50 = to_ms(re.search(r'50%\s+([\d.]+\w+)', out).group(1))
-    p99 = to_ms(re.search(r'99%\s+([\d.]+\w+)', out).group(1))
-    errors = re.search(r'Non-2xx or 3xx responses: (\d+)', out)
-    socket_errors = re.search(r'Socket errors: (.*)', out)
-    return {'rps': rps, 'p50': p50, 'p99': p99,
-            'bad': int(errors.group(1)) if errors else 0,
-            'socket_errors': socket_errors.group(1) if socket_errors else ''}
-
-
-def to_ms(text):
-    number, unit = re.match(r'([\d.]+)(\w+)', text).groups()
-    return float(number) * {'us': 0.001, 'ms': 1.0, 's': 1000.0}[unit]
 
 
 def measure(venv, project, label, args, workdir):
@@ -99,22 +78,6 @@ def apache_alone(workdir):
     return {'graceful': graceful, 'stop': apache.stop()}
 
 
-def prepare():
-    shutil.rmtree(ROOT, ignore_errors=True)
-    os.makedirs(ROOT)
-    os.chmod(ROOT, 0o755)
-    venv = make_venv(os.path.join(ROOT, 'venv'), REPO)
-    project = quickstart_tg2(venv, ROOT, 'benchapp')
-    run([venv.bin('paster'), 'tgdeploy', '-q'], cwd=project)
-    setup_tg2_data(venv, project, os.path.join(project, 'apache', 'benchapp.ini'))
-    return venv, project
-
-
-def span(values, fmt):
-    return (fmt + ' (' + fmt + '–' + fmt + ')') % (statistics.median(values), min(values),
-                                                  max(values))
-
-
 def report(results, alone):
     base = statistics.median(r['rps'] for r in results['default'])
     lines = ['| config | req/s median (min–max) | ratio to default | p50 ms | p99 ms | '
@@ -135,7 +98,7 @@ def report(results, alone):
 
 def main():
     cores = os.cpu_count()
-    venv, project = prepare()
+    venv, project, _ = prepare()
     results = dict((label, []) for label, _ in CONFIGS)
     alone = []
     # The first measurement after setting up runs on a cold machine: do one and drop it.
@@ -151,7 +114,7 @@ def main():
         alone.append(apache_alone(os.path.join(ROOT, 'alone-%d' % round_number)))
     table = report(results, alone)
     header = ('TurboGears 2 quickstart %s, wrk -t2 -c%d -d%s, %d interleaved rounds, %d cores, '
-              'Apache daemon mode unless noted.' % (PAGE, CONNECTIONS, DURATION, ROUNDS, cores))
+              'Apache daemon mode unless noted.' % (PAGE, 16, DURATION, ROUNDS, cores))
     print('\n' + header + '\n\n' + table)
     return header, table
 

@@ -108,6 +108,38 @@ def assert_request_in_flight_survives_graceful(apache, url):
     assert answers[0][0] == 200 and answers[0][2] == 'slow done', answers[0][:1]
 
 
+@pytest.mark.parametrize('mount', ['', '/mysite'])
+def test_gunicorn_with_the_tg1_entry_point(tg1_site, mount):
+    """The same ini under gunicorn 19 (Python 2.7), at the root and at a sub-URL."""
+    line, venv, project = tg1_site
+    deploy(venv, project, '--overwrite')
+    port = free_port()
+    env = ['--env', 'SCRIPT_NAME=%s' % mount] if mount else []
+    proc = subprocess.Popen([venv.bin('gunicorn'), '--paste', 'apache/mysite.ini', '-b',
+                             '127.0.0.1:%d' % port, '-w', '2'] + env, cwd=str(project),
+                            env=PY27_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        body = fetch('http://127.0.0.1:%d%s/data' % (port, mount), proc)
+        assert '"about": "%s/about"' % mount in body
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+
+
+def fetch(url, proc, timeout=60):
+    """The body of ``url`` once the server started by ``proc`` answers it."""
+    import urllib.request
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read().decode()
+        except OSError:
+            assert proc.poll() is None and time.time() < deadline, proc.communicate()[0]
+            time.sleep(0.2)
+
+
 def test_paster_serve_with_the_tg1_entry_point(tg1_site, www_tmp):
     line, venv, project = tg1_site
     deploy(venv, project, '--overwrite')
@@ -119,17 +151,7 @@ def test_paster_serve_with_the_tg1_entry_point(tg1_site, www_tmp):
                             env=PY27_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     try:
-        import urllib.request
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen('http://127.0.0.1:%d/data' % port, timeout=5) as r:
-                    body = r.read().decode()
-                break
-            except OSError:
-                assert proc.poll() is None and time.time() < deadline, proc.communicate()[0]
-                time.sleep(0.2)
-        assert '"name": "mysite"' in body
+        assert '"name": "mysite"' in fetch('http://127.0.0.1:%d/data' % port, proc)
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)

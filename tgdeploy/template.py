@@ -27,11 +27,7 @@ class TgModWsgiTemplate(Template):
         given = dict((name, vars.get(name)) for name, _ in OPTION_HELP)
         try:
             deploy(output_dir, given, simulate=command.simulate,
-                   overwrite=command.options.overwrite, out=print_line)
+                   overwrite=command.options.overwrite, out=print)
         except TgDeployError as e:
             # paster create's own way of failing: message printed, exit code 2.
             raise BadCommand('tgdeploy: error: %s' % e)
-
-
-def print_line(line):
-    print(line)

@@ -1,0 +1,57 @@
+"""What the benchmark scripts share: the sites they measure and how they measure."""
+import os
+import re
+import shutil
+import statistics
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, 'tests'))
+
+from support.sites import make_venv, quickstart_tg2, setup_tg2_data  # noqa: E402
+from support.venv import run  # noqa: E402
+
+ROOT = '/tmp/tgdeploy-bench'
+CONNECTIONS = 16
+
+
+def wrk(url, duration):
+    """req/s, p50 and p99 (ms), non-2xx count and socket errors of one wrk run."""
+    out = run(['wrk', '-t2', '-c%d' % CONNECTIONS, '-d' + duration, '--latency', url]).stdout
+    rps = float(re.search(r'Requests/sec:\s+([\d.]+)', out).group(1))
+    p50 = to_ms(re.search(r'50%\s+([\d.]+\w+)', out).group(1))
+    p99 = to_ms(re.search(r'99%\s+([\d.]+\w+)', out).group(1))
+    errors = re.search(r'Non-2xx or 3xx responses: (\d+)', out)
+    socket_errors = re.search(r'Socket errors: (.*)', out)
+    return {'rps': rps, 'p50': p50, 'p99': p99,
+            'bad': int(errors.group(1)) if errors else 0,
+            'socket_errors': socket_errors.group(1) if socket_errors else ''}
+
+
+def to_ms(text):
+    number, unit = re.match(r'([\d.]+)(\w+)', text).groups()
+    return float(number) * {'us': 0.001, 'ms': 1.0, 's': 1000.0}[unit]
+
+
+def prepare():
+    """A fresh bench folder: a virtualenv with tgdeploy and the frameworks, the TurboGears 2
+    quickstart (deployed, with its data) and the CherryPy test application."""
+    shutil.rmtree(ROOT, ignore_errors=True)
+    os.makedirs(ROOT)
+    os.chmod(ROOT, 0o755)
+    venv = make_venv(os.path.join(ROOT, 'venv'), REPO)
+    project = quickstart_tg2(venv, ROOT, 'benchapp')
+    run([venv.bin('paster'), 'tgdeploy', '-q'], cwd=project)
+    setup_tg2_data(venv, project, os.path.join(project, 'apache', 'benchapp.ini'))
+    cherry = os.path.join(ROOT, 'cherryapp')
+    shutil.copytree(os.path.join(REPO, 'tests', 'fixtures', 'cherryapp'), cherry)
+    venv.pip_install('-e', cherry)
+    return venv, project, cherry
+
+
+def span(values, fmt):
+    return (fmt + ' (' + fmt + '–' + fmt + ')') % (statistics.median(values), min(values),
+                                                  max(values))
+
+
