@@ -30,6 +30,7 @@ CONFIGS = [  # label, tgdeploy options; the first is the generated default
     ('1 x 15', ['--processes', '1', '--threads', '15']),
     ('4 x 4', ['--processes', '4', '--threads', '4']),
     ('embedded', ['--mode', 'embedded']),
+    ('default, lazy (--preload no)', ['--preload', 'no']),
 ]
 ROUNDS = int(os.environ.get('BENCH_ROUNDS', '3'))
 DURATION = os.environ.get('BENCH_DURATION', '8s')

@@ -12,6 +12,7 @@ SPREAD = [dict(mode=mode, apache=apache, mount=mount, **vhost)
               ('daemon', 'embedded'), ('2.4', '2.2'), ('/', '/shop/v2'),
               ({}, {'server_name': 'shop.example.com', 'port': '8080'}))]
 SPREAD += [dict(processes='1', threads='1'), dict(processes='16', threads='100'),
+           dict(preload='no'), dict(preload='no', mode='embedded', mount='/a'),
            dict(user='nobody', group='nogroup', locale='C'),
            dict(data_dir='/var/lib/shop')]
 

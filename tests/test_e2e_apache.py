@@ -139,6 +139,22 @@ def test_cherrypy_app(cherry_project, deploy_venv, apache_factory, mount, mode):
     assert 'Serving on' not in log
 
 
+@pytest.mark.parametrize('mode', ['daemon', 'embedded'])
+def test_lazy_loading(cherry_project, deploy_venv, apache_factory, mode):
+    """--preload no: nothing is imported at start; the first request loads the application."""
+    apache = apache_factory([cherry_project / 'apache' / 'cherryapp.conf'])
+    deploy(deploy_venv, cherry_project, '--mount', '/cp', '--mode', mode, '--preload', 'no',
+           '--server-name', '127.0.0.1', '--port', str(apache.port))
+    apache.start(None)
+    time.sleep(1)
+    assert 'ENGINE Bus STARTED' not in apache.error_log()  # not loaded yet
+    status, _, body = apache.get('/cp/status')
+    assert status == 200 and '"script_name": "/cp"' in body
+    assert 'ENGINE Bus STARTED' in apache.error_log()
+    assert apache.stop() < STOP_BOUND
+    assert_clean_log(apache)
+
+
 def test_two_mounts_side_by_side(tg2_project, tg2_data, cherry_project, deploy_venv,
                                  apache_factory, www_tmp):
     """Two projects in one Apache: unique daemon names, longest mount first, both serve."""

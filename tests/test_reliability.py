@@ -140,6 +140,7 @@ OPTIONS = st.fixed_dictionaries({
                                                       r'(\.[a-z]{2,5}){0,2}\Z')),
     'port': st.integers(1, 65535).map(str),
     'user': st.sampled_from(['www-data', 'nobody', 'daemon']),
+    'preload': st.sampled_from(['yes', 'no']),
 }, optional={'group': st.sampled_from(['www-data', 'nogroup', 'daemon'])})
 
 

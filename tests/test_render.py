@@ -23,7 +23,7 @@ CASES = {
     'tg1-daemon-sub': ('mysite', {'mount': '/mysite', 'legacy_stdout': 'yes'}),
     'cherrypy-daemon-sub': ('cherryapp', {
         'mount': '/cp', 'processes': '3', 'threads': '8', 'user': 'nobody',
-        'group': 'nogroup', 'locale': 'en_US.UTF-8'}),
+        'group': 'nogroup', 'locale': 'en_US.UTF-8', 'preload': 'no'}),
 }
 
 

@@ -47,6 +47,7 @@ OPTION_DEFAULTS = {
     'data_dir': None,
     'tg_version': None,
     'legacy_stdout': 'no',
+    'preload': 'yes',
 }
 TG1_LINES = ('1.0', '1.1', '1.5')
 
@@ -106,6 +107,8 @@ def settle(project, given):
         'port': check_count('port', opts['port'], 1, 65535),
         'locale': check_locale(opts['locale']),
         'daemon_name': daemon_name(slug, mount),
+        'process_group': daemon_name(slug, mount) if mode == 'daemon' else '%{GLOBAL}',
+        'preload': check_choice('preload', opts['preload'], ('yes', 'no')) == 'yes',
         'static_dir': project.static_dir and check_path('static folder', project.static_dir),
         'static_urls': static_urls,
         'root': project.root,
@@ -343,6 +346,8 @@ OPTION_HELP = (
     ('port', 'port of that virtual host (default 80)'),
     ('apache', 'Apache version to write for: 2.4 (default) or 2.2'),
     ('locale', 'locale of the daemon processes (default %s)' % DEFAULT_LOCALE),
+    ('preload', 'yes: load the application when its process starts (default); no: on the '
+                'first request into each process'),
     ('output_dir', 'folder to write (default: <project>/apache)'),
     ('data_dir', 'folder the daemon user may write: database, cache, egg cache '
                  '(default: <project>/data)'),
