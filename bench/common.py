@@ -55,3 +55,8 @@ def span(values, fmt):
                                                   max(values))
 
 
+def rotated(items, round_number):
+    """The round's order: each round starts one further along, so that no configuration is
+    always measured first (right after a stop, which showed up as a position effect)."""
+    shift = round_number % len(items)
+    return list(items[shift:]) + list(items[:shift])

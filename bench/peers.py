@@ -19,7 +19,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import CONNECTIONS, HERE, ROOT, prepare, span, wrk  # noqa: E402
+from common import CONNECTIONS, HERE, ROOT, prepare, rotated, span, wrk  # noqa: E402
 from support.httpd import Apache, free_port  # noqa: E402
 from support.venv import run  # noqa: E402
 
@@ -144,7 +144,7 @@ def main():
     measure(HOSTS[0][1], venv, sites[0][1], os.path.join(ROOT, 'warm-up'))  # cold machine
     for round_number in range(ROUNDS):
         for title, site in sites:
-            for label, start in HOSTS:
+            for label, start in rotated(HOSTS, round_number):
                 workdir = os.path.join(ROOT, 'peers', '%d-%s-%s' % (
                     round_number, site[1], ''.join(c for c in label if c.isalnum())))
                 result = measure(start, venv, site, workdir)
@@ -154,7 +154,7 @@ def main():
     lines = []
     for title, _ in sites:
         base = statistics.median(r['rps'] for r in results[title][BASELINE])
-        lines += ['', '%s, wrk -t2 -c%d -d%s, %d interleaved rounds:' % (
+        lines += ['', '%s, wrk -t2 -c%d -d%s, %d interleaved rounds, order rotated:' % (
             title, CONNECTIONS, DURATION, ROUNDS), '',
             '| host | req/s median (min–max) | ratio to tgdeploy default | p50 ms | p99 ms | '
             'non-2xx |', '|---|---|---|---|---|---|']

@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, 'tests'))
 
-from common import ROOT, prepare, span, wrk  # noqa: E402
+from common import ROOT, prepare, rotated, span, wrk  # noqa: E402
 from support.httpd import Apache  # noqa: E402
 from support.venv import run  # noqa: E402
 
@@ -107,15 +107,16 @@ def main():
     os.makedirs(warmup)
     measure(venv, project, 'warm-up', [], warmup)
     for round_number in range(ROUNDS):
-        for label, args in CONFIGS:
+        for label, args in rotated(CONFIGS, round_number):
             workdir = os.path.join(ROOT, 'httpd-%d-%s' % (round_number, re.sub(r'\W', '', label)))
             os.makedirs(workdir)
             results[label].append(measure(venv, project, label, args, workdir))
             print('round %d %-9s %s' % (round_number + 1, label, results[label][-1]), flush=True)
         alone.append(apache_alone(os.path.join(ROOT, 'alone-%d' % round_number)))
     table = report(results, alone)
-    header = ('TurboGears 2 quickstart %s, wrk -t2 -c%d -d%s, %d interleaved rounds, %d cores, '
-              'Apache daemon mode unless noted.' % (PAGE, 16, DURATION, ROUNDS, cores))
+    header = ('TurboGears 2 quickstart %s, wrk -t2 -c%d -d%s, %d interleaved rounds (order '
+              'rotated each round), %d cores, Apache daemon mode unless noted.'
+              % (PAGE, 16, DURATION, ROUNDS, cores))
     print('\n' + header + '\n\n' + table)
     return header, table
 
