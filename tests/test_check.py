@@ -137,10 +137,14 @@ def test_missing_locale(site, deploy_venv, apache_tree):
 def test_rhel_needs_a_socket_prefix(site, deploy_venv, www_tmp):
     tree = www_tmp / 'etc-httpd'
     write(tree / 'conf' / 'httpd.conf', 'ServerRoot /etc/httpd\n')
-    write(tree / 'conf.modules.d' / '10-wsgi.conf', 'LoadModule wsgi_module %s\n' % DEBIAN_WSGI)
+    # RHEL names modules relative to the ServerRoot, where modules/ links to the real folder.
+    (tree / 'modules').symlink_to(os.path.dirname(DEBIAN_WSGI))
+    write(tree / 'conf.modules.d' / '10-wsgi.conf', 'LoadModule wsgi_module modules/%s\n'
+          % os.path.basename(DEBIAN_WSGI))
     proc = tgdeploy(deploy_venv, site, tree, '--doctor')
     assert proc.returncode == 3
     assert 'error: RHEL\'s Apache cannot create mod_wsgi daemon sockets' in proc.stdout
+    assert 'no mod_wsgi module found' not in proc.stdout
     write(tree / 'conf.d' / 'wsgi-socket.conf', 'WSGISocketPrefix run/wsgi\n')
     assert tgdeploy(deploy_venv, site, tree, '--doctor').returncode == 0
 

@@ -71,6 +71,10 @@ def test_overwrite_replaces_the_edit_and_keeps_a_backup(project):
     assert (project / 'apache' / 'shop.conf.bak').read_text() == edited
     run(project)  # the .bak is the user's file now: kept, and no complaint
     assert (project / 'apache' / 'shop.conf.bak').exists()
+    conf.write_text(conf.read_text() + '# second tuning\n')
+    run(project, overwrite=True)  # a second backup does not replace the first
+    assert (project / 'apache' / 'shop.conf.bak').read_text() == edited
+    assert (project / 'apache' / 'shop.conf.bak1').read_text().endswith('# second tuning\n')
 
 
 def test_simulate_writes_nothing_and_shows_the_diff(project):

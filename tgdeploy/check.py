@@ -108,7 +108,7 @@ def static_file_urls(static_urls):
 
 def default_mod_wsgi(apache_root):
     root = apache_root or preflight.default_apache_root()
-    loaded = root and preflight.loaded_mod_wsgi(preflight.included_files(root))
+    loaded = root and preflight.loaded_mod_wsgi(preflight.included_files(root), root)
     return loaded or os.path.join(find_apache()[1], 'mod_wsgi.so')
 
 

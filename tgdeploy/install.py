@@ -86,7 +86,7 @@ def apply(changes, new_dir, target_dir, overwrite):
     for name in changes.kept:
         copy_into(target_dir, new_dir, name, name)
     for name in changes.edited:
-        copy_into(target_dir, new_dir, name, name + '.bak')
+        copy_into(target_dir, new_dir, name, free_name(new_dir, name + '.bak'))
     if os.path.isdir(target_dir):
         shutil.copymode(target_dir, new_dir)
     swap(new_dir, target_dir)
@@ -144,6 +144,15 @@ def list_files(directory):
         for filename in filenames:
             found.append(os.path.relpath(os.path.join(dirpath, filename), directory))
     return sorted(found)
+
+
+def free_name(directory, name):
+    """``name``, or name1, name2... if taken: an older backup is never replaced."""
+    candidate, number = name, 0
+    while os.path.exists(os.path.join(directory, candidate)):
+        number += 1
+        candidate = '%s%d' % (name, number)
+    return candidate
 
 
 def copy_into(src_dir, dst_dir, name, new_name):

@@ -47,7 +47,7 @@ def examine(values, apache_root=None, mod_wsgi=None):
     """Every finding for the deployment described by ``values`` (see options.settle)."""
     apache_root = apache_root or default_apache_root()
     config_files = included_files(apache_root) if apache_root else []
-    mod_wsgi = mod_wsgi or loaded_mod_wsgi(config_files)
+    mod_wsgi = mod_wsgi or loaded_mod_wsgi(config_files, apache_root)
     findings = []
     findings += python_findings(values, mod_wsgi)
     findings += access_findings(values)
@@ -94,12 +94,13 @@ def same_file(a, b):
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def loaded_mod_wsgi(config_files):
+def loaded_mod_wsgi(config_files, apache_root):
     for path in config_files:
         for args in directives(path, 'LoadModule'):
             parts = args.split()
             if len(parts) == 2 and parts[0] == 'wsgi_module':
-                return parts[1]
+                # RHEL writes module paths relative to the ServerRoot (modules/...).
+                return os.path.join(apache_root, parts[1].strip('"'))
     return None
 
 
