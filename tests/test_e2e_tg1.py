@@ -1,7 +1,8 @@
 """TurboGears 1.x on Python 2.7, end to end: a real `tg-admin quickstart` project per TG line,
 deployed by the 2.7 env's `paster tgdeploy`, served by Apache with mod_wsgi 4.9.4 built for
-Python 2.7 (scripts/provision-py27). TurboGears needs PEAK-Rules, which is not obtainable:
-the lab uses the stand-in in tests/standins (a test fixture); the rest is the real thing.
+Python 2.7 (scripts/provision-py27). TurboGears 1.1/1.5 need PEAK-Rules and 1.0 needs
+RuleDispatch, neither obtainable: the lab uses the stand-ins in tests/standins (test fixtures);
+the rest is the real thing.
 """
 import os
 import signal
@@ -13,12 +14,16 @@ import pytest
 
 from conftest import FIXTURES, LAB
 from support.httpd import free_port
+from support.projects import write
 from support.venv import Venv, run
 from test_e2e_apache import STOP_BOUND, assert_served_by_apache, graceful_keeps_serving
 
 PY27 = LAB / 'py27'
 MOD_WSGI_27 = PY27 / 'mod_wsgi-py27.so'
-LINES = {'tg15': '1.5', 'tg11': '1.1'}
+LINES = {'tg15': '1.5', 'tg11': '1.1', 'tg10': '1.0'}
+# 1.0's quickstart has no --no-identity (it asks on stdin); 1.1/1.5 take the flag.
+QUICKSTART_FLAGS = {'tg10': ['-s'], 'tg11': ['-s', '--no-identity'],
+                    'tg15': ['-s', '--no-identity']}
 PY27_ENV = dict(os.environ, PIP_CONFIG_FILE='/dev/null')
 PY27_ENV.pop('PIP_FIND_LINKS', None)
 
@@ -35,8 +40,8 @@ def tg1_site(request, www_root):
     parent = www_root / request.param
     parent.mkdir(mode=0o755)
     # 1.0/1.1 ask about identity on stdin; the egg_info step may fail on the marker below.
-    run([venv.bin('tg-admin'), 'quickstart', '-s', '--no-identity', '-p', 'mysite', 'mysite'],
-        cwd=parent, input='no\n', env=PY27_ENV, check=False)
+    run([venv.bin('tg-admin'), 'quickstart'] + QUICKSTART_FLAGS[request.param] +
+        ['-p', 'mysite', 'mysite'], cwd=parent, input='no\n', env=PY27_ENV, check=False)
     project = parent / 'mysite'
     # Quickstart from pip-installed TG writes an invalid `; extra == "sqlalchemy"` marker.
     for name in ('setup.py', os.path.join('mysite', 'model.py')):
@@ -155,3 +160,19 @@ def test_paster_serve_with_the_tg1_entry_point(tg1_site, www_tmp):
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
+
+
+def test_check_in_front_of_the_python27_mod_wsgi(tg1_site, www_tmp):
+    """`paster tgdeploy --check` with an Apache tree that loads the 2.7 mod_wsgi: the preflight
+    reads the lab's virtualenv (virtualenv 20 writes the prefix itself as pyvenv.cfg's home)
+    as made from the Python mod_wsgi embeds, and the private Apache serves the project."""
+    line, venv, project = tg1_site
+    deploy(venv, project, '--overwrite')  # the data folder and database the check needs
+    tree = www_tmp / ('etc-apache2-' + line)
+    write(tree / 'mods-enabled' / 'wsgi.load', 'LoadModule wsgi_module %s\n' % MOD_WSGI_27)
+    (tree / 'conf-enabled').mkdir()
+    proc = run([venv.bin('paster'), 'tgdeploy', '--mount', '/mysite', '--apache-root', tree,
+                '--check', '--overwrite'], cwd=project, env=PY27_ENV, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 'check: GET /mysite/ -> 200 in' in proc.stdout, proc.stdout
+    assert 'tgdeploy: 0 error(s), 0 warning(s)' in proc.stdout, proc.stdout

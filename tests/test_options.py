@@ -116,6 +116,19 @@ def test_no_string_smuggles_apache_syntax(tmp_path_factory, name, value):
     assert '%{' not in settled
 
 
+TRAILING_NEWLINE = {'mount': '/shop\n', 'user': 'nobody\n', 'group': 'nogroup\n',
+                    'server_name': 'example.org\n', 'locale': 'C.UTF-8\n',
+                    'output_dir': '/srv/apache\n', 'data_dir': '/srv/data\n'}
+
+
+@pytest.mark.parametrize('name', APACHE_VALUES)
+def test_a_trailing_newline_is_refused(tmp_path, name):
+    """A regex's ``$`` also matches before a final newline (hypothesis found 'A\\n')."""
+    project = detect(make_tg2(tmp_path / 'shop'))
+    with pytest.raises(TgDeployError):
+        options.settle(project, {name: TRAILING_NEWLINE[name]})
+
+
 def test_project_name_with_a_control_character(tmp_path):
     d = make_tg2(tmp_path / 'shop')
     (d / "pyproject.toml").write_text("[project]\nname = \"shop\x1bInclude\"\n")

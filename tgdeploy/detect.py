@@ -175,7 +175,7 @@ def detect_cherrypy(directory, config, root):
 
 
 def check_root_spec(root):
-    if not re.match(r'^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$', root):
+    if not re.match(r'^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*\Z', root):
         raise TgDeployError('--root %r is not of the form package.module:Root' % root)
 
 
@@ -352,3 +352,15 @@ def existing_dir(path):
 def read_text(path):
     with io.open(path, encoding='utf-8', errors='replace') as f:
         return f.read()
+
+
+def pyvenv_cfg(python_home):
+    """The keys of a virtualenv's pyvenv.cfg ({} when there is none)."""
+    path = os.path.join(python_home, 'pyvenv.cfg')
+    keys = {}
+    if os.path.isfile(path):
+        with io.open(path, encoding='utf-8') as f:
+            for line in f:
+                key, _, value = line.partition('=')
+                keys[key.strip()] = value.strip()
+    return keys

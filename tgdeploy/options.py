@@ -12,7 +12,7 @@ import re
 import sys
 
 from tgdeploy import __version__, inifile, tg1config
-from tgdeploy.detect import FLAVOR_NAMES
+from tgdeploy.detect import FLAVOR_NAMES, pyvenv_cfg
 from tgdeploy.errors import TgDeployError
 
 # Chosen from bench/threads.py on 2 cores: BENCHMARKS.md has the figures and the reasons.
@@ -24,11 +24,11 @@ DEFAULT_USERS = ('www-data', 'apache', 'httpd')  # Debian, RHEL, others
 MODES = ('daemon', 'embedded')
 APACHE_VERSIONS = ('2.4', '2.2')
 
-SAFE_PATH = re.compile(r'^/[A-Za-z0-9._+@~/-]*$')
-SAFE_MOUNT = re.compile(r'^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$')
-SAFE_NAME = re.compile(r'^[a-z_][a-z0-9_.-]*\$?$', re.I)
-SAFE_HOST = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$')
-SAFE_LOCALE = re.compile(r'^[A-Za-z0-9_.@-]+$')
+SAFE_PATH = re.compile(r'^/[A-Za-z0-9._+@~/-]*\Z')
+SAFE_MOUNT = re.compile(r'^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?\Z')
+SAFE_NAME = re.compile(r'^[a-z_][a-z0-9_.-]*\$?\Z', re.I)
+SAFE_HOST = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\Z')
+SAFE_LOCALE = re.compile(r'^[A-Za-z0-9_.@-]+\Z')
 
 # Every option tgdeploy takes, with its default (None: worked out from the project).
 OPTION_DEFAULTS = {
@@ -210,16 +210,11 @@ def installed_tg_line(python_home):
 
 
 def venv_python_version(python_home):
-    """The version recorded in pyvenv.cfg (the Python the venv was made from), if any."""
-    cfg = os.path.join(python_home, 'pyvenv.cfg')
-    if not os.path.isfile(cfg):
-        return ''
-    with open(cfg) as f:
-        for line in f:
-            key, _, value = line.partition('=')
-            if key.strip() in ('version', 'version_info'):
-                return value.strip()
-    return ''
+    """The version of the Python the venv was made from ('2.7.18'), if pyvenv.cfg says."""
+    keys = pyvenv_cfg(python_home)
+    # venv writes version, virtualenv 20 version_info (2.7.18.final.0).
+    version = keys.get('version') or keys.get('version_info') or ''
+    return '.'.join(version.split('.')[:3])
 
 
 # -- checks -----------------------------------------------------------------------------
@@ -274,7 +269,7 @@ def check_user(user):
 
 def check_project_name(name):
     # The name also appears in comment lines of the Apache config: one printable line only.
-    if not re.match(r'^[^\x00-\x1f\x7f]+$', name):
+    if not re.match(r'^[^\x00-\x1f\x7f]+\Z', name):
         raise TgDeployError('project name %r holds control characters: fix the name in '
                             'setup.py, setup.cfg or pyproject.toml' % name)
     return name

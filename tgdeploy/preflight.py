@@ -17,6 +17,7 @@ import stat
 import subprocess
 
 from tgdeploy._compat import shell_quote
+from tgdeploy.detect import pyvenv_cfg
 
 ERROR, WARNING = 'error', 'warning'
 
@@ -144,16 +145,16 @@ def lib_python(home):
 
 
 def venv_base_prefix(home):
-    """The prefix of the Python a virtualenv was made from (pyvenv.cfg's home, one up)."""
-    cfg = os.path.join(home, 'pyvenv.cfg')
-    if not os.path.isfile(cfg):
+    """The prefix of the Python a virtualenv was made from, read from its pyvenv.cfg."""
+    keys = pyvenv_cfg(home)
+    # virtualenv writes base-prefix; venv only home, the folder of the python binary (.../bin).
+    # virtualenv 20 for Python 2.7 writes the prefix itself as home.
+    if keys.get('base-prefix'):
+        return os.path.realpath(keys['base-prefix'])
+    if not keys.get('home'):
         return None
-    with open(cfg) as f:
-        for line in f:
-            key, _, value = line.partition('=')
-            if key.strip() == 'home':
-                return os.path.dirname(os.path.realpath(value.strip()))
-    return None
+    home = os.path.realpath(keys['home'])
+    return os.path.dirname(home) if os.path.basename(home) == 'bin' else home
 
 
 def linked_python_prefix(mod_wsgi):
