@@ -19,7 +19,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import ROOT, prepare, span, wrk  # noqa: E402
+from common import ROOT, machine, prepare, publish, span, wrk  # noqa: E402
 from support.httpd import free_port  # noqa: E402
 from support.venv import run  # noqa: E402
 
@@ -90,7 +90,8 @@ def main():
         for label, args in variants:
             results[label].append(gunicorn_rps(venv, cherry, args))
     base = statistics.median(r['rps'] for r in results[variants[1][0]])
-    lines = ['| command (%d interleaved runs) | wall time, s median (min–max) | ratio |' % RUNS,
+    lines = [machine() + '.', '',
+             '| command (%d interleaved runs) | wall time, s median (min–max) | ratio |' % RUNS,
              '|---|---|---|',
              '| paster tgdeploy (CherryPy app) | %s | %.2f |' % (
                  span(tgdeploy, '%.2f'), statistics.median(tgdeploy) / statistics.median(basic)),
@@ -104,7 +105,7 @@ def main():
             label, span([r['rps'] for r in runs], '%.0f'),
             statistics.median(r['rps'] for r in runs) / base,
             span([r['p99'] for r in runs], '%.1f')))
-    print('\n'.join(lines))
+    publish('overhead.py', '\n'.join(lines))
 
 
 if __name__ == '__main__':

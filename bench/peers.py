@@ -1,15 +1,19 @@
 """The generated deployment against the hosts a user would otherwise run.
 
-Two pages, the TurboGears 2 quickstart's /demo and the CherryPy test application's /about,
-each through the ini tgdeploy generates, under: Apache with the generated daemon config
+Three pages, the TurboGears 2 quickstart's /demo, the CherryPy test application's /about
+and a bare WSGI hello-world (the ceiling: what each host costs by itself), each through the
+ini tgdeploy generates (for the hello-world, the CherryPy project's deployment with its ini
+pointed at the hello-world), under: Apache with the generated daemon config
 (the baseline of every ratio) and embedded mode, mod_wsgi-express with its defaults,
 gunicorn sync and gthread, waitress and cheroot. Interleaved rounds (every host once per
-round) so the machine's drift spreads over all of them. Prints a markdown table and
-writes bench/peers.png.
+round) so the machine's drift spreads over all of them. Writes its tables into
+BENCHMARKS.md and the chart bench/peers.png.
 
     bash bench/run peers      # or: /opt/tgdeploy-lab/py3/bin/python bench/peers.py
 """
+import collections
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -19,19 +23,42 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import CONNECTIONS, HERE, ROOT, prepare, rotated, span, wrk  # noqa: E402
+from common import (CONNECTIONS, HERE, REPO, ROOT, machine, prepare, publish, rotated,  # noqa
+                    span, wrk)
 from support.httpd import Apache, free_port  # noqa: E402
 from support.venv import run  # noqa: E402
+from tgdeploy.options import DEFAULT_THREADS, default_processes  # noqa: E402
 
 ROUNDS = int(os.environ.get('BENCH_ROUNDS', '3'))
 DURATION = os.environ.get('BENCH_DURATION', '6s')
-BASELINE = 'tgdeploy default (Apache daemon, 2 x 4)'
+BASELINE = 'tgdeploy default (Apache daemon, %d x %d)' % (default_processes(), DEFAULT_THREADS)
+# ``retarget``: None, or a function applied to the generated ini after each `paster tgdeploy`.
+Site = collections.namedtuple('Site', 'title key project slug page retarget')
+
+
+def to_hello_world(ini):
+    """The generated ini, its application swapped for the bare hello-world (logging and
+    everything else as generated)."""
+    generated = 'use = egg:tgdeploy#cherrypy'
+    assert generated in ini, 'the generated ini changed: %s not found' % generated
+    return ini.replace(generated, 'use = call:cherryapp.hello:make_app')
+
+
+def deploy(venv, site, args=()):
+    run([venv.bin('paster'), 'tgdeploy', '-q', '--overwrite', '--mount', '/'] + list(args),
+        cwd=site.project)
+    if site.retarget is not None:
+        path = os.path.join(site.project, 'apache', site.slug + '.ini')
+        with open(path) as f:
+            ini = site.retarget(f.read())
+        with open(path, 'w') as f:
+            f.write(ini)
 
 
 def apache_host(args):
-    def start(venv, project, slug, workdir):
-        run([venv.bin('paster'), 'tgdeploy', '-q', '--mount', '/'] + args, cwd=project)
-        apache = Apache(workdir, [os.path.join(project, 'apache', slug + '.conf')],
+    def start(venv, site, workdir):
+        deploy(venv, site, args)
+        apache = Apache(workdir, [os.path.join(site.project, 'apache', site.slug + '.conf')],
                         log_level='warn')
         apache.start(None)
         return apache.url, apache.stop
@@ -39,10 +66,10 @@ def apache_host(args):
 
 
 def process_host(command):
-    def start(venv, project, slug, workdir):
+    def start(venv, site, workdir):
         port = free_port()
-        ini = os.path.join(project, 'apache', slug + '.ini')
-        proc = subprocess.Popen(command(venv, ini, port, workdir), cwd=project,
+        ini = os.path.join(site.project, 'apache', site.slug + '.ini')
+        proc = subprocess.Popen(command(venv, ini, port, workdir), cwd=site.project,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
 
@@ -98,14 +125,13 @@ def wait_ok(url, timeout=60):
 
 
 def measure(host_start, venv, site, workdir):
-    project, slug, page = site
     os.makedirs(workdir)
     os.chmod(workdir, 0o755)
-    base, stop = host_start(venv, project, slug, workdir)
+    base, stop = host_start(venv, site, workdir)
     try:
-        wait_ok(base + page)
-        wrk(base + page, '2s')
-        return wrk(base + page, DURATION)
+        wait_ok(base + site.page)
+        wrk(base + site.page, '2s')
+        return wrk(base + site.page, DURATION)
     finally:
         stop()
 
@@ -114,8 +140,8 @@ def chart(results, sites, path):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(sites), figsize=(13, 5.5), sharey=False)
-    for ax, (title, _) in zip(axes, sites):
+    fig, axes = plt.subplots(1, len(sites), figsize=(6 * len(sites), 5.5), sharey=False)
+    for ax, title in zip(axes, [site.title for site in sites]):
         labels = [label for label, _ in HOSTS]
         rps = [results[title][label] for label in labels]
         medians = [statistics.median(r['rps'] for r in runs) for runs in rps]
@@ -137,37 +163,42 @@ def chart(results, sites, path):
 def main():
     venv, project, cherry = prepare()
     venv.pip_install('gunicorn', 'waitress', 'cheroot', 'mod_wsgi')
-    run([venv.bin('paster'), 'tgdeploy', '-q'], cwd=cherry)
-    sites = [('TurboGears 2 quickstart /demo', (project, 'benchapp', '/demo')),
-             ('CherryPy /about', (cherry, 'cherryapp', '/about'))]
-    results = dict((title, dict((label, []) for label, _ in HOSTS)) for title, _ in sites)
-    measure(HOSTS[0][1], venv, sites[0][1], os.path.join(ROOT, 'warm-up'))  # cold machine
+    hello = os.path.join(ROOT, 'helloapp')
+    shutil.copytree(os.path.join(REPO, 'tests', 'fixtures', 'cherryapp'), hello)
+    sites = [Site('TurboGears 2 quickstart /demo', 'tg2', project, 'benchapp', '/demo', None),
+             Site('CherryPy /about', 'cherrypy', cherry, 'cherryapp', '/about', None),
+             Site('hello-world WSGI callable', 'hello', hello, 'cherryapp', '/', to_hello_world)]
+    for site in sites:
+        deploy(venv, site)  # the process hosts read the ini without deploying
+    results = dict((site.title, dict((label, []) for label, _ in HOSTS)) for site in sites)
+    measure(HOSTS[0][1], venv, sites[0], os.path.join(ROOT, 'warm-up'))  # cold machine
     for round_number in range(ROUNDS):
-        for title, site in sites:
+        for site in sites:
             for label, start in rotated(HOSTS, round_number):
                 workdir = os.path.join(ROOT, 'peers', '%d-%s-%s' % (
-                    round_number, site[1], ''.join(c for c in label if c.isalnum())))
+                    round_number, site.key, ''.join(c for c in label if c.isalnum())))
                 result = measure(start, venv, site, workdir)
-                results[title][label].append(result)
+                results[site.title][label].append(result)
                 print('round %d %-30s %-38s %7.0f req/s p99 %.1f ms' % (
-                    round_number + 1, title, label, result['rps'], result['p99']), flush=True)
-    lines = []
-    for title, _ in sites:
-        base = statistics.median(r['rps'] for r in results[title][BASELINE])
-        lines += ['', '%s, wrk -t2 -c%d -d%s, %d interleaved rounds, order rotated:' % (
-            title, CONNECTIONS, DURATION, ROUNDS), '',
-            '| host | req/s median (min–max) | ratio to tgdeploy default | p50 ms | p99 ms | '
-            'non-2xx |', '|---|---|---|---|---|---|']
+                    round_number + 1, site.title, label, result['rps'], result['p99']),
+                    flush=True)
+    chart(results, sites, os.path.join(HERE, 'peers.png'))
+    lines = ['wrk -t2 -c%d -d%s, %d interleaved rounds (order rotated each round) after a '
+             'warm-up, %s. Chart: `bench/peers.png`.' % (CONNECTIONS, DURATION, ROUNDS,
+                                                         machine())]
+    for site in sites:
+        base = statistics.median(r['rps'] for r in results[site.title][BASELINE])
+        lines += ['', '**%s**' % site.title, '',
+                  '| host | req/s median (min–max) | ratio to tgdeploy default | p50 ms | '
+                  'p99 ms | non-2xx |', '|---|---|---|---|---|---|']
         for label, _ in HOSTS:
-            runs = results[title][label]
+            runs = results[site.title][label]
             lines.append('| %s | %s | %.2f | %s | %s | %d |' % (
                 label, span([r['rps'] for r in runs], '%.0f'),
                 statistics.median(r['rps'] for r in runs) / base,
                 span([r['p50'] for r in runs], '%.1f'), span([r['p99'] for r in runs], '%.1f'),
                 sum(r['bad'] for r in runs)))
-    print('\n'.join(lines))
-    chart(results, sites, os.path.join(HERE, 'peers.png'))
-    print('\nchart: %s' % os.path.join(HERE, 'peers.png'))
+    publish('peers.py', '\n'.join(lines))
 
 
 if __name__ == '__main__':

@@ -9,23 +9,20 @@ import signal
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, LAB
+from conftest import LAB
 from support.httpd import free_port
 from support.projects import write
+from support.sites import PY27_ENV, quickstart_tg1, setup_tg1_data
 from support.venv import Venv, run
 from test_e2e_apache import STOP_BOUND, assert_served_by_apache, graceful_keeps_serving
 
 PY27 = LAB / 'py27'
 MOD_WSGI_27 = PY27 / 'mod_wsgi-py27.so'
 LINES = {'tg15': '1.5', 'tg11': '1.1', 'tg10': '1.0'}
-# 1.0's quickstart has no --no-identity (it asks on stdin); 1.1/1.5 take the flag.
-QUICKSTART_FLAGS = {'tg10': ['-s'], 'tg11': ['-s', '--no-identity'],
-                    'tg15': ['-s', '--no-identity']}
-PY27_ENV = dict(os.environ, PIP_CONFIG_FILE='/dev/null')
-PY27_ENV.pop('PIP_FIND_LINKS', None)
 
 
 @pytest.fixture(scope='module', params=sorted(LINES))
@@ -39,16 +36,7 @@ def tg1_site(request, www_root):
     run(uninstall, env=PY27_ENV, check=False)
     parent = www_root / request.param
     parent.mkdir(mode=0o755)
-    # 1.0/1.1 ask about identity on stdin; the egg_info step may fail on the marker below.
-    run([venv.bin('tg-admin'), 'quickstart'] + QUICKSTART_FLAGS[request.param] +
-        ['-p', 'mysite', 'mysite'], cwd=parent, input='no\n', env=PY27_ENV, check=False)
-    project = parent / 'mysite'
-    # Quickstart from pip-installed TG writes an invalid `; extra == "sqlalchemy"` marker.
-    for name in ('setup.py', os.path.join('mysite', 'model.py')):
-        path = project / name
-        path.write_text(path.read_text().replace('; extra == "sqlalchemy"', ''))
-    with open(str(project / 'mysite' / 'controllers.py'), 'a') as f:
-        f.write((FIXTURES / 'tg1_controllers_extra.py').read_text())
+    project = Path(quickstart_tg1(venv, parent, LINES[request.param], PY27_ENV))
     # Where the added shutdown hook leaves its mark, in the project's own production config.
     cfg = project / 'sample-prod.cfg'
     cfg.write_text(cfg.read_text().replace(
@@ -60,12 +48,8 @@ def tg1_site(request, www_root):
 
 def deploy(venv, project, *args):
     run([venv.bin('paster'), 'tgdeploy', '-q'] + list(args), cwd=project, env=PY27_ENV)
-    cfg = project / 'apache' / 'mysite.cfg'
-    data = project / 'data'
-    if not (data / 'mysite.sqlite').exists():
-        run(['install', '-d', '-o', 'www-data', '-g', 'www-data', data, data / 'egg-cache'])
-        run([venv.bin('tg-admin'), '-c', cfg, 'sql', 'create'], cwd=project, env=PY27_ENV)
-        run(['chown', '-R', 'www-data:www-data', data])
+    if not (project / 'data' / 'mysite.sqlite').exists():
+        setup_tg1_data(venv, project, project / 'apache' / 'mysite.cfg', PY27_ENV)
 
 
 @pytest.mark.parametrize('mode', ['daemon', 'embedded'])

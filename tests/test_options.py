@@ -1,4 +1,6 @@
 """Settling options: defaults, derived names, and every value that could break Apache."""
+import os
+import subprocess
 import sys
 
 import pytest
@@ -27,8 +29,7 @@ def settle(project, **given):
 def test_defaults(tg2, tmp_path):
     values = settle(tg2)
     assert values['mount'] == '/' and values['mode'] == 'daemon'
-    assert (values['processes'], values['threads']) == (
-        options.DEFAULT_PROCESSES, options.DEFAULT_THREADS)
+    assert (values['processes'], values['threads']) == (len(os.sched_getaffinity(0)), 8)
     assert (values['user'], values['group']) == ('www-data', 'www-data')
     assert values['python_home'] == sys.prefix  # the running Python's virtualenv
     assert values['apache_dir'] == str(tmp_path / 'shop' / 'apache')
@@ -91,6 +92,16 @@ def test_bad_values_are_refused_with_the_fix(tg2, given, message):
         options.settle(tg2, given)
     assert message in str(error.value)
     assert '\n' not in str(error.value).split(repr(list(given.values())[0]))[-1]
+
+
+def test_one_daemon_process_per_core():
+    """Measured in bench/threads.py: one process per core beats both fewer and more."""
+    code = 'from tgdeploy.options import default_processes; print(default_processes())'
+    available = sorted(os.sched_getaffinity(0))
+    for cpus in (available[:1], available):
+        proc = subprocess.run(['taskset', '-c', ','.join(map(str, cpus)), sys.executable, '-c',
+                               code], stdout=subprocess.PIPE, text=True, check=True)
+        assert int(proc.stdout) == len(cpus)
 
 
 def test_project_in_a_folder_with_a_space(tmp_path):

@@ -49,7 +49,7 @@ def test_deployment_cfg_has_absolute_paths_in_the_data_folder(site):
 
 
 def test_sqlobject_projects_get_one_process(site):
-    assert settle(site)['processes'] == options.DEFAULT_PROCESSES
+    assert settle(site)['processes'] == options.default_processes()
     write(site / 'mysite' / 'model.py', 'from sqlobject import SQLObject\n')
     values = settle(site)
     assert (values['processes'], values['threads']) == (1, 15) and values['uses_sqlobject']

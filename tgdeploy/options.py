@@ -6,6 +6,7 @@ Values that reach Python are written with repr() by the templates themselves.
 """
 import glob
 import grp
+import multiprocessing
 import os
 import pwd
 import re
@@ -15,9 +16,10 @@ from tgdeploy import __version__, inifile, tg1config
 from tgdeploy.detect import FLAVOR_NAMES, pyvenv_cfg
 from tgdeploy.errors import TgDeployError
 
-# Chosen from bench/threads.py on 2 cores: BENCHMARKS.md has the figures and the reasons.
-DEFAULT_PROCESSES = 2
-DEFAULT_THREADS = 4
+# Chosen from bench/threads.py (BENCHMARKS.md has the figures and the reasons): one daemon
+# process per CPU core, 8 threads each.
+DEFAULT_THREADS = 8
+MAX_PROCESSES = 64
 DEFAULT_LOCALE = 'C.UTF-8'
 DEFAULT_USERS = ('www-data', 'apache', 'httpd')  # Debian, RHEL, others
 
@@ -34,7 +36,7 @@ SAFE_LOCALE = re.compile(r'^[A-Za-z0-9_.@-]+\Z')
 OPTION_DEFAULTS = {
     'mount': '/',
     'mode': 'daemon',
-    'processes': str(DEFAULT_PROCESSES),
+    'processes': None,
     'threads': str(DEFAULT_THREADS),
     'user': None,
     'group': None,
@@ -97,7 +99,8 @@ def settle(project, given):
         'mount': mount,
         'mode': mode,
         'apache': apache,
-        'processes': check_count('processes', opts['processes'], 1, 64),
+        'processes': check_count('processes', opts['processes'] or str(default_processes()),
+                                 1, MAX_PROCESSES),
         'threads': check_count('threads', opts['threads'], 1, 1000),
         'user': user,
         'group': group,
@@ -207,6 +210,15 @@ def installed_tg_line(python_home):
         if len(parts) >= 2 and parts[0] == '1':
             return '1.%s' % parts[1].split('-')[0]
     return None
+
+
+def default_processes():
+    """One per CPU core this process may run on (capped at MAX_PROCESSES)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # Python 2, or no sched_getaffinity on this system
+        cores = multiprocessing.cpu_count()
+    return max(1, min(cores, MAX_PROCESSES))
 
 
 def venv_python_version(python_home):
@@ -330,7 +342,8 @@ OPTION_HELP = (
              'imports cherrypy and defines class Root)'),
     ('mount', 'URL path the application answers at, like / or /myapp (default /)'),
     ('mode', 'daemon (own processes, the default) or embedded (inside Apache\'s workers)'),
-    ('processes', 'daemon processes (default %d)' % DEFAULT_PROCESSES),
+    ('processes', 'daemon processes (default: one per CPU core, %d here)'
+     % default_processes()),
     ('threads', 'threads per daemon process (default %d)' % DEFAULT_THREADS),
     ('user', 'user the daemon processes run as; never root (default: www-data or apache)'),
     ('group', 'group of the daemon processes (default: the user\'s primary group)'),

@@ -1,5 +1,6 @@
 """Test stand-in for RuleDispatch's ``dispatch`` package (a tgdeploy test fixture, see
-tests/standins/README.md): just the generic-function API TurboGears 1.0 and TurboJson 1.1 use."""
+tests/standins/README.md): just the generic-function API TurboGears 1.0 and TurboJson 1.1 use.
+Python 2 only, like TurboGears 1.0."""
 from peak.util.decorators import decorate_assignment
 
 from dispatch import functions, interfaces, strategy

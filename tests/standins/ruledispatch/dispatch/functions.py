@@ -11,11 +11,6 @@ from peak.util.decorators import decorate_assignment, decorate_class, frameinfo
 from dispatch import strategy
 from dispatch.interfaces import ICriterion, IDispatchPredicate
 
-try:
-    string_types = basestring
-except NameError:  # Python 3, for reading the stand-in's own unit tests
-    string_types = str
-
 # What a generic function's module-level name (the delegate) answers besides being called.
 DELEGATED = ('when', 'around', 'before', 'after', 'addMethod', 'parse', 'parseRule')
 
@@ -54,7 +49,7 @@ class AbstractGeneric(object):
         return strategy.parse(text, local_names, global_names, self.argnames)
 
     def parseRule(self, rule, frame=None, depth=3):
-        if isinstance(rule, string_types):
+        if isinstance(rule, basestring):
             frame = frame or sys._getframe(depth)
             return self.parse(rule, frame.f_locals, frame.f_globals)
         return rule

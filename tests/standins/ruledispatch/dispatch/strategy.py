@@ -6,12 +6,8 @@ one of its own: the same expression over the same values, or ``isinstance`` of t
 expression against subclasses. That order approximates RuleDispatch's; it is enough for
 TurboGears 1.0 and TurboJson 1.1, and it is what the stand-in's tests pin down.
 """
+import __builtin__
 import ast
-
-try:
-    import __builtin__ as builtins
-except ImportError:  # Python 3, for reading the stand-in's own unit tests
-    import builtins
 
 from dispatch.interfaces import AmbiguousMethod, NoApplicableMethods
 
@@ -149,7 +145,7 @@ def expression_test(node, local_names, global_names, argnames):
     code = compile(ast.fix_missing_locations(ast.Expression(node)), '<rule>', 'eval')
 
     def lookup(name):
-        for names in (local_names, global_names, builtins.__dict__):
+        for names in (local_names, global_names, __builtin__.__dict__):
             if name in names:
                 return names[name]
         return _UNBOUND
