@@ -108,12 +108,17 @@ def test_gunicorn_with_the_tg1_entry_point(tg1_site, mount):
                              '127.0.0.1:%d' % port, '-w', '2'] + env, cwd=str(project),
                             env=PY27_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
+    for old in (project / 'data').glob('shutdown-*'):
+        old.unlink()
     try:
         body = fetch('http://127.0.0.1:%d%s/data' % (port, mount), proc)
         assert '"about": "%s/about"' % mount in body
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+        # gunicorn's graceful timeout is 30 s: a worker that ignores SIGTERM shows as a hang.
+        out = proc.communicate(timeout=25)[0]
+    assert proc.returncode == 0, out
+    assert list((project / 'data').glob('shutdown-*')), out  # TurboGears stopped in a worker
 
 
 def fetch(url, proc, timeout=60):
@@ -160,3 +165,26 @@ def test_check_in_front_of_the_python27_mod_wsgi(tg1_site, www_tmp):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert 'check: GET /mysite/ -> 200 in' in proc.stdout, proc.stdout
     assert 'tgdeploy: 0 error(s), 0 warning(s)' in proc.stdout, proc.stdout
+
+
+@pytest.mark.parametrize('name', ['tg10', 'tg11'])
+def test_cherrypy2_does_not_take_sigterm_from_the_host(name):
+    """Importing CherryPy 2.3 installs a SIGTERM handler that fails (AttributeError on
+    cherrypy.engine); the TG1 entry point imports it with SIGTERM left to the host."""
+    script = '''
+import signal
+host = signal.getsignal(signal.SIGTERM)
+from tgdeploy.apps.tg1_app import sigterm_left_to_host
+with sigterm_left_to_host():
+    import cherrypy
+assert signal.getsignal(signal.SIGTERM) is host, signal.getsignal(signal.SIGTERM)
+import cherrypy._cpengine
+reload(cherrypy._cpengine)  # what the import alone would have done
+assert signal.getsignal(signal.SIGTERM) is not host
+print("ok")
+'''
+    venv = Venv(PY27 / name)
+    if not os.path.exists(venv.python):
+        pytest.fail('the Python 2.7 lab is missing (%s): run scripts/provision-py27' % PY27)
+    proc = run([venv.python, '-c', script], cwd='/', env=PY27_ENV, check=False)
+    assert proc.returncode == 0 and proc.stdout.strip() == 'ok', proc.stdout + proc.stderr

@@ -10,6 +10,8 @@ One start-up per TurboGears line, as measured under Apache (FIELD-NOTES):
   runs TurboGears' start-up without an HTTP server and registers its shutdown at exit; the
   mount follows each request's SCRIPT_NAME.
 """
+import contextlib
+import signal
 import threading
 
 from tgdeploy.apps.loading import at_process_exit, instance_of
@@ -21,7 +23,8 @@ _started = []
 def make_app(global_conf, configfile, root, modulename=None, tg_version=None, **local_conf):
     """PasteDeploy factory: ``configfile`` (absolute), ``root`` (package.controllers:Root),
     ``modulename`` (package.config, where app.cfg lives), ``tg_version`` (1.0/1.1/1.5)."""
-    import turbogears
+    with sigterm_left_to_host():
+        import turbogears
     with _start_lock:
         if _started:
             return _started[0]
@@ -33,6 +36,25 @@ def make_app(global_conf, configfile, root, modulename=None, tg_version=None, **
             app = start_cherrypy2(turbogears, root, line)
         _started.append(app)
         return app
+
+
+@contextlib.contextmanager
+def sigterm_left_to_host():
+    """Importing CherryPy 2 installs its own SIGTERM handler, and a broken one (it calls
+    cherrypy.engine, which 2.3 lacks): a gunicorn worker signalled while it loaded the app
+    failed instead of exiting. The host owns the process's signals, so CherryPy's request is
+    ignored while it is imported, as mod_wsgi ignores it; TurboGears still stops at exit."""
+    register = signal.signal
+
+    def register_unless_sigterm(signum, handler):
+        if signum == signal.SIGTERM:
+            return signal.getsignal(signum)
+        return register(signum, handler)
+    signal.signal = register_unless_sigterm
+    try:
+        yield
+    finally:
+        signal.signal = register
 
 
 def installed_line():
