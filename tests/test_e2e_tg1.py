@@ -102,14 +102,14 @@ def test_gunicorn_with_the_tg1_entry_point(tg1_site, mount):
     """The same ini under gunicorn 19 (Python 2.7), at the root and at a sub-URL."""
     line, venv, project = tg1_site
     deploy(venv, project, '--overwrite')
+    for old in (project / 'data').glob('shutdown-*'):
+        old.unlink()
     port = free_port()
     env = ['--env', 'SCRIPT_NAME=%s' % mount] if mount else []
     proc = subprocess.Popen([venv.bin('gunicorn'), '--paste', 'apache/mysite.ini', '-b',
                              '127.0.0.1:%d' % port, '-w', '2'] + env, cwd=str(project),
                             env=PY27_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
-    for old in (project / 'data').glob('shutdown-*'):
-        old.unlink()
     try:
         body = fetch('http://127.0.0.1:%d%s/data' % (port, mount), proc)
         assert '"about": "%s/about"' % mount in body
