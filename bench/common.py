@@ -11,6 +11,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, 'tests'))
 
+from support.httpd import Apache  # noqa: E402
 from support.sites import make_venv, quickstart_tg2, setup_tg2_data  # noqa: E402
 from support.venv import run  # noqa: E402
 
@@ -79,14 +80,14 @@ def graceful_time(apache, page):
     return time.time() - started
 
 
-def apache_alone(workdir, apache_class):
+def apache_alone(workdir):
     """Stop and graceful times of the same Apache with no application, as the baseline."""
     os.makedirs(os.path.join(workdir, 'www'), exist_ok=True)
     with open(os.path.join(workdir, 'www', 'index.html'), 'w') as f:
         f.write('ok\n')
-    apache = apache_class(workdir, [], log_level='warn',
-                          extra='DocumentRoot %s/www\n<Directory %s/www>\nRequire all granted\n'
-                                '</Directory>' % (workdir, workdir))
+    apache = Apache(workdir, [], log_level='warn',
+                    extra='DocumentRoot %s/www\n<Directory %s/www>\nRequire all granted\n'
+                          '</Directory>' % (workdir, workdir))
     apache.start('/')
     graceful = graceful_time(apache, '/')
     return {'graceful': graceful, 'stop': apache.stop()}

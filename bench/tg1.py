@@ -103,7 +103,7 @@ def main():
                     measure(sites[label][1], os.path.join(root, '%d-%s' % (round_number, name))))
                 print('round %d %s %s' % (round_number + 1, label, results[label][-1]),
                       flush=True)
-        alone = [apache_alone(os.path.join(root, 'alone-%d' % n), Apache)
+        alone = [apache_alone(os.path.join(root, 'alone-%d' % n))
                  for n in range(ROUNDS)]
     finally:
         for venv, _ in sites.values():

@@ -129,7 +129,7 @@ def main():
                                       default_processes(), DEFAULT_THREADS, DEFAULT_THREADS,
                                       DEFAULT_THREADS))
     cpu = sweep('cpu', venv, tg2, CPU_CONFIGS)
-    alone = [apache_alone(os.path.join(ROOT, 'alone-%d' % n), Apache) for n in range(ROUNDS)]
+    alone = [apache_alone(os.path.join(ROOT, 'alone-%d' % n)) for n in range(ROUNDS)]
     io = sweep('io', venv, (cherry, 'cherryapp', '/io'), IO_CONFIGS)
     one = sweep('one-core', venv, tg2, ONE_CORE_CONFIGS, apache_class=OneCoreApache,
                 wrk_cpus='1', server_cpus='0')

@@ -96,9 +96,6 @@ class Signature(object):
             return Predicate([self & signature for signature in other.signatures])
         return Signature(self.tests + other.tests)
 
-    def __rand__(self, other):
-        return Predicate.of(other) & self
-
 
 class Predicate(object):
     """Signatures of which any may hold: a parsed rule, one signature per ``or`` branch."""
@@ -109,13 +106,6 @@ class Predicate(object):
     @classmethod
     def of(cls, value):
         return value if isinstance(value, Predicate) else cls([value])
-
-    def __and__(self, other):
-        return Predicate([mine & theirs for mine in self.signatures
-                          for theirs in Predicate.of(other).signatures])
-
-    def __rand__(self, other):
-        return Predicate.of(other) & self
 
 
 default = Signature()
