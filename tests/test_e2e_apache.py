@@ -40,12 +40,33 @@ def assert_clean_log(apache):
     assert 'AH01630' not in log, log  # the sub-URL "client denied" flood
 
 
-# mod_wsgi (4.9.4, and 6.x alike) retries a daemon connection only on ECONNREFUSED: a
-# request that an old-generation Apache child accepts after a graceful restart unlinked its
-# daemon's socket gets an immediate 503 with this line in the log. It is the one failure
-# a graceful restart may cause in daemon mode (touching the .wsgi reloads without it).
-GRACEFUL_RACE = re.compile(r'\(2\)No such file or directory: .*Unable to connect to WSGI '
-                           r'daemon process')
+# In daemon mode a graceful restart stops the old daemon processes at once, and mod_wsgi
+# 4.9.4 (Debian's, and the lab's for Python 2.7) has two gaps there, each with its own line
+# in the error log:
+# - a request that an old-generation Apache child accepts after its daemon's socket was
+#   unlinked gets an immediate 503: mod_wsgi retries only a refused connection, not ENOENT;
+# - a request whose connection was still in the daemon socket's listen queue when the daemon
+#   stopped accepting is dropped as the daemon exits: 500, "Truncated or oversized response
+#   headers" (seen in CI on TG 1.0; 2 such against 82 of the 503s in 25 restarts under 3
+#   clients here).
+# These are the only failures a graceful restart may cause in daemon mode; touching the
+# .wsgi reloads without either.
+GRACEFUL_RACES = {
+    503: re.compile(r'\(2\)No such file or directory: .*Unable to connect to WSGI daemon '
+                    r'process'),
+    500: re.compile(r'Truncated or oversized response headers received from daemon process'),
+}
+CRASH = re.compile(r'Segmentation fault|exit signal|core dump')
+
+
+def assert_only_graceful_races(failed, log):
+    """Every failed status is one of the races above, each matched by its own log line, and
+    no daemon process crashed (a crash also shows as "Truncated ... headers")."""
+    assert not CRASH.search(log), log[-6000:]
+    for status in set(failed):
+        assert status in GRACEFUL_RACES, (failed, log[-6000:])
+        races = GRACEFUL_RACES[status].findall(log)
+        assert failed.count(status) <= len(races), (failed, races, log[-6000:])
 
 
 def graceful_keeps_serving(apache, url, mode):
@@ -75,9 +96,7 @@ def graceful_keeps_serving(apache, url, mode):
     if mode == 'embedded':
         assert not failed, failed
     else:
-        races = GRACEFUL_RACE.findall(apache.error_log())
-        assert set(failed) <= {503} and len(failed) <= len(races), (
-            failed, races, apache.error_log()[-6000:])
+        assert_only_graceful_races(failed, apache.error_log())
     # ...and once the restart is over, every request is served.
     assert [apache.get(url)[0] for _ in range(20)] == [200] * 20
     return len(failed)
