@@ -22,6 +22,7 @@ from test_e2e_apache import STOP_BOUND, assert_served_by_apache, graceful_keeps_
 
 PY27 = LAB / 'py27'
 MOD_WSGI_27 = PY27 / 'mod_wsgi-py27.so'
+MOD_WSGI_TOO_OLD = PY27 / 'mod_wsgi-4.5.5-py27.so'  # no startup-timeout yet
 LINES = {'tg15': '1.5', 'tg11': '1.1', 'tg10': '1.0'}
 
 
@@ -165,6 +166,28 @@ def test_check_in_front_of_the_python27_mod_wsgi(tg1_site, www_tmp):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert 'check: GET /mysite/ -> 200 in' in proc.stdout, proc.stdout
     assert 'tgdeploy: 0 error(s), 0 warning(s)' in proc.stdout, proc.stdout
+
+
+def test_check_in_front_of_a_mod_wsgi_too_old_for_the_daemon_config(tg1_site, www_tmp):
+    """A real mod_wsgi 4.5.5 (old distributions ship such, and older): the doctor names its
+    version and the fix, and Apache's own configtest agrees; embedded mode still serves."""
+    line, venv, project = tg1_site
+    if not MOD_WSGI_TOO_OLD.exists():
+        pytest.fail('%s is missing: run scripts/provision-py27' % MOD_WSGI_TOO_OLD)
+    deploy(venv, project, '--overwrite')
+    tree = www_tmp / ('etc-apache2-old-' + line)
+    write(tree / 'mods-enabled' / 'wsgi.load', 'LoadModule wsgi_module %s\n' % MOD_WSGI_TOO_OLD)
+    (tree / 'conf-enabled').mkdir()
+    check = [venv.bin('paster'), 'tgdeploy', '--apache-root', tree, '--check', '--overwrite']
+    proc = run(check, cwd=project, env=PY27_ENV, check=False)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert ("error: %s is mod_wsgi 4.5.5, and Apache refuses the daemon config before 4.5.6 "
+            "(startup-timeout): %s install mod_wsgi==4.9.4, then load the module" % (
+                MOD_WSGI_TOO_OLD, venv.bin('pip'))) in proc.stdout, proc.stdout
+    assert 'Invalid option to WSGI daemon process definition' in proc.stdout, proc.stdout
+    proc = run(check + ['--mode', 'embedded'], cwd=project, env=PY27_ENV, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 'check: GET / -> 200 in' in proc.stdout, proc.stdout
 
 
 @pytest.mark.parametrize('name', ['tg10', 'tg11'])

@@ -1,10 +1,13 @@
 """The doctor's reading of a virtualenv: which Python it was made from, for each way
-pyvenv.cfg is written (venv, virtualenv 20 on Python 3, virtualenv 20 on Python 2.7)."""
+pyvenv.cfg is written (venv, virtualenv 20 on Python 3, virtualenv 20 on Python 2.7); and of
+a mod_wsgi module: its own version."""
 import pytest
 
+from support.httpd import DEBIAN_WSGI
 from support.projects import write
+from support.venv import run
 from tgdeploy.options import venv_python_version
-from tgdeploy.preflight import venv_base_prefix
+from tgdeploy.preflight import module_version, venv_base_prefix
 
 STYLES = {
     'venv': ('home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.2\n',
@@ -30,3 +33,13 @@ def test_the_python_a_virtualenv_was_made_from(style, tmp_path):
 def test_no_pyvenv_cfg(tmp_path):
     assert venv_base_prefix(str(tmp_path)) is None
     assert venv_python_version(str(tmp_path)) == ''
+
+
+def test_the_version_of_debians_mod_wsgi_as_dpkg_knows_it():
+    package = run(['dpkg-query', '-W', '-f', '${Version}', 'libapache2-mod-wsgi-py3']).stdout
+    upstream = package.split(':')[-1].split('-')[0]  # 4.9.4-1+b2 -> 4.9.4
+    assert module_version(DEBIAN_WSGI) == tuple(int(n) for n in upstream.split('.'))
+
+
+def test_a_file_that_is_no_mod_wsgi_has_no_version():
+    assert module_version('/usr/lib/apache2/modules/mod_alias.so') is None

@@ -2,9 +2,9 @@
 
 Each finding is one line naming the problem and the exact fix. The checks are the
 operator's worst hours with mod_wsgi: a virtualenv from another Python than the one
-mod_wsgi embeds, a daemon user who cannot read the project or write its data, a daemon
-name or a shorter mount already in the Apache config tree, a missing locale, RHEL's
-socket folder.
+mod_wsgi embeds, a mod_wsgi too old for the daemon config, a daemon user who cannot read
+the project or write its data, a daemon name or a shorter mount already in the Apache
+config tree, a missing locale, RHEL's socket folder.
 """
 import fnmatch
 import glob
@@ -23,6 +23,10 @@ ERROR, WARNING = 'error', 'warning'
 
 # Exit codes of --doctor and --check (2 stays "bad input", as for every tgdeploy command).
 FINE, WARNINGS, WILL_NOT_WORK = 0, 1, 3
+
+# The oldest mod_wsgi that takes every option of the generated daemon config: startup-timeout
+# came in 4.5.6 (4.5.5 refuses the config: tests/test_e2e_tg1.py loads a real one).
+DAEMON_MOD_WSGI = (4, 5, 6)
 
 # The files each layout's Apache reads, in the order it reads them.
 DEBIAN_INCLUDES = ('mods-enabled/*.load', 'mods-enabled/*.conf', 'ports.conf',
@@ -51,6 +55,7 @@ def examine(values, apache_root=None, mod_wsgi=None):
     mod_wsgi = mod_wsgi or loaded_mod_wsgi(config_files, apache_root)
     findings = []
     findings += python_findings(values, mod_wsgi)
+    findings += version_findings(values, mod_wsgi)
     findings += access_findings(values)
     findings += daemon_name_findings(values, config_files)
     findings += mount_order_findings(values, apache_root, config_files)
@@ -130,6 +135,33 @@ def python_findings(values, mod_wsgi):
                                        '%s/bin/python%s -m venv'
                                 % (home, base, mod_wsgi, linked, linked, built_for)))
     return findings
+
+
+def version_findings(values, mod_wsgi):
+    if values['mode'] != 'daemon' or not mod_wsgi or not os.path.isfile(mod_wsgi):
+        return []
+    version = module_version(mod_wsgi)
+    if not version or version >= DAEMON_MOD_WSGI:
+        return []
+    wanted = '.'.join(str(n) for n in DAEMON_MOD_WSGI)
+    # 4.9.4 is the last mod_wsgi for Python 2.7: an open requirement would try 5.x there.
+    requirement = 'mod_wsgi==4.9.4' if values['python_version'].startswith('2.') else \
+        'mod_wsgi>=' + wanted
+    bin_dir = os.path.join(values['python_home'], 'bin')
+    return [Finding(ERROR, '%s is mod_wsgi %s, and Apache refuses the daemon config before %s '
+                           '(startup-timeout): %s/pip install %s, then load the module that '
+                           '%s/mod_wsgi-express module-location prints; or use --mode embedded'
+                    % (mod_wsgi, '.'.join(str(n) for n in version), wanted, bin_dir,
+                       shell_quote(requirement), bin_dir))]
+
+
+def module_version(path):
+    """mod_wsgi's own version, (4, 9, 4), read from its bytes: the string just before the
+    "mod_wsgi/%s" of Apache's server banner (so in every build seen here, 4.5.5 to 6.1.1).
+    None if it is not there; --check's configtest still catches an old module."""
+    with open(path, 'rb') as f:
+        match = re.search(br'\x00(\d+(?:\.\d+)+)\x00mod_wsgi/%s\x00', f.read())
+    return tuple(int(n) for n in match.group(1).split(b'.')) if match else None
 
 
 def module_python(path):
