@@ -1,11 +1,19 @@
 """Writing apache/: user edits are never lost, --simulate writes nothing, failures leave the
 previous folder intact."""
+import errno
+import fcntl
 import os
+import pwd
+import signal
+import stat
+import subprocess
+import sys
+import time
 
 import pytest
 
 from support.projects import make_tg2, make_venv_marker
-from tgdeploy import install
+from tgdeploy import install, seams, swap
 from tgdeploy.deploy import deploy
 from tgdeploy.errors import TgDeployError
 
@@ -105,21 +113,25 @@ def test_files_no_longer_generated_are_removed(project):
 
 
 def test_failure_half_way_leaves_previous_folder(project, monkeypatch):
+    """Without an atomic exchange (the fallback), a failing second rename is undone at once."""
     run(project)
+    (project / 'apache' / 'mine.txt').write_text('mine\n')
     before = snapshot(project / 'apache')
+    monkeypatch.setenv(seams.VARIABLE, 'no-exchange')
     real_rename = os.rename
     calls = []
 
     def failing_rename(src, dst):
         calls.append((src, dst))
         if len(calls) == 2:  # the new folder going into place
-            raise OSError(28, 'No space left on device')
+            raise OSError(errno.ENOSPC, 'No space left on device', dst)
         return real_rename(src, dst)
 
     monkeypatch.setattr(os, 'rename', failing_rename)
-    with pytest.raises(OSError):
+    with pytest.raises(TgDeployError, match=r'apache: No space left on device \(ENOSPC\): free '):
         run(project, mount='/shop')
     monkeypatch.undo()
+    assert len(calls) == 3  # aside, in (failed), back
     assert snapshot(project / 'apache') == before
     assert not leftovers(project)
 
@@ -147,3 +159,171 @@ def test_damaged_manifest_vouches_for_nothing(project):
     with pytest.raises(TgDeployError, match='you edited'):
         run(project, mount='/shop')
     assert 'WSGIScriptAlias / ' in conf.read_text()
+
+
+# -- the user's own entries, kept exactly ---------------------------------------------
+
+WWW = pwd.getpwnam('www-data')
+
+
+def add_entries_of_every_kind(apache):
+    """Files, symlinks (one dangling), empty and nested folders, other owners and modes."""
+    (apache / 'ssl.conf').write_text('# mine\n')
+    secret = apache / 'secret.key'
+    secret.write_bytes(os.urandom(64))
+    os.chown(str(secret), WWW.pw_uid, WWW.pw_gid)
+    secret.chmod(0o600)
+    os.symlink('ssl.conf', str(apache / 'link.conf'))
+    os.symlink('/nonexistent/target', str(apache / 'dangling'))
+    (apache / 'empty').mkdir()
+    (apache / 'nested' / 'deeper').mkdir(parents=True)
+    (apache / 'nested' / 'deeper' / 'note.txt').write_text('deep\n')
+    os.chown(str(apache / 'nested'), WWW.pw_uid, WWW.pw_gid)
+    (apache / 'nested').chmod(0o750)
+    (apache / 'htdocs' / 'robots.txt').write_text('User-agent: *\n')
+
+
+def entry_states(directory, names):
+    """What "kept exactly" means: kind, content or link target, owner, group, mode."""
+    states = {}
+    for name in names:
+        path = directory / name
+        st = os.lstat(str(path))
+        if stat.S_ISLNK(st.st_mode):
+            content = 'link:' + os.readlink(str(path))
+        elif stat.S_ISDIR(st.st_mode):
+            content = 'dir'
+        else:
+            content = path.read_bytes()
+        states[name] = (content, st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)
+                        if not stat.S_ISLNK(st.st_mode) else None)
+    return states
+
+
+USER_ENTRIES = ['ssl.conf', 'secret.key', 'link.conf', 'dangling', 'empty', 'nested',
+                'nested/deeper', 'nested/deeper/note.txt', 'htdocs/robots.txt']
+
+
+def test_user_entries_of_every_kind_are_kept_exactly(project):
+    run(project)
+    apache = project / 'apache'
+    add_entries_of_every_kind(apache)
+    apache.chmod(0o750)
+    before = entry_states(apache, USER_ENTRIES)
+    lines = run(project, mount='/shop')
+    assert entry_states(apache, USER_ENTRIES) == before
+    assert stat.S_IMODE(apache.stat().st_mode) == 0o750
+    assert 'WSGIScriptAlias /shop ' in (apache / 'shop.conf').read_text()
+    kept = [line for line in lines if line.startswith('  kept your ')]
+    assert len(kept) == 7, kept  # the nested folders are named by their contents
+    assert not leftovers(project)
+
+
+@pytest.mark.parametrize('make', [os.mkfifo, lambda p: socket_file(p)], ids=['fifo', 'socket'])
+def test_special_files_are_refused_never_opened(project, make):
+    run(project)
+    make(str(project / 'apache' / 'pipe'))
+    before = sorted(os.listdir(str(project / 'apache')))
+    signal.alarm(20)  # opening the FIFO would block for ever
+    try:
+        with pytest.raises(TgDeployError, match='pipe is not a file, folder or symlink'):
+            run(project, mount='/shop')
+    finally:
+        signal.alarm(0)
+    assert sorted(os.listdir(str(project / 'apache'))) == before
+    assert not leftovers(project)
+
+
+def socket_file(path):
+    import socket
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(path)
+    s.close()
+
+
+def test_a_symlink_in_place_of_a_generated_file_is_an_edit(project):
+    run(project)
+    conf = project / 'apache' / 'shop.conf'
+    (project / 'mine.conf').write_text('# mine\n')
+    conf.unlink()
+    os.symlink(str(project / 'mine.conf'), str(conf))
+    with pytest.raises(TgDeployError, match='you edited .*shop.conf'):
+        run(project, mount='/shop')
+    run(project, mount='/shop', overwrite=True)
+    assert os.readlink(str(project / 'apache' / 'shop.conf.bak')) == str(project / 'mine.conf')
+    assert not conf.is_symlink()
+
+
+def test_a_symlinked_apache_folder_stays_a_symlink(project, tmp_path):
+    elsewhere = tmp_path / 'confs' / 'shop'
+    elsewhere.parent.mkdir()
+    run(project, output_dir=str(elsewhere))
+    os.symlink(str(elsewhere), str(project / 'apache'))
+    run(project, mount='/shop')
+    assert (project / 'apache').is_symlink()
+    assert 'WSGIScriptAlias /shop ' in (elsewhere / 'shop.conf').read_text()
+
+
+# -- the swap and its journal ---------------------------------------------------------
+
+def test_a_folder_moved_aside_by_a_killed_run_comes_back(project):
+    """The fallback's state between its two renames: the target missing, the old folder in
+    staging. The next run renames it back before anything else."""
+    run(project)
+    (project / 'apache' / 'mine.txt').write_text('mine\n')
+    before = snapshot(project / 'apache')
+    new_dir = swap.make_staging(str(project / 'apache'))
+    os.rename(str(project / 'apache'), os.path.join(os.path.dirname(new_dir), swap.PREVIOUS))
+    assert not (project / 'apache').exists()
+    assert swap.recover(str(project)) == [str(project / 'apache')]
+    assert snapshot(project / 'apache') == before
+    assert not leftovers(project)
+
+
+def test_staging_that_names_no_target_is_only_removed(project):
+    run(project)
+    staging = project / (swap.STAGING_PREFIX + 'x')
+    (staging / swap.PREVIOUS).mkdir(parents=True)
+    (staging / swap.TARGET_NOTE).write_text('../../etc\n')
+    assert swap.recover(str(project)) == []
+    assert not staging.exists()
+
+
+def test_a_second_run_waits_then_names_the_holder(project, monkeypatch):
+    run(project)
+    holder = subprocess.Popen([sys.executable, '-c', HOLD_LOCK, str(project)],
+                              stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b'locked'
+        monkeypatch.setenv(seams.VARIABLE, 'lock-wait:0.5')
+        started = time.time()
+        with pytest.raises(TgDeployError) as error:
+            run(project, mount='/shop')
+        assert 0.5 <= time.time() - started < 5
+        assert 'another run (pid %d: %s -c' % (holder.pid, sys.executable) in str(error.value)
+        assert 'apache for 0.5 s: wait for it' in str(error.value)
+    finally:
+        holder.kill()
+        holder.wait()
+    run(project, mount='/shop')  # the lock went with the process
+    assert 'WSGIScriptAlias /shop ' in (project / 'apache' / 'shop.conf').read_text()
+
+
+HOLD_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print('locked', flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_lock_is_the_parent_folder_and_writes_nothing(project):
+    with swap.Lock(str(project / 'apache')):
+        fd = os.open(str(project), os.O_RDONLY)
+        try:
+            with pytest.raises(OSError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+    assert not leftovers(project) and not (project / 'apache').exists()

@@ -4,12 +4,12 @@ then, when asked, check (check.py).
 The front ends (``paster tgdeploy``, ``gearbox tgdeploy``, ``paster create -t tg_modwsgi``)
 call run() or deploy(); they raise TgDeployError on bad input, before anything is written.
 """
+import contextlib
 import io
 import os
-import shutil
 
 from tgdeploy import check, detect, install, options, render
-from tgdeploy.errors import TgDeployError
+from tgdeploy.errors import TgDeployError, describe_os_error
 
 # Options that steer detection rather than the generated files.
 DETECT_OPTIONS = ('flavor', 'config', 'root')
@@ -22,20 +22,14 @@ def deploy(directory, given, simulate=False, overwrite=False, out=None):
     user's strings; ``out`` receives each line of the report. Returns the settled values.
     """
     out = out or (lambda line: None)
-    values = settle(directory, given)
-    target = values['apache_dir']
-    staging = install.make_staging(target, simulate)
-    try:
-        new_dir = render.render(values, staging)
-        changes = install.compare(new_dir, target)
+    with os_errors_as_one_line():
+        values = settle(directory, given)
         if simulate:
-            for line in install.describe(changes, new_dir, target, overwrite):
+            for line in install.simulate(values, overwrite, render.render):
                 out(line)
             return values
-        install.apply(changes, new_dir, target, overwrite)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    report(changes, values, out)
+        changes, entries = install.write(values, overwrite, render.render)
+        report(changes, entries, values, out)
     return values
 
 
@@ -43,6 +37,12 @@ def run(action, directory, given, out, simulate=False, overwrite=False, apache_r
         mod_wsgi=None):
     """What every front end does: ``action`` is None (write apache/), doctor, check or serve.
     Returns the exit code."""
+    with os_errors_as_one_line():
+        return run_action(action, directory, given, out, simulate, overwrite, apache_root,
+                          mod_wsgi)
+
+
+def run_action(action, directory, given, out, simulate, overwrite, apache_root, mod_wsgi):
     if action == 'doctor':
         return check.doctor(settle(directory, given), out, apache_root, mod_wsgi)
     if action and simulate:
@@ -61,14 +61,24 @@ def settle(directory, given):
     return options.settle(detect.detect(directory, **hints), given)
 
 
-def report(changes, values, out):
+@contextlib.contextmanager
+def os_errors_as_one_line():
+    """Whatever the file system says (EACCES, ENOSPC, EROFS, ELOOP...) ends as one line."""
+    try:
+        yield
+    except EnvironmentError as e:
+        raise TgDeployError(describe_os_error(e))
+
+
+def report(changes, entries, values, out):
     out('%s (%s) -> %s, %s mode, mounted at %s' % (
         values['project'], values['flavor_name'], values['apache_dir'], values['mode'],
         values['mount']))
     target = values['apache_dir']
     for verb, names in (('created', changes.new), ('updated', changes.updated),
                         ('replaced (your version saved as .bak)', changes.edited),
-                        ('removed', changes.stale), ('kept your file', changes.kept)):
+                        ('removed', changes.stale),
+                        ('kept your', changes.kept_to_report(entries))):
         for name in names:
             out('  %s %s' % (verb, os.path.join(target, name)))
     if not changes.writes_anything():

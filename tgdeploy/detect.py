@@ -55,12 +55,15 @@ def detect(directory, flavor=None, config=None, root=None):
     if flavor is not None and flavor not in FLAVORS:
         raise TgDeployError('unknown flavor %r: use one of %s' % (flavor, ', '.join(FLAVORS)))
     if root:
-        flavor = flavor or 'cherrypy'
-    flavor = flavor or guess_flavor(directory)
+        check_root_spec(root)
+    flavor = flavor or guess_flavor(directory, fallback='cherrypy' if root else None)
     if flavor == 'tg2':
+        if root:
+            raise TgDeployError('--root does not apply to TurboGears 2, whose root controller '
+                                'comes from the ini\'s application factory: drop it')
         return detect_tg2(directory, config)
     if flavor == 'tg1':
-        return detect_tg1(directory, config)
+        return detect_tg1(directory, config, root)
     return detect_cherrypy(directory, config, root)
 
 
@@ -77,14 +80,14 @@ def require_project_dir(directory):
                         'or Python code): run tgdeploy inside your project' % directory)
 
 
-def guess_flavor(directory):
+def guess_flavor(directory, fallback=None):
     if find_packages_with(directory, os.path.join('config', 'app_cfg.py')) and \
             find_first(directory, TG2_INI_NAMES):
         return 'tg2'
     if find_packages_with(directory, os.path.join('config', 'app.cfg')) and \
             find_first(directory, TG1_CFG_NAMES):
         return 'tg1'
-    if find_cherrypy_roots(directory):
+    if find_cherrypy_roots(directory) or fallback:
         return 'cherrypy'
     raise TgDeployError(
         'cannot tell what kind of project %s is: found no TurboGears 2 ini with '
@@ -118,7 +121,7 @@ def static_entries(static_dir):
 
 # -- TurboGears 1.x -------------------------------------------------------------------
 
-def detect_tg1(directory, config):
+def detect_tg1(directory, config, root=None):
     packages = find_packages_with(directory, os.path.join('config', 'app.cfg'))
     if not packages:
         raise TgDeployError('no TurboGears 1 package in %s (expected <package>/config/app.cfg)'
@@ -133,7 +136,7 @@ def detect_tg1(directory, config):
         urls.append(('/favicon.ico', favicon))
     return Project(directory, 'tg1', project_name(directory, package), package,
                    config_file=config_file, static_dir=existing_dir(static_dir),
-                   static_urls=urls, root='%s.controllers:Root' % package,
+                   static_urls=urls, root=root or '%s.controllers:Root' % package,
                    tg_requirement=tg_requirement(directory),
                    uses_sqlobject=uses_sqlobject(directory, package, config_file))
 
@@ -237,6 +240,9 @@ def literal(value):
 # -- shared helpers -------------------------------------------------------------------
 
 def choose_config(directory, config, names, kind, required=True):
+    if config and re.search(r'[\x00-\x1f\x7f]', config):
+        raise TgDeployError('--config %r holds control characters: name the file plainly'
+                            % config)
     if config:
         path = os.path.abspath(os.path.join(directory, config))
         if not os.path.isfile(path):

@@ -3,6 +3,7 @@
 Its message is a single line that names the problem and the fix; the front ends
 (command.py, gearbox_command.py, template.py) turn it into their own way of failing.
 """
+import errno
 
 
 class TgDeployError(Exception):
@@ -11,3 +12,30 @@ class TgDeployError(Exception):
     def __str__(self):
         # One line, whatever the user typed: a value holding a newline is shown escaped.
         return Exception.__str__(self).replace('\r', '\\r').replace('\n', '\\n')
+
+
+# What to do about each operating-system error a run can meet, by errno name.
+OS_ERROR_FIXES = {
+    'EACCES': 'run tgdeploy as a user who may, or fix the permissions',
+    'EPERM': 'run tgdeploy as a user who may, or fix the permissions',
+    'ENOENT': 'it disappeared while tgdeploy ran (another program?): run again',
+    'ENOTDIR': 'a file stands where a folder belongs: move it away',
+    'ENOSPC': 'free some space on that file system and run again; nothing was changed',
+    'EDQUOT': 'your disk quota is used up: free some space and run again',
+    'EROFS': 'that file system is read-only: pass --output-dir on a writable one',
+    'ELOOP': 'a symlink points back at itself: remove the loop',
+    'ENAMETOOLONG': 'use a shorter path',
+    'EISDIR': 'a folder stands where a file belongs: move it away',
+    'EMFILE': 'too many open files: raise ulimit -n',
+    'EIO': 'the disk reported an I/O error: check it (dmesg) before running again',
+}
+
+
+def describe_os_error(error):
+    """One line for an OSError/IOError: what failed, on which path, and what to do."""
+    name = errno.errorcode.get(error.errno, '')
+    where = error.filename or 'a file'
+    if getattr(error, 'filename2', None):
+        where = '%s -> %s' % (error.filename, error.filename2)
+    fix = OS_ERROR_FIXES.get(name, 'fix the cause and run again')
+    return '%s: %s (%s): %s' % (where, error.strerror or error, name or 'error', fix)

@@ -2,25 +2,32 @@
 
 A manifest records the checksum of every file tgdeploy wrote. On the next run a file
 whose checksum still matches is ours to replace; one that differs was edited by the user
-and is kept unless the user asked for --overwrite (then saved as .bak first). Files the
-user added are carried over. The new folder is built completely beside the old one and
-swapped in with renames, so a failure half-way leaves the previous apache/ as it was.
+and is kept unless the user asked for --overwrite (then saved as .bak first). Whatever
+else the user put in apache/ (files, symlinks, dangling ones too, folders, empty or not) is
+carried over as it was: content, owner, group, mode. FIFOs, sockets and devices are
+refused, never opened. The new folder is built completely in staging and swapped in by
+swap.py, under a lock, so a failure or a kill at any moment leaves a whole apache/.
 """
 import difflib
+import errno
 import hashlib
 import io
 import json
 import os
 import shutil
+import stat
 import tempfile
 
+from tgdeploy import seams, swap
 from tgdeploy.errors import TgDeployError
 
 MANIFEST = '.tgdeploy-manifest'
 
+FILE, LINK, FOLDER, SPECIAL = 'file', 'symlink', 'folder', 'special'
+
 
 class Changes(object):
-    """How the rendered folder differs from the installed one, file by file."""
+    """How the rendered folder differs from the installed one, entry by entry."""
 
     def __init__(self):
         self.new = []        # not there yet
@@ -28,86 +35,217 @@ class Changes(object):
         self.unchanged = []  # same bytes
         self.edited = []     # differs from what tgdeploy wrote: the user's edit
         self.stale = []      # ours, no longer generated: removed
-        self.kept = []       # the user's own files: carried over
+        self.kept = []       # the user's own entries: carried over as they are
 
     def writes_anything(self):
         return bool(self.new or self.updated or self.edited or self.stale)
 
+    def kept_to_report(self, entries):
+        """Kept entries minus the folders whose kept contents already name them."""
+        return [name for name in self.kept
+                if not (entries[name] == FOLDER and
+                        any(other.startswith(name + os.sep) for other in self.kept))]
 
-def make_staging(target_dir, simulate):
-    """A scratch folder: beside the target, so the final rename stays on one filesystem."""
-    parent = os.path.dirname(target_dir)
-    if simulate:
-        return tempfile.mkdtemp(prefix='tgdeploy-')
+
+def write(values, overwrite, render):
+    """Render with ``render(values, staging)`` and install into values['apache_dir'], under
+    the target's lock. Returns (Changes, the installed entries)."""
+    target = real_target(values['apache_dir'])
+    check_parent(target)
+    with swap.Lock(target):
+        swap.recover(os.path.dirname(target))
+        seams.reached('locked')
+        new_dir = swap.make_staging(target)
+        try:
+            seams.reached('staged')
+            render(values, new_dir)
+            seams.reached('rendered')
+            changes, entries = compare(new_dir, target)
+            refuse_edits(changes, target, overwrite)
+            carry_over(changes, entries, new_dir, target)
+            seams.reached('additions-copied')
+            swap.swap(new_dir, target)
+        finally:
+            if os.path.isdir(swap.staging_of(new_dir)):
+                swap.discard(swap.staging_of(new_dir))
+    return changes, entries
+
+
+def simulate(values, overwrite, render):
+    """The lines a run would report, with diffs; writes nothing outside a temp folder."""
+    target = real_target(values['apache_dir'])
+    scratch = tempfile.mkdtemp(prefix='tgdeploy-')
+    try:
+        new_dir = os.path.join(scratch, 'new')
+        render(values, new_dir)
+        changes, _ = compare(new_dir, target)
+        return describe(changes, new_dir, target, overwrite)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def real_target(target):
+    # A symlinked apache/ stays a symlink: the swap happens where it points.
+    return os.path.realpath(target) if os.path.islink(target) else target
+
+
+def check_parent(target):
+    parent = os.path.dirname(target)
     if not os.path.isdir(parent):
         raise TgDeployError('cannot write %s: its parent folder %s does not exist'
-                            % (target_dir, parent))
-    if os.path.exists(target_dir) and not os.path.isdir(target_dir):
+                            % (target, parent))
+    if os.path.lexists(target) and not os.path.isdir(target):
         raise TgDeployError('%s exists and is not a folder: move it away or pass --output-dir'
-                            % target_dir)
-    try:
-        return tempfile.mkdtemp(prefix='.tgdeploy-', dir=parent)
-    except OSError as e:
-        raise TgDeployError('cannot write in %s (%s): run as a user who may, or pass '
-                            '--output-dir' % (parent, e.strerror))
+                            % target)
 
+
+# -- comparing ------------------------------------------------------------------------
 
 def compare(new_dir, target_dir):
+    """(Changes, {relative path: kind} of the installed folder)."""
     changes = Changes()
-    manifest = read_manifest(target_dir)
-    generated = set(list_files(new_dir))
+    installed = entries_below(target_dir)
+    refuse_special(installed, target_dir)
+    manifest = read_manifest(target_dir, installed)
+    generated = entries_below(new_dir)
     for name in sorted(generated):
-        target = os.path.join(target_dir, name)
-        if not os.path.exists(target):
+        kind = installed.get(name)
+        if generated[name] == FOLDER:
+            if kind not in (None, FOLDER):
+                changes.edited.append(name)  # the user put a file or a link in its place
+        elif kind is None:
             changes.new.append(name)
-        elif read_bytes(target) == read_bytes(os.path.join(new_dir, name)):
+        elif kind != FILE:
+            changes.edited.append(name)  # the user put a link or a folder in its place
+        elif read_bytes(os.path.join(target_dir, name)) == \
+                read_bytes(os.path.join(new_dir, name)):
             changes.unchanged.append(name)
-        elif manifest.get(name) == checksum(target):
+        elif manifest.get(name) == checksum(os.path.join(target_dir, name)):
             changes.updated.append(name)
         else:
             changes.edited.append(name)
-    for name in sorted(set(list_files(target_dir)) - generated - set([MANIFEST])):
-        if manifest.get(name) == checksum(os.path.join(target_dir, name)):
+    for name in sorted(set(installed) - set(generated) - set([MANIFEST])):
+        if installed[name] == FILE and \
+                manifest.get(name) == checksum(os.path.join(target_dir, name)):
             changes.stale.append(name)
-        else:
+        elif not inside_any(name, changes.edited):
             changes.kept.append(name)
-    return changes
+    return changes, installed
 
 
-def apply(changes, new_dir, target_dir, overwrite):
-    """Swap ``new_dir`` in as ``target_dir``; refuse to replace user edits without overwrite."""
+def inside_any(name, folders):
+    return any(name.startswith(folder + os.sep) for folder in folders)
+
+
+def entries_below(directory):
+    """{relative path: kind} of everything below ``directory``, symlinks not followed."""
+    found = {}
+    if not os.path.isdir(directory) or os.path.islink(directory):
+        return found
+    pending = ['']
+    while pending:
+        relative = pending.pop()
+        for name in os.listdir(os.path.join(directory, relative)):
+            path = os.path.join(relative, name)
+            kind = kind_of(os.lstat(os.path.join(directory, path)).st_mode)
+            found[path] = kind
+            if kind == FOLDER:
+                pending.append(path)
+    return found
+
+
+def kind_of(mode):
+    if stat.S_ISLNK(mode):
+        return LINK
+    if stat.S_ISDIR(mode):
+        return FOLDER
+    if stat.S_ISREG(mode):
+        return FILE
+    return SPECIAL
+
+
+def refuse_special(entries, target_dir):
+    for name in sorted(entries):
+        if entries[name] == SPECIAL:
+            raise TgDeployError('%s is not a file, folder or symlink (a FIFO, socket or device): '
+                                'tgdeploy never opens those; move it out of %s and run again'
+                                % (os.path.join(target_dir, name), target_dir))
+
+
+# -- installing -----------------------------------------------------------------------
+
+def refuse_edits(changes, target_dir, overwrite):
     if changes.edited and not overwrite:
         raise TgDeployError(
             'you edited %s since tgdeploy wrote it: nothing was written; keep your edit, or '
             'pass --overwrite to replace it (saved as .bak), or --simulate to see the diff'
             % ', '.join(os.path.join(target_dir, name) for name in changes.edited))
-    generated = list_files(new_dir)
+
+
+def carry_over(changes, entries, new_dir, target_dir):
+    """Copy the user's entries (and the .bak of each replaced edit) into ``new_dir``, with
+    their owners and modes, then write the manifest of what tgdeploy generated."""
+    generated = [n for n, kind in entries_below(new_dir).items() if kind == FILE]
     write_manifest(new_dir, generated)
-    for name in changes.kept:
-        copy_into(target_dir, new_dir, name, name)
+    for name in sorted(changes.kept):  # parents sort before their contents
+        copy_entry(os.path.join(target_dir, name), os.path.join(new_dir, name))
     for name in changes.edited:
-        copy_into(target_dir, new_dir, name, free_name(new_dir, name + '.bak'))
+        copy_tree(os.path.join(target_dir, name),
+                  os.path.join(new_dir, free_name(new_dir, name + '.bak')))
+    # Folders last, deepest first: copying into them changed their times.
+    for name in sorted((n for n, kind in entries.items() if kind == FOLDER), reverse=True):
+        if os.path.isdir(os.path.join(new_dir, name)):
+            copy_stat(os.path.join(target_dir, name), os.path.join(new_dir, name))
     if os.path.isdir(target_dir):
-        shutil.copymode(target_dir, new_dir)
-    swap(new_dir, target_dir)
+        copy_stat(target_dir, new_dir)
 
 
-def swap(new_dir, target_dir):
-    if not os.path.exists(target_dir):
-        os.rename(new_dir, target_dir)
-        return
-    old_dir = tempfile.mkdtemp(prefix='.tgdeploy-old-', dir=os.path.dirname(target_dir))
-    old = os.path.join(old_dir, 'previous')
-    os.rename(target_dir, old)
+def copy_tree(src, dst):
+    copy_entry(src, dst)
+    if kind_of(os.lstat(src).st_mode) == FOLDER:
+        for name in sorted(os.listdir(src)):
+            copy_tree(os.path.join(src, name), os.path.join(dst, name))
+        copy_stat(src, dst)
+
+
+def copy_entry(src, dst):
+    """One entry, not following symlinks: a file's bytes, a link's target, a folder."""
+    kind = kind_of(os.lstat(src).st_mode)
+    if kind == LINK:
+        os.symlink(os.readlink(src), dst)
+    elif kind == FOLDER:
+        if not os.path.isdir(dst):
+            os.mkdir(dst)
+    else:
+        shutil.copyfile(src, dst)
+    copy_stat(src, dst)
+
+
+def copy_stat(src, dst):
+    """Owner, group, mode and times of ``src`` onto ``dst`` (links: owner only)."""
+    st = os.lstat(src)
     try:
-        os.rename(new_dir, target_dir)
-    except OSError:
-        os.rename(old, target_dir)
-        raise
-    finally:
-        if os.path.exists(target_dir):
-            shutil.rmtree(old_dir, ignore_errors=True)
+        os.lchown(dst, st.st_uid, st.st_gid)
+    except OSError as e:
+        if e.errno != errno.EPERM:
+            raise
+        raise TgDeployError('cannot keep the owner of %s (uid %d, gid %d) in the new folder: '
+                            'only root can; run tgdeploy as root or as that user, or move the '
+                            'file out of %s' % (src, st.st_uid, st.st_gid, os.path.dirname(src)))
+    if not stat.S_ISLNK(st.st_mode):
+        shutil.copystat(src, dst)
 
+
+def free_name(directory, name):
+    """``name``, or name1, name2... if taken: an older backup is never replaced."""
+    candidate, number = name, 0
+    while os.path.lexists(os.path.join(directory, candidate)):
+        number += 1
+        candidate = '%s%d' % (name, number)
+    return candidate
+
+
+# -- describing -----------------------------------------------------------------------
 
 def describe(changes, new_dir, target_dir, overwrite):
     """Lines saying what a run would do, with a diff for every file that would change."""
@@ -124,54 +262,34 @@ def describe(changes, new_dir, target_dir, overwrite):
     for name in changes.stale:
         lines.append('would remove %s (no longer generated)' % os.path.join(target_dir, name))
     for name in changes.kept:
-        lines.append('would keep your file %s' % os.path.join(target_dir, name))
+        lines.append('would keep your %s' % os.path.join(target_dir, name))
     if not changes.writes_anything():
         lines.append('nothing would change in %s' % target_dir)
     return lines
 
 
 def diff(old_dir, new_dir, name):
-    old = read_bytes(os.path.join(old_dir, name)).decode('utf-8', 'replace').splitlines()
+    old_path = os.path.join(old_dir, name)
+    if os.path.islink(old_path) or not os.path.isfile(old_path):
+        return ['    (%s is not a plain file)' % old_path]
+    old = read_bytes(old_path).decode('utf-8', 'replace').splitlines()
     new = read_bytes(os.path.join(new_dir, name)).decode('utf-8', 'replace').splitlines()
     return ['    ' + line.rstrip('\n') for line in difflib.unified_diff(
         old, new, 'installed/' + name, 'new/' + name, lineterm='')]
 
 
-def list_files(directory):
-    """Relative paths of every file below ``directory`` (none if it does not exist)."""
-    found = []
-    for dirpath, _, filenames in os.walk(directory):
-        for filename in filenames:
-            found.append(os.path.relpath(os.path.join(dirpath, filename), directory))
-    return sorted(found)
+# -- the manifest ---------------------------------------------------------------------
 
-
-def free_name(directory, name):
-    """``name``, or name1, name2... if taken: an older backup is never replaced."""
-    candidate, number = name, 0
-    while os.path.exists(os.path.join(directory, candidate)):
-        number += 1
-        candidate = '%s%d' % (name, number)
-    return candidate
-
-
-def copy_into(src_dir, dst_dir, name, new_name):
-    target = os.path.join(dst_dir, new_name)
-    if not os.path.isdir(os.path.dirname(target)):
-        os.makedirs(os.path.dirname(target))
-    shutil.copy2(os.path.join(src_dir, name), target)
-
-
-def read_manifest(target_dir):
-    path = os.path.join(target_dir, MANIFEST)
-    if not os.path.isfile(path):
+def read_manifest(target_dir, entries):
+    if entries.get(MANIFEST) != FILE:
         return {}
     try:
-        with io.open(path, encoding='utf-8') as f:
-            return json.load(f)['files']
-    except (ValueError, KeyError):
+        with io.open(os.path.join(target_dir, MANIFEST), encoding='utf-8') as f:
+            files = json.load(f)['files']
+    except (ValueError, KeyError, TypeError):
         # A damaged manifest vouches for nothing: every differing file counts as edited.
         return {}
+    return files if isinstance(files, dict) else {}
 
 
 def write_manifest(new_dir, names):

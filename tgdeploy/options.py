@@ -22,13 +22,25 @@ DEFAULT_THREADS = 8
 MAX_PROCESSES = 64
 DEFAULT_LOCALE = 'C.UTF-8'
 DEFAULT_USERS = ('www-data', 'apache', 'httpd')  # Debian, RHEL, others
+# mod_wsgi-express's default: a 100 MB POST grew a daemon process from 67 to 375 MB.
+DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
+MAX_HOST_NAME = 253
+
+# Folders that must never become the data folder (the README chowns it to the daemon
+# user) nor the output folder (it is swapped whole); folders below them are fine.
+SYSTEM_DIRS = ('/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64',
+               '/libx32', '/media', '/mnt', '/opt', '/proc', '/root', '/run', '/sbin', '/srv',
+               '/sys', '/tmp', '/usr', '/usr/bin', '/usr/lib', '/usr/local', '/usr/sbin',
+               '/usr/share', '/var', '/var/lib', '/var/log', '/var/tmp', '/var/www',
+               '/etc/apache2', '/etc/httpd')
 
 MODES = ('daemon', 'embedded')
 APACHE_VERSIONS = ('2.4', '2.2')
 
 SAFE_PATH = re.compile(r'^/[A-Za-z0-9._+@~/-]*\Z')
 SAFE_MOUNT = re.compile(r'^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?\Z')
-SAFE_NAME = re.compile(r'^[a-z_][a-z0-9_.-]*\$?\Z', re.I)
+# ASCII only, spelt out: with re.I, [a-z] would also match the Kelvin sign (U+212A).
+SAFE_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_.-]*\$?\Z')
 SAFE_HOST = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\Z')
 SAFE_LOCALE = re.compile(r'^[A-Za-z0-9_.@-]+\Z')
 
@@ -50,6 +62,8 @@ OPTION_DEFAULTS = {
     'tg_version': None,
     'legacy_stdout': 'no',
     'preload': 'yes',
+    'limit_request_body': str(DEFAULT_BODY_LIMIT),
+    'elsewhere': 'no',
 }
 TG1_LINES = ('1.0', '1.1', '1.5')
 
@@ -68,19 +82,21 @@ def settle(project, given):
 
     mount = check_mount(opts['mount'])
     mode = check_choice('mode', opts['mode'], MODES)
+    elsewhere = check_choice('elsewhere', opts['elsewhere'], ('yes', 'no')) == 'yes'
+    refuse_what_does_not_apply(given, project.flavor, mode)
     apache = check_choice('apache', opts['apache'], APACHE_VERSIONS)
-    user = check_user(opts['user'] or default_user())
-    group = check_name('group', opts['group'] or default_group(user))
-    python_home = check_python_home(opts['python_home'] or sys.prefix)
+    user = check_user(opts['user'] or default_user(elsewhere), elsewhere)
+    group = check_group(opts['group'] or default_group(user), elsewhere)
+    python_home = check_python_home(opts['python_home'] or sys.prefix, elsewhere)
     server_name = opts['server_name'] and check_host(opts['server_name'])
     slug = file_slug(check_project_name(project.name))
     project_dir = check_path('project directory', project.directory)
-    apache_dir = check_path('output directory', os.path.abspath(
-        opts['output_dir'] or os.path.join(project_dir, 'apache')))
-    data_dir = check_path('data directory', os.path.abspath(
-        opts['data_dir'] or os.path.join(project_dir, 'data')))
-    static_urls = [(join_url(mount, url), check_path('static path', path))
-                   for url, path in project.static_urls]
+    apache_dir = check_path('output directory', folder(opts['output_dir'], project_dir, 'apache'))
+    data_dir = check_path('data directory', folder(opts['data_dir'], project_dir, 'data'))
+    static_urls, static_skipped = apache_static(project.static_urls, mount)
+    static_dirs = folders_of(static_urls)
+    check_output_dir(apache_dir, project_dir, data_dir, static_dirs)
+    check_data_dir(data_dir, project_dir, apache_dir, python_home, static_dirs)
 
     values = {
         'tgdeploy_version': __version__,
@@ -112,10 +128,17 @@ def settle(project, given):
         'daemon_name': daemon_name(slug, mount),
         'process_group': daemon_name(slug, mount) if mode == 'daemon' else '%{GLOBAL}',
         'preload': check_choice('preload', opts['preload'], ('yes', 'no')) == 'yes',
-        'static_dir': project.static_dir and check_path('static folder', project.static_dir),
+        'static_dir': project.static_dir if project.static_dir in static_dirs else None,
         'static_urls': static_urls,
+        'static_dirs': static_dirs,
+        # Denied to every client: the project, and the data folder wherever it is.
+        'private_dirs': [project_dir] + ([] if within(data_dir, project_dir) else [data_dir]),
+        'static_skipped': static_skipped,
+        'limit_request_body': check_count('limit-request-body', opts['limit_request_body'], 0,
+                                          2147483647),
+        'elsewhere': elsewhere,
         'root': project.root,
-        'source_config': project.config_file,
+        'source_config': project.config_file and check_path('config file', project.config_file),
         'cherrypy_config': None,
         'uses_sqlobject': project.uses_sqlobject,
         'legacy_stdout': check_choice('legacy-stdout', opts['legacy_stdout'], ('yes', 'no')) == 'yes',
@@ -155,7 +178,9 @@ def app_config(project, values):
 
 # -- defaults ---------------------------------------------------------------------------
 
-def default_user():
+def default_user(elsewhere=False):
+    if elsewhere:
+        return DEFAULT_USERS[0]
     for name in DEFAULT_USERS:
         try:
             pwd.getpwnam(name)
@@ -190,6 +215,40 @@ def daemon_name(slug, mount):
 
 def join_url(mount, url):
     return url if mount == '/' else mount + url
+
+
+def folder(given, project_dir, default_name):
+    """An output or data folder: relative ones are taken from the project, not the cwd."""
+    return os.path.abspath(os.path.join(project_dir, given or default_name))
+
+
+def apache_static(urls, mount):
+    """(Aliases Apache can carry, paths it cannot): a file named "my file.txt" or
+    "résumé.pdf" is left to the application, which serves the static folder too."""
+    usable, skipped = [], []
+    for url, path in urls:
+        if SAFE_PATH.match(url) and SAFE_PATH.match(path):
+            usable.append((join_url(mount, url), path))
+        else:
+            skipped.append(path)
+    return usable, skipped
+
+
+def folders_of(static_urls):
+    """The folders Apache serves: each aliased folder, or the folder of an aliased file."""
+    folders = sorted(set(path if os.path.isdir(path) else os.path.dirname(path)
+                         for _, path in static_urls))
+    return [f for f in folders if not any(within(f, other) and f != other for other in folders)]
+
+
+def within(path, folder):
+    """Whether ``path`` is ``folder`` or lies below it (both absolute, normalised)."""
+    return path == folder or path.startswith(folder.rstrip('/') + '/')
+
+
+def either_within(path, folder):
+    # Symlinks are compared both as written and resolved.
+    return within(path, folder) or within(os.path.realpath(path), os.path.realpath(folder))
 
 
 def tg1_line(given, project, python_home):
@@ -241,6 +300,9 @@ def check_mount(mount):
     if not SAFE_MOUNT.match(mount):
         raise TgDeployError('mount %r may hold only letters, digits and ._~- between slashes'
                             % mount)
+    if set(mount.split('/')) & set(['.', '..']):
+        raise TgDeployError('mount %r holds a "." or ".." segment, which no URL reaches: use '
+                            'plain names such as /shop' % mount)
     return mount
 
 
@@ -267,16 +329,89 @@ def check_name(name, value):
     return value
 
 
-def check_user(user):
+def check_user(user, elsewhere=False):
     check_name('user', user)
     try:
         is_root = pwd.getpwnam(user).pw_uid == 0
     except KeyError:
+        if not elsewhere and user != 'root':
+            raise TgDeployError('--user %s does not exist on this machine (Apache would refuse '
+                                'to start): create it, choose another, or pass --elsewhere yes '
+                                'if these files are for another machine' % user)
         is_root = user == 'root'
     if is_root:
         raise TgDeployError('--user %s: mod_wsgi refuses to run an application as root; '
                             'use an unprivileged user such as www-data' % user)
     return user
+
+
+def check_group(group, elsewhere=False):
+    check_name('group', group)
+    try:
+        is_root = grp.getgrnam(group).gr_gid == 0
+    except KeyError:
+        if not elsewhere and group != 'root':
+            raise TgDeployError('--group %s does not exist on this machine (Apache would refuse '
+                                'to start): create it, choose another, or pass --elsewhere yes '
+                                'if these files are for another machine' % group)
+        is_root = group == 'root'
+    if is_root:
+        raise TgDeployError('--group %s is the root group: the daemons would run with gid 0; use '
+                            'the daemon user\'s own group such as www-data' % group)
+    return group
+
+
+def refuse_what_does_not_apply(given, flavor, mode):
+    """An option the deployment would ignore is refused, so no one believes it took effect."""
+    explicit = set(k for k, v in given.items() if v != OPTION_DEFAULTS.get(k))
+    if 'tg_version' in explicit and flavor != 'tg1':
+        raise TgDeployError('--tg-version applies to TurboGears 1.x only, and this is a %s '
+                            'project: drop it (or pass --flavor tg1)' % FLAVOR_NAMES[flavor])
+    if 'port' in explicit and 'server_name' not in explicit:
+        raise TgDeployError('--port sets the port of the virtual host, and there is none without '
+                            '--server-name: pass --server-name too, or drop --port')
+    for name in ('processes', 'threads'):
+        if name in explicit and mode == 'embedded':
+            raise TgDeployError('--%s applies to daemon mode only (embedded mode runs in '
+                                'Apache\'s own workers, sized by its MPM): drop it, or use '
+                                '--mode daemon' % name)
+
+
+def check_output_dir(apache_dir, project_dir, data_dir, static_dirs):
+    example = os.path.join(project_dir, 'apache')
+    if apache_dir in SYSTEM_DIRS or within(project_dir, apache_dir):
+        raise TgDeployError('--output-dir %s would be swapped whole, and it is %s: use a folder '
+                            'of its own such as %s' % (apache_dir, 'a system folder' if
+                                                       apache_dir in SYSTEM_DIRS else
+                                                       'the project folder or holds it', example))
+    for static in static_dirs:
+        if either_within(apache_dir, static):
+            raise TgDeployError('--output-dir %s lies inside the static folder %s, which Apache '
+                                'serves to anyone (the ini holds secrets): use %s'
+                                % (apache_dir, static, example))
+    if either_within(apache_dir, data_dir):
+        raise TgDeployError('--output-dir %s lies inside the data folder %s, which the daemon '
+                            'user may write (it could rewrite its own .wsgi): use %s'
+                            % (apache_dir, data_dir, example))
+
+
+def check_data_dir(data_dir, project_dir, apache_dir, python_home, static_dirs):
+    example = os.path.join(project_dir, 'data')
+    homes = set(entry.pw_dir.rstrip('/') or '/' for entry in pwd.getpwall())
+    if data_dir in SYSTEM_DIRS or data_dir in homes:
+        raise TgDeployError('--data-dir %s is a system or home folder, and the README would '
+                            'have you chown it to the daemon user: use a folder of its own such '
+                            'as %s' % (data_dir, example))
+    for folder, what in ((project_dir, 'the project'), (python_home, 'the virtualenv')):
+        if either_within(folder, data_dir):
+            raise TgDeployError('--data-dir %s holds %s (%s), and the README would have you '
+                                'chown it to the daemon user: use %s'
+                                % (data_dir, what, folder, example))
+    for folder, what in ([(apache_dir, 'output folder, which Apache reads')] +
+                         [(s, 'static folder, which Apache serves to anyone') for s in static_dirs]):
+        if either_within(data_dir, folder):
+            raise TgDeployError('--data-dir %s lies inside the %s (%s): use %s'
+                                % (data_dir, what, folder, example))
 
 
 def check_project_name(name):
@@ -288,9 +423,12 @@ def check_project_name(name):
 
 
 def check_host(host):
-    if not SAFE_HOST.match(host):
+    if len(host) > MAX_HOST_NAME or not SAFE_HOST.match(host) or \
+            any(len(label) > 63 or label.startswith('-') or label.endswith('-')
+                for label in host.split('.')):
         raise TgDeployError('--server-name %r is not a host name (letters, digits, dots and '
-                            'hyphens only)' % host)
+                            'hyphens; labels of at most 63, in all at most %d)'
+                            % (host[:80], MAX_HOST_NAME))
     return host
 
 
@@ -307,9 +445,11 @@ def check_path(what, path):
     return path
 
 
-def check_python_home(path):
+def check_python_home(path, elsewhere=False):
     path = os.path.abspath(path)
     check_path('python home', path)
+    if elsewhere:
+        return path
     # venv and virtualenv >= 20 write pyvenv.cfg; older virtualenvs leave activate_this.py.
     markers = ('pyvenv.cfg', os.path.join('bin', 'activate_this.py'))
     if not any(os.path.isfile(os.path.join(path, m)) for m in markers):
@@ -363,4 +503,9 @@ OPTION_HELP = (
                    'else the version setup.py asks for)'),
     ('legacy_stdout', 'yes: send sys.stdout to the error log, as mod_wsgi 1.x/2.x needed '
                       '(default no)'),
+    ('limit_request_body', 'largest request body Apache passes to the application, in bytes; '
+                           '0 for no limit (default %d, 10 MiB, as mod_wsgi-express)'
+     % DEFAULT_BODY_LIMIT),
+    ('elsewhere', 'yes: the files are for another machine, so --user, --group and '
+                  '--python-home need not exist here (default no)'),
 )

@@ -20,14 +20,13 @@ def template_dir(name=TEMPLATE_NAME):
     return os.path.join(os.path.dirname(tgdeploy.paste_templates.__file__), name)
 
 
-def render(values, staging_dir):
-    """Render the template with ``values`` into ``staging_dir``; return the new apache/ path."""
-    copydir.copy_dir(template_dir(), staging_dir, dict(values), verbosity=0, simulate=False,
+def render(values, dest):
+    """Render the template's apache/ folder with ``values`` into ``dest``; return ``dest``."""
+    source = os.path.join(template_dir(), TEMPLATE_OUTPUT)
+    copydir.copy_dir(source, dest, dict(values), verbosity=0, simulate=False,
                      interactive=False, overwrite=True, svn_add=False,
                      template_renderer=paste_script_template_renderer)
-    output = os.path.join(staging_dir, TEMPLATE_OUTPUT)
     for suffix, wanted in (('.ini', values['write_ini']), ('.cfg', values['tg_cfg'])):
         if not wanted:
-            os.remove(os.path.join(output, values['slug'] + suffix))
-    return output
-
+            os.remove(os.path.join(dest, values['slug'] + suffix))
+    return dest

@@ -1,0 +1,193 @@
+"""Put a freshly built folder in place of the old one: under a lock, with no moment where
+the target is missing, and with whatever a killed run left behind put right by the next.
+
+- Lock: an exclusive flock on the target's parent folder, held for the whole run, so two
+  runs (a deploy script and a person, two CI jobs) take turns. Locking the folder itself
+  writes nothing; /proc/locks names the holder when a run has to give up waiting.
+- Staging: ``.tgdeploy-swap-XXXX`` beside the target (one file system, so renames are
+  atomic), holding ``new`` (the folder being built) and a ``target`` file naming what it is for.
+- Swap: Linux's renameat2(RENAME_EXCHANGE) exchanges the two folders in one step; the old
+  one ends up in staging and is removed with it. Where the file system cannot exchange, the
+  old folder is first renamed to ``previous`` inside staging, then the new one into place.
+  That staging folder is its own journal: a later run that finds ``previous`` while the
+  target is missing renames it back; if the target is there, the swap finished.
+"""
+import ctypes
+import errno
+import fcntl
+import io
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+from tgdeploy import seams
+from tgdeploy.errors import TgDeployError
+
+STAGING_PREFIX = '.tgdeploy-swap-'
+NEW, PREVIOUS, TARGET_NOTE = 'new', 'previous', 'target'
+LOCK_WAIT = 60  # seconds; a whole run takes well under one
+
+AT_FDCWD = -100
+RENAME_EXCHANGE = 2
+
+
+class Lock(object):
+    """``with Lock(target):`` holds the exclusive lock of ``target``'s parent folder."""
+
+    def __init__(self, target, wait=None):
+        self.target = target
+        self.parent = os.path.dirname(target)
+        self.wait = seams.number('lock-wait', LOCK_WAIT) if wait is None else wait
+        self.fd = None
+
+    def __enter__(self):
+        self.fd = os.open(self.parent, os.O_RDONLY)
+        deadline = time.time() + self.wait
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except (IOError, OSError) as e:
+                if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise
+            if time.time() > deadline:
+                holder = lock_holder(self.fd)
+                os.close(self.fd)
+                raise TgDeployError('another run (%s) has been writing %s for %g s: wait for it '
+                                    'to finish, or stop it and run again'
+                                    % (holder, self.target, self.wait))
+            time.sleep(0.05)
+
+    def __exit__(self, *exc):
+        os.close(self.fd)  # closing the descriptor releases the flock
+
+
+def lock_holder(fd):
+    """'pid 123: paster tgdeploy' for the process holding the flock on ``fd``, if Linux says."""
+    inode = os.fstat(fd).st_ino
+    try:
+        with io.open('/proc/locks', encoding='ascii', errors='replace') as f:
+            lines = f.read().splitlines()
+    except (IOError, OSError):
+        lines = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 5 and fields[1] == 'FLOCK' and fields[5].split(':')[-1] == str(inode):
+            return 'pid %s: %s' % (fields[4], command_line(fields[4]))
+    return 'another process'
+
+
+def command_line(pid):
+    try:
+        with open('/proc/%s/cmdline' % pid, 'rb') as f:
+            words = f.read().split(b'\0')
+    except (IOError, OSError):
+        return '?'
+    return b' '.join(w for w in words if w).decode('utf-8', 'replace')[:200]
+
+
+# -- staging --------------------------------------------------------------------------
+
+def make_staging(target):
+    """A fresh staging folder for ``target``; returns the path where the new folder goes."""
+    staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=os.path.dirname(target))
+    with io.open(os.path.join(staging, TARGET_NOTE), 'w', encoding='utf-8') as f:
+        f.write(u'%s\n' % os.path.basename(target))
+    return os.path.join(staging, NEW)
+
+
+def staging_of(new_dir):
+    return os.path.dirname(new_dir)
+
+
+def recover(parent):
+    """Put right what killed runs left in ``parent`` (call with the lock held): every
+    staging folder is discarded. Returns the targets that were restored."""
+    restored = []
+    for name in sorted(os.listdir(parent)):
+        staging = os.path.join(parent, name)
+        if name.startswith(STAGING_PREFIX) and os.path.isdir(staging) and \
+                not os.path.islink(staging):
+            restored.extend(discard(staging))
+    return restored
+
+
+def discard(staging):
+    """Remove a staging folder; first, a target moved aside and never replaced goes back.
+    Returns the restored target, if any, in a list."""
+    previous = os.path.join(staging, PREVIOUS)
+    target = read_target_note(staging)
+    restored = []
+    if target and os.path.isdir(previous) and not os.path.lexists(target):
+        os.rename(previous, target)
+        restored.append(target)
+    shutil.rmtree(staging)
+    return restored
+
+
+def read_target_note(staging):
+    try:
+        with io.open(os.path.join(staging, TARGET_NOTE), encoding='utf-8') as f:
+            name = f.read().strip()
+    except (IOError, OSError):
+        return None
+    if not name or os.sep in name or name in ('.', '..'):
+        return None
+    return os.path.join(os.path.dirname(staging), name)
+
+
+# -- the swap -------------------------------------------------------------------------
+
+def swap(new_dir, target):
+    """Put ``new_dir`` (from make_staging) in place of ``target``, then remove the staging."""
+    staging = staging_of(new_dir)
+    if not os.path.lexists(target):
+        os.rename(new_dir, target)
+    elif not exchange(new_dir, target):
+        move_in(new_dir, target, os.path.join(staging, PREVIOUS))
+    seams.reached('swapped')
+    shutil.rmtree(staging)
+    seams.reached('cleaned')
+
+
+def move_in(new_dir, target, previous):
+    """The fallback: two renames, undone at once if the second fails."""
+    os.rename(target, previous)
+    seams.reached('moved-aside')
+    try:
+        os.rename(new_dir, target)
+    except OSError:
+        os.rename(previous, target)
+        raise
+
+
+def exchange(a, b):
+    """Swap two paths in one step (renameat2 RENAME_EXCHANGE); False where unsupported."""
+    renameat2 = None if seams.enabled('no-exchange') else libc_renameat2()
+    if renameat2 is None:
+        return False
+    if renameat2(AT_FDCWD, fs_bytes(a), AT_FDCWD, fs_bytes(b), RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False  # the file system (or kernel) cannot exchange: fall back
+    raise OSError(code, os.strerror(code), b)
+
+
+def libc_renameat2():
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2  # glibc >= 2.28
+    except (AttributeError, OSError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                         ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+def fs_bytes(path):
+    if isinstance(path, bytes):
+        return path
+    return path.encode(sys.getfilesystemencoding() or 'utf-8')
