@@ -55,3 +55,18 @@ def test_missing_auto_reload_setting_is_added(tmp_path):
     assert parser.get('app:main', 'set debug') == 'false'
     assert not parser.has_option('server:main', 'auto_reload_templates') or \
         parser.get('server:main', 'auto_reload_templates') == 'false'  # DEFAULT-free section
+
+
+def test_here_is_the_folder_of_an_ini_kept_in_a_sub_folder(tmp_path):
+    """`--config conf/development.ini`: its %(here)s meant conf/, not the project."""
+    ini = write(tmp_path / 'shop' / 'conf' / 'development.ini',
+                '[app:main]\nuse = egg:shop\ndebug = true\n'
+                'templating.mako.compiled_templates_dir = %(here)s/compiled\n')
+    from tgdeploy.detect import detect
+    from tgdeploy.options import settle
+    from support.projects import make_tg2, make_venv_marker
+    make_venv_marker(tmp_path / 'venv')
+    make_tg2(tmp_path / 'shop')
+    values = settle(detect(str(tmp_path / 'shop'), config='conf/development.ini'),
+                    {'python_home': str(tmp_path / 'venv')})
+    assert 'compiled_templates_dir = %s/compiled' % ini.parent in values['derived_ini']

@@ -37,7 +37,9 @@ class TgDeployGearboxCommand(Command):
 
     def take_action(self, parsed_args):
         given = dict((name, getattr(parsed_args, name)) for name, _ in OPTION_HELP)
-        out = (lambda line: None) if parsed_args.quiet else print
+        # gearbox reads -q itself wherever it stands (parse_known_args): ask it too.
+        gearbox_quiet = getattr(getattr(self.app, 'options', None), 'verbose_level', 1) == 0
+        out = (lambda line: None) if parsed_args.quiet or gearbox_quiet else print
         try:
             return run(parsed_args.action, parsed_args.project_dir or os.getcwd(), given, out,
                        simulate=parsed_args.simulate, overwrite=parsed_args.overwrite,

@@ -35,8 +35,9 @@ def has_logging(ini_path):
     return read_config(ini_path).has_section('loggers')
 
 
-def derive_production(ini_path, project_dir, data_dir, db_name):
-    """Return the text of a production ini made from the development ini at ``ini_path``."""
+def derive_production(ini_path, here, data_dir, db_name):
+    """Return the text of a production ini made from the development ini at ``ini_path``;
+    ``here`` is that ini's folder, what its ``%(here)s`` meant."""
     with io.open(ini_path, encoding='utf-8') as f:
         lines = f.read().splitlines()
     out = []
@@ -50,7 +51,7 @@ def derive_production(ini_path, project_dir, data_dir, db_name):
             pending = missing_settings(section, lines)
             out.append(line)
             continue
-        out.append(rewrite(line, section, project_dir, data_dir, db_name))
+        out.append(rewrite(line, section, here, data_dir, db_name))
     out.extend(pending)
     return '\n'.join(out).rstrip('\n')
 
@@ -65,7 +66,7 @@ def missing_settings(section, lines):
             'auto_reload_templates = false', '']
 
 
-def rewrite(line, section, project_dir, data_dir, db_name):
+def rewrite(line, section, here, data_dir, db_name):
     setting = SETTING.match(line)
     commented = re.match(r'^#\s*(auto_reload_templates\s*=.*)$', line)
     if commented:
@@ -85,7 +86,7 @@ def rewrite(line, section, project_dir, data_dir, db_name):
         value = 'sqlite:///%s/%s' % (data_dir, db_name)
     elif value.strip() in ('%(here)s/data', '%(here)s/data/'):
         value = data_dir
-    value = value.replace('%(here)s', project_dir)
+    value = value.replace('%(here)s', here)
     if value == old:
         return line
     return '%s %s %s' % (setting.group('key'), setting.group('sep'), value)

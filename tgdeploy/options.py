@@ -95,8 +95,9 @@ def settle(project, given):
     data_dir = check_path('data directory', folder(opts['data_dir'], project_dir, 'data'))
     static_urls, static_skipped = apache_static(project.static_urls, mount)
     static_dirs = folders_of(static_urls)
-    check_output_dir(apache_dir, project_dir, data_dir, static_dirs)
-    check_data_dir(data_dir, project_dir, apache_dir, python_home, static_dirs)
+    check_data_dir(data_dir, project_dir, python_home)
+    check_output_dir(apache_dir, project_dir)
+    check_placement(apache_dir, data_dir, static_dirs)
 
     values = {
         'tgdeploy_version': __version__,
@@ -160,7 +161,8 @@ def app_config(project, values):
             return {'config_file': check_path('config file', project.config_file),
                     'write_ini': False, 'derived_ini': '',
                     'has_logging': inifile.has_logging(project.config_file)}
-        derived = inifile.derive_production(project.config_file, values['project_dir'],
+        derived = inifile.derive_production(project.config_file,
+                                            os.path.dirname(project.config_file),
                                             values['data_dir'], values['slug'] + '.db')
         return {'config_file': ini_path, 'write_ini': True, 'derived_ini': derived,
                 'has_logging': inifile.has_logging(project.config_file)}
@@ -377,41 +379,41 @@ def refuse_what_does_not_apply(given, flavor, mode):
                                 '--mode daemon' % name)
 
 
-def check_output_dir(apache_dir, project_dir, data_dir, static_dirs):
-    example = os.path.join(project_dir, 'apache')
+def check_output_dir(apache_dir, project_dir):
     if apache_dir in SYSTEM_DIRS or within(project_dir, apache_dir):
         raise TgDeployError('--output-dir %s would be swapped whole, and it is %s: use a folder '
                             'of its own such as %s' % (apache_dir, 'a system folder' if
                                                        apache_dir in SYSTEM_DIRS else
-                                                       'the project folder or holds it', example))
-    for static in static_dirs:
-        if either_within(apache_dir, static):
-            raise TgDeployError('--output-dir %s lies inside the static folder %s, which Apache '
-                                'serves to anyone (the ini holds secrets): use %s'
-                                % (apache_dir, static, example))
-    if either_within(apache_dir, data_dir):
-        raise TgDeployError('--output-dir %s lies inside the data folder %s, which the daemon '
-                            'user may write (it could rewrite its own .wsgi): use %s'
-                            % (apache_dir, data_dir, example))
+                                                       'the project folder or holds it',
+                                                       os.path.join(project_dir, 'apache')))
 
 
-def check_data_dir(data_dir, project_dir, apache_dir, python_home, static_dirs):
-    example = os.path.join(project_dir, 'data')
+def check_data_dir(data_dir, project_dir, python_home):
     homes = set(entry.pw_dir.rstrip('/') or '/' for entry in pwd.getpwall())
     if data_dir in SYSTEM_DIRS or data_dir in homes:
         raise TgDeployError('--data-dir %s is a system or home folder, and the README would '
                             'have you chown it to the daemon user: use a folder of its own such '
-                            'as %s' % (data_dir, example))
+                            'as %s' % (data_dir, os.path.join(project_dir, 'data')))
     for folder, what in ((project_dir, 'the project'), (python_home, 'the virtualenv')):
         if either_within(folder, data_dir):
             raise TgDeployError('--data-dir %s holds %s (%s), and the README would have you '
                                 'chown it to the daemon user: use %s'
-                                % (data_dir, what, folder, example))
-    for folder, what in ([(apache_dir, 'output folder, which Apache reads')] +
-                         [(s, 'static folder, which Apache serves to anyone') for s in static_dirs]):
-        if either_within(data_dir, folder):
-            raise TgDeployError('--data-dir %s lies inside the %s (%s): use %s'
-                                % (data_dir, what, folder, example))
+                                % (data_dir, what, folder, os.path.join(project_dir, 'data')))
+
+
+def check_placement(apache_dir, data_dir, static_dirs):
+    """Neither the output nor the data folder inside a folder that exposes it."""
+    exposing = [(static, 'the static folder %s, which Apache serves to anyone' % static)
+                for static in static_dirs]
+    for path, option, others in (
+            (data_dir, 'data-dir', exposing + [(apache_dir, 'the output folder %s' % apache_dir)]),
+            (apache_dir, 'output-dir', exposing + [(data_dir, 'the data folder %s, which the '
+                                                   'daemon user may write (it could rewrite '
+                                                   'its own .wsgi)' % data_dir)])):
+        for folder, what in others:
+            if either_within(path, folder):
+                raise TgDeployError('--%s %s lies inside %s: choose a folder outside it'
+                                    % (option, path, what))
 
 
 def check_project_name(name):

@@ -5,7 +5,8 @@ Run next to an existing project folder, it adds apache/ to it. Variables are giv
 """
 from __future__ import print_function
 
-from paste.script.command import BadCommand
+import sys
+
 from paste.script.templates import Template, var
 
 from tgdeploy import render
@@ -26,8 +27,21 @@ class TgModWsgiTemplate(Template):
     def run(self, command, output_dir, vars):
         given = dict((name, vars.get(name)) for name, _ in OPTION_HELP)
         try:
+            refuse_unknown(vars)
             deploy(output_dir, given, simulate=command.simulate,
                    overwrite=command.options.overwrite, out=print)
         except TgDeployError as e:
-            # paster create's own way of failing: message printed, exit code 2.
-            raise BadCommand('tgdeploy: error: %s' % e)
+            # paster create prints a BadCommand on stdout; errors belong on stderr.
+            sys.stderr.write('tgdeploy: error: %s\n' % e)
+            raise SystemExit(2)
+
+
+# What paster create itself puts among the variables.
+PASTER_VARS = ('project', 'package', 'egg', 'egg_plugins')
+
+
+def refuse_unknown(vars):
+    unknown = sorted(set(vars) - set(name for name, _ in OPTION_HELP) - set(PASTER_VARS))
+    if unknown:
+        raise TgDeployError('unknown variable(s) %s: paster create -t tg_modwsgi '
+                            '--list-variables shows the ones it takes' % ', '.join(unknown))

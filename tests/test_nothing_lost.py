@@ -1,0 +1,378 @@
+"""Nothing lost: real `paster tgdeploy` runs, two at once, killed at every step of the install,
+on a full or read-only disk, as a user who may not read everything, against every bad value.
+
+Kills use tgdeploy's one fault seam (tgdeploy/seams.py): with TGDEPLOY_SEAM=kill-at:STEP the
+run sends itself SIGKILL on reaching STEP, so no `finally` and no cleanup runs, as with
+`kill -9` or a power cut.
+"""
+import os
+import pwd
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import LAB_PY3
+from support.projects import make_tg2, make_venv_marker
+from tgdeploy import install, seams
+
+WWW = pwd.getpwnam('www-data')
+NOBODY = pwd.getpwnam('nobody')
+
+
+def paster(project, *args, env=None, user=None, timeout=60):
+    """One real `paster tgdeploy` run on ``project`` (as ``user`` when given)."""
+    command = [LAB_PY3.bin('paster'), 'tgdeploy', '--python-home', str(venv_of(project))]
+    command += list(args)
+    if user:
+        command = ['setpriv', '--reuid=%s' % user, '--regid=nogroup', '--clear-groups',
+                   '--'] + command
+    full_env = dict(os.environ)
+    full_env.pop(seams.VARIABLE, None)
+    full_env.update(env or {})
+    return subprocess.run(command, cwd=str(project), env=full_env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=timeout)
+
+
+def venv_of(project):
+    return project.parent / 'venv'
+
+
+@pytest.fixture
+def project(www_tmp):
+    make_venv_marker(www_tmp / 'venv')
+    return make_tg2(www_tmp / 'shop')
+
+
+def add_entries_of_every_kind(apache):
+    """What a user keeps in apache/: files of other owners and modes, symlinks (one
+    dangling), an empty folder, a nested one, a file in a generated folder."""
+    (apache / 'ssl.conf').write_text('# mine\n')
+    key = apache / 'secret.key'
+    key.write_bytes(os.urandom(64))
+    os.chown(str(key), WWW.pw_uid, WWW.pw_gid)
+    key.chmod(0o600)
+    os.symlink('ssl.conf', str(apache / 'link.conf'))
+    os.symlink('/nonexistent/target', str(apache / 'dangling'))
+    (apache / 'empty').mkdir()
+    (apache / 'nested' / 'deeper').mkdir(parents=True)
+    (apache / 'nested' / 'deeper' / 'note.txt').write_text('deep\n')
+    os.chown(str(apache / 'nested'), WWW.pw_uid, WWW.pw_gid)
+    (apache / 'nested').chmod(0o750)
+    (apache / 'htdocs' / 'robots.txt').write_text('User-agent: *\n')
+
+
+USER_ENTRIES = ('ssl.conf', 'secret.key', 'link.conf', 'dangling', 'empty', 'nested',
+                'nested/deeper', 'nested/deeper/note.txt', 'htdocs/robots.txt')
+
+
+def states(apache, names=USER_ENTRIES):
+    """Kind, content or link target, owner, group and mode of each entry."""
+    found = {}
+    for name in names:
+        path = apache / name
+        st = os.lstat(str(path))
+        if stat.S_ISLNK(st.st_mode):
+            found[name] = ('link', os.readlink(str(path)), st.st_uid, st.st_gid)
+        elif stat.S_ISDIR(st.st_mode):
+            found[name] = ('dir', st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode))
+        else:
+            found[name] = ('file', path.read_bytes(), st.st_uid, st.st_gid,
+                           stat.S_IMODE(st.st_mode))
+    return found
+
+
+def leftovers(folder):
+    return sorted(n for n in os.listdir(str(folder)) if n.startswith('.tgdeploy'))
+
+
+def assert_complete(apache, mount):
+    """apache/ is whole and the manifest matches every generated file: one run's output."""
+    manifest = install.read_manifest(str(apache), install.entries_below(str(apache)))
+    assert sorted(manifest) == ['README.txt', 'shop.conf', 'shop.ini', 'shop.wsgi']
+    for name, digest in manifest.items():
+        assert install.checksum(str(apache / name)) == digest, name
+    assert 'WSGIScriptAlias %s ' % mount in (apache / 'shop.conf').read_text()
+
+
+# -- two runs at once -------------------------------------------------------------------
+
+# A real paster run whose imports are done before the barrier, so both runs reach the
+# install together: argv = start time, then paster's arguments.
+AFTER_BARRIER = """
+import sys, time
+from paste.script import command
+import tgdeploy.command
+time.sleep(max(0, float(sys.argv[1]) - time.time()))
+command.run(sys.argv[2:])
+"""
+
+
+def start_behind_barrier(project, start, mount):
+    return subprocess.Popen(
+        [LAB_PY3.python, '-c', AFTER_BARRIER, repr(start), 'tgdeploy', '-q', '--python-home',
+         str(venv_of(project)), '--mount', mount], cwd=str(project), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+def test_a_hundred_pairs_of_concurrent_runs_lose_nothing(project):
+    assert paster(project).returncode == 0
+    apache = project / 'apache'
+    add_entries_of_every_kind(apache)
+    before = states(apache)
+    pairs, failures = 100, []
+    for number in range(pairs):
+        start = time.time() + 0.8  # both are imported by then
+        runs = [start_behind_barrier(project, start, mount) for mount in ('/a', '/b')]
+        for proc in runs:
+            out, err = proc.communicate(timeout=120)
+            if proc.returncode != 0 or err:
+                failures.append((number, proc.returncode, err))
+        mount = '/a' if '/a ' in (apache / 'shop.conf').read_text() else '/b'
+        assert_complete(apache, mount)
+        assert states(apache) == before, number
+        assert not leftovers(project), number
+    assert not failures, failures[:3]
+
+
+# -- killed at every step ----------------------------------------------------------------
+
+# An atomic exchange never moves the folder aside: that step exists in the fallback only.
+KILLS = [(step, mode) for mode in ('exchange', 'no-exchange') for step in seams.STEPS
+         if not (step == 'moved-aside' and mode == 'exchange')]
+
+
+@pytest.mark.parametrize('step, swap_mode', KILLS, ids=['%s-%s' % k for k in KILLS])
+def test_killed_at_every_step_then_a_normal_run(project, step, swap_mode):
+    assert paster(project).returncode == 0
+    apache = project / 'apache'
+    add_entries_of_every_kind(apache)
+    before = states(apache)
+    words = 'kill-at:%s' % step + (',no-exchange' if swap_mode == 'no-exchange' else '')
+    killed = paster(project, '--mount', '/killed', env={seams.VARIABLE: words})
+    assert killed.returncode == -9, (killed.stdout, killed.stderr)
+    if step == 'moved-aside':
+        assert not apache.exists()  # the one moment the fallback has: the next run repairs it
+    else:
+        assert_complete(apache, '/killed' if step in ('swapped', 'cleaned') else '/')
+        assert states(apache) == before
+    again = paster(project, '--mount', '/after')
+    assert again.returncode == 0, again.stderr
+    assert_complete(apache, '/after')
+    assert states(apache) == before
+    assert not leftovers(project)
+
+
+# -- full and read-only disks -------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(www_tmp):
+    """A 512 KiB tmpfs of our own (CI runs as root), unmounted afterwards."""
+    mount = www_tmp / 'disk'
+    mount.mkdir()
+    subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=512k,mode=0755', 'tgdeploy-test',
+                    str(mount)], check=True)
+    yield mount
+    subprocess.run(['umount', '-l', str(mount)], check=False)
+
+
+def fill(disk, leave):
+    """Fill ``disk`` but for about ``leave`` bytes."""
+    st = os.statvfs(str(disk))
+    free = st.f_bavail * st.f_frsize
+    with open(str(disk / 'filler'), 'wb') as f:
+        f.write(b'\0' * max(0, free - leave))
+
+
+def one_error_line(proc):
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert len(lines) == 1 and lines[0].startswith('tgdeploy: error: '), proc.stderr
+    assert 'Traceback' not in proc.stderr + proc.stdout
+    return lines[0]
+
+
+def test_disk_full_gives_one_line_and_keeps_the_old_folder(small_disk):
+    make_venv_marker(small_disk / 'venv')
+    project = make_tg2(small_disk / 'shop')
+    assert paster(project).returncode == 0
+    (project / 'apache' / 'mine.txt').write_text('mine\n')
+    apache_before = snapshot(project / 'apache')
+    fill(small_disk, 8 * 1024)  # less than a rendering needs
+    line = one_error_line(paster(project, '--mount', '/full'))
+    assert 'No space left on device (ENOSPC): free some space' in line
+    assert snapshot(project / 'apache') == apache_before
+    assert not leftovers(project)
+
+
+def test_read_only_file_system(small_disk):
+    make_venv_marker(small_disk / 'venv')
+    project = make_tg2(small_disk / 'shop')
+    assert paster(project).returncode == 0
+    apache_before = snapshot(project / 'apache')
+    subprocess.run(['mount', '-o', 'remount,ro', str(small_disk)], check=True)
+    line = one_error_line(paster(project, '--mount', '/ro'))
+    assert 'Read-only file system (EROFS)' in line and '--output-dir' in line
+    assert snapshot(project / 'apache') == apache_before
+
+
+def snapshot(folder):
+    return dict((str(p.relative_to(folder)), p.read_bytes() if p.is_file() else None)
+                for p in sorted(Path(folder).rglob('*')))
+
+
+# -- a user who may not read or write everything ------------------------------------------
+
+@pytest.fixture
+def nobodys_project(www_tmp):
+    """A project owned by nobody, run as nobody (not root: permissions apply)."""
+    make_venv_marker(www_tmp / 'venv')
+    project = make_tg2(www_tmp / 'shop')
+    subprocess.run(['chown', '-R', 'nobody:nogroup', str(project), str(www_tmp / 'venv')],
+                   check=True)
+    return project
+
+
+def test_unreadable_development_ini(nobodys_project):
+    ini = nobodys_project / 'development.ini'
+    os.chown(str(ini), 0, 0)
+    ini.chmod(0o600)
+    line = one_error_line(paster(nobodys_project, user='nobody'))
+    assert '%s: Permission denied (EACCES): run tgdeploy as a user who may' % ini in line
+    assert not (nobodys_project / 'apache').exists()
+    assert not leftovers(nobodys_project)
+
+
+def test_unreadable_generated_conf(nobodys_project):
+    assert paster(nobodys_project, user='nobody').returncode == 0
+    conf = nobodys_project / 'apache' / 'shop.conf'
+    os.chown(str(conf), 0, 0)
+    conf.chmod(0o600)
+    before = snapshot_as_root(nobodys_project / 'apache')
+    line = one_error_line(paster(nobodys_project, '--mount', '/x', user='nobody'))
+    assert 'shop.conf: Permission denied (EACCES)' in line
+    assert snapshot_as_root(nobodys_project / 'apache') == before
+    assert not leftovers(nobodys_project)
+
+
+def test_apache_folder_of_another_owner(nobodys_project):
+    assert paster(nobodys_project, user='nobody').returncode == 0
+    apache = nobodys_project / 'apache'
+    subprocess.run(['chown', '-R', 'root:root', str(apache)], check=True)
+    (apache / 'mine.txt').write_text('mine\n')
+    before = snapshot_as_root(apache)
+    line = one_error_line(paster(nobodys_project, '--mount', '/x', user='nobody'))
+    assert 'cannot keep the owner of' in line and 'run tgdeploy as root' in line
+    assert snapshot_as_root(apache) == before
+    assert os.stat(str(apache)).st_uid == 0
+    assert not leftovers(nobodys_project)
+
+
+def snapshot_as_root(folder):
+    return dict((str(p.relative_to(folder)), (p.read_bytes() if p.is_file() else None,
+                                              p.stat().st_uid, p.stat().st_mode))
+                for p in sorted(Path(folder).rglob('*')))
+
+
+def test_fifo_in_apache_is_refused_not_opened(project):
+    assert paster(project).returncode == 0
+    os.mkfifo(str(project / 'apache' / 'pipe'))
+    line = one_error_line(paster(project, '--mount', '/x', timeout=30))
+    assert 'pipe is not a file, folder or symlink' in line
+
+
+def test_symlink_loop_as_apache_folder(project):
+    os.symlink('apache', str(project / 'apache'))
+    line = one_error_line(paster(project))
+    assert 'apache' in line
+    assert os.path.islink(str(project / 'apache'))
+
+
+# -- bad values: one line, exit 2, nothing written ------------------------------------------
+
+BAD_VALUES = [
+    (['--mount', '/.'], 'holds a "." or ".." segment'),
+    (['--mount', '/sub/..'], 'holds a "." or ".." segment'),
+    (['--user', 'nosuchuser'], '--user nosuchuser does not exist on this machine'),
+    (['--group', 'nosuchgroup'], '--group nosuchgroup does not exist on this machine'),
+    (['--user', 'www-data\u212a'], 'is not a valid user or group name'),
+    (['--group', 'root'], 'is the root group'),
+    (['--data-dir', '/'], 'is a system or home folder'),
+    (['--data-dir', '/var/www'], 'is a system or home folder'),
+    (['--data-dir', '.'], 'holds the project'),
+    (['--data-dir', 'apache/data'], 'lies inside the output folder'),
+    (['--data-dir', 'shop/public/data'], 'lies inside the static folder'),
+    (['--output-dir', '.'], 'the project folder or holds it'),
+    (['--output-dir', '/etc'], 'a system folder'),
+    (['--output-dir', 'shop/public/apache'], 'lies inside the static folder'),
+    (['--output-dir', 'data/apache'], 'lies inside the data folder'),
+    (['--config', 'development.ini\nInclude /etc/passwd'], 'holds control characters'),
+    (['--server-name', 'a' * 10000], 'is not a host name'),
+    (['--server-name', 'a' * 64 + '.example'], 'is not a host name'),
+    (['--tg-version', '1.5'], '--tg-version applies to TurboGears 1.x only'),
+    (['--root', 'shop.controllers.root:RootController'], '--root does not apply to TurboGears 2'),
+    (['--port', '8080'], '--port sets the port of the virtual host'),
+    (['--mode', 'embedded', '--threads', '4'], '--threads applies to daemon mode only'),
+    (['--limit-request-body', '-1'], '--limit-request-body'),
+]
+
+
+@pytest.mark.parametrize('args, message', BAD_VALUES, ids=[' '.join(a)[:40] for a, _ in BAD_VALUES])
+def test_bad_values_one_line_nothing_written(project, args, message):
+    line = one_error_line(paster(project, *args))
+    assert message in line, line
+    assert not (project / 'apache').exists()
+    assert not leftovers(project)
+
+
+def test_elsewhere_writes_for_another_machine(project):
+    proc = paster(project, '--elsewhere', 'yes', '--user', 'shopd', '--group', 'shopd',
+                  '--python-home', '/srv/shop/venv')
+    assert proc.returncode == 0, proc.stderr
+    conf = (project / 'apache' / 'shop.conf').read_text()
+    assert 'user=shopd group=shopd' in conf and 'python-home=/srv/shop/venv' in conf
+
+
+def test_paster_create_errors_go_to_stderr(project):
+    proc = subprocess.run([LAB_PY3.bin('paster'), 'create', '-t', 'tg_modwsgi', 'shop',
+                           '--no-interactive', 'bogus=1', 'python_home=%s' % venv_of(project)],
+                          cwd=str(project.parent), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    line = one_error_line(proc)
+    assert 'unknown variable(s) bogus' in line
+    assert 'error' not in proc.stdout
+    assert not (project / 'apache').exists()
+
+
+def test_gearbox_quiet_is_quiet(project):
+    proc = subprocess.run([LAB_PY3.bin('gearbox'), 'tgdeploy', '-q', '--python-home',
+                           str(venv_of(project))], cwd=str(project), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, '', '')
+    assert (project / 'apache' / 'shop.conf').is_file()
+
+
+def test_static_file_with_an_odd_name_is_left_to_the_application(project):
+    (project / 'shop' / 'public' / 'my file.txt').write_text('x')
+    (project / 'shop' / 'public' / 'r\u00e9sum\u00e9.pdf').write_text('x')
+    proc = paster(project)
+    assert proc.returncode == 0, proc.stderr
+    conf = (project / 'apache' / 'shop.conf').read_bytes()
+    assert b'Alias /css ' in conf and b'my file' not in conf
+    conf.decode('ascii')
+    readme = (project / 'apache' / 'README.txt').read_text()
+    assert "Left to the application" in readme and "my file.txt" in readme
+
+
+def test_relative_output_dir_is_taken_from_the_project(project, www_tmp):
+    (project / 'deploy').mkdir()
+    proc = subprocess.run([LAB_PY3.bin('paster'), 'tgdeploy', '--python-home',
+                           str(venv_of(project)), '--output-dir', 'deploy/apache', str(project)],
+                          cwd=str(www_tmp), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (project / 'deploy' / 'apache' / 'shop.conf').is_file()
+    assert not (www_tmp / 'deploy').exists()
