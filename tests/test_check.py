@@ -14,6 +14,7 @@ from conftest import LAB, paster
 from support.httpd import DEBIAN_WSGI
 from support.venv import run
 from support.projects import write
+from tgdeploy.private_apache import process_alive
 
 MOD_WSGI_27 = LAB / 'py27' / 'mod_wsgi-py27.so'
 
@@ -39,8 +40,9 @@ def site(cherry_project, deploy_venv):
 
 
 def tgdeploy(venv, project, tree, *args):
-    return paster(venv, 'tgdeploy', '--mount', '/cp', '--apache-root', tree, *args, cwd=project,
-                  check=False)
+    """A deployment with error reports configured, so that a good one has no warning."""
+    return paster(venv, 'tgdeploy', '--mount', '/cp', '--apache-root', tree,
+                  '--error-email', 'ops@example.org', *args, cwd=project, check=False)
 
 
 def test_check_passes_on_a_good_deployment(site, deploy_venv, apache_tree):
@@ -52,6 +54,14 @@ def test_check_passes_on_a_good_deployment(site, deploy_venv, apache_tree):
     assert re.search(r'check: GET /cp/static/style.css -> 200 in [\d.]+ s', out), out
     assert 'tgdeploy: 0 error(s), 0 warning(s)' in out
     assert not [p for p in os.listdir('/tmp') if p.startswith('tgdeploy-check-')]
+
+
+def test_no_error_reports_is_a_warning(site, deploy_venv, apache_tree):
+    proc = paster(deploy_venv, 'tgdeploy', '--mount', '/cp', '--apache-root', apache_tree,
+                  '--check', cwd=site, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert 'warning: no error reports are configured: a 500 reaches no one but Apache\'s ' \
+           'error log; pass --error-email ADDRESS' in proc.stdout
 
 
 def test_doctor_writes_nothing(site, deploy_venv, apache_tree):
@@ -84,6 +94,33 @@ def test_virtualenv_from_another_python_build(site, deploy_venv, apache_tree, ww
     assert 'error: the virtualenv %s was made from the Python in %s, but %s embeds the one in ' \
            '/usr: make the virtualenv with /usr/bin/python3.11 -m venv' % (
                venv, os.path.realpath(other), DEBIAN_WSGI) in proc.stdout
+
+
+@pytest.fixture
+def awkward_statics(site):
+    """Static files that sort before style.css and Apache will not serve as named: a symlink
+    (Options None: 403), a file in a symlinked folder, a file www-data cannot read, a name
+    that needs URL quoting, a dot file. Removed afterwards: the project is shared."""
+    static = site / 'cherryapp' / 'static'
+    made = [static / 'a-link.css', static / 'a-linked-dir', static / 'aa-secret.css',
+            static / 'a b.css', static / '.hidden.css']
+    made[0].symlink_to(static / 'style.css')
+    made[1].symlink_to(site / 'cherryapp')  # holds __init__.py, which sorts first
+    write(made[2], 'secret {}\n').chmod(0o600)
+    write(made[3], 'spaced {}\n')
+    write(made[4], 'hidden {}\n')
+    yield static
+    for path in made:
+        path.unlink()
+
+
+def test_check_probes_a_static_file_apache_serves(site, deploy_venv, apache_tree,
+                                                  awkward_statics):
+    proc = tgdeploy(deploy_venv, site, apache_tree, '--check')
+    assert re.search(r'check: GET /cp/static/style.css -> 200 in [\d.]+ s', proc.stdout), \
+        proc.stdout
+    assert proc.returncode == 0, proc.stdout
+    assert proc.stdout.count('check: GET ') == 2  # the root and one static file
 
 
 def test_unreadable_project(site, deploy_venv, apache_tree):
@@ -128,6 +165,26 @@ def test_longer_mount_read_first_is_fine(site, deploy_venv, apache_tree):
     assert tgdeploy(deploy_venv, site, apache_tree, '--doctor').returncode == 0
 
 
+def test_another_application_at_the_same_mount(site, deploy_venv, apache_tree):
+    old = write(apache_tree / 'conf-enabled' / 'old.conf', 'WSGIScriptAlias /cp/ /srv/old.wsgi\n')
+    proc = tgdeploy(deploy_venv, site, apache_tree, '--check')
+    assert proc.returncode == 3
+    assert 'error: %s mounts another application at /cp too (WSGIScriptAlias): Apache serves ' \
+           'only the one it reads first' % old in proc.stdout
+
+
+def test_project_under_a_document_root(site, deploy_venv, apache_tree):
+    default = write(apache_tree / 'sites-enabled' / '000-default.conf',
+                    '<VirtualHost *:80>\n    DocumentRoot "%s"\n</VirtualHost>\n' % site.parent)
+    proc = tgdeploy(deploy_venv, site, apache_tree, '--check')
+    assert proc.returncode == 1, proc.stdout  # a warning: the generated config still works
+    assert 'warning: the project folder %s lies under DocumentRoot %s (in %s): the generated ' \
+           'config denies it, but move the project out of %s (for example to /srv/cherryapp)' \
+           % (site, site.parent, default, site.parent) in proc.stdout
+    assert proc.stdout.count(' lies under ') == 1  # not again for apache/ and data/
+    assert re.search(r'check: GET /cp/ -> 200 in', proc.stdout), proc.stdout
+
+
 def test_missing_locale(site, deploy_venv, apache_tree):
     proc = tgdeploy(deploy_venv, site, apache_tree, '--check', '--locale', 'xx_YY.UTF-8')
     assert proc.returncode == 1  # a warning: mod_wsgi falls back, with a log line
@@ -170,3 +227,76 @@ def test_serve_until_interrupted(site, deploy_venv, apache_tree):
     assert 'Stopping' in out
     with pytest.raises(OSError):
         urllib.request.urlopen(url + '/about', timeout=5)
+
+
+def test_a_private_apache_stopped_right_after_start_is_gone(apache_factory):
+    """Apache listens before it writes its pid file: start() waits for both, else a stop
+    that comes at once (a signal during --serve's start) finds no pid and leaves it up."""
+    for _ in range(3):
+        apache = apache_factory([])
+        apache.start(wait_for=None)
+        pid = apache.pid()
+        assert pid and process_alive(pid)
+        apache.stop()
+        assert not process_alive(pid)
+
+
+def read_serving_line(proc, timeout=60):
+    """The URL and private Apache folder of a --serve run's "Serving" line, once it is up."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        match = re.match(r'Serving (http://127\.0\.0\.1:\d+/cp) .*log: (/tmp/tgdeploy-check-'
+                         r'[^/]+)/error\.log\)', line)
+        if match:
+            return match.group(1), match.group(2)
+        assert line, 'no "Serving" line'
+    raise AssertionError('no "Serving" line within %ds' % timeout)
+
+
+@pytest.mark.parametrize('signame', ['SIGTERM', 'SIGHUP'])
+def test_serve_stops_on_a_stop_signal_as_on_ctrl_c(site, deploy_venv, apache_tree, signame):
+    """A service manager's stop (SIGTERM) or a closed terminal (SIGHUP): Apache stopped, its
+    folder removed, exit code 0, as for Ctrl-C."""
+    proc = subprocess.Popen([deploy_venv.bin('paster'), 'tgdeploy', '--serve', '--mount', '/cp',
+                             '--apache-root', str(apache_tree)], cwd=str(site),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, PYTHONUNBUFFERED='1'))
+    folder = None
+    try:
+        url, folder = read_serving_line(proc)
+        pid = read_pid(folder)  # there once "Serving" is printed: start() waits for it
+        assert process_alive(pid)
+        with urllib.request.urlopen(url + '/about', timeout=30) as response:
+            assert response.read() == b'about cherryapp'
+        started = time.time()
+        proc.send_signal(getattr(signal, signame))
+        out = proc.communicate(timeout=60)[0]
+        took = time.time() - started
+    finally:
+        stop_leftovers(proc, folder)
+    assert proc.returncode == 0, out
+    assert 'Stopping' in out and 'Traceback' not in out, out
+    assert took < 30, took
+    assert not process_alive(pid)
+    assert not os.path.exists(folder)
+
+
+def read_pid(folder):
+    with open(os.path.join(folder, 'httpd.pid')) as f:
+        return int(f.read())
+
+
+def stop_leftovers(proc, folder):
+    """After a failed assertion: Ctrl-C for paster, then SIGTERM for an Apache still up."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+    if folder and os.path.exists(os.path.join(folder, 'httpd.pid')):
+        pid = read_pid(folder)
+        if process_alive(pid):
+            os.kill(pid, signal.SIGTERM)

@@ -186,9 +186,11 @@ def test_gearbox_tgdeploy_is_the_same_command(tmp_path):
     make_venv_marker(tmp_path / 'venv')
     a, b = make_tg2(tmp_path / 'a' / 'shop'), make_tg2(tmp_path / 'b' / 'shop')
     home = str(tmp_path / 'venv')
-    via_paster = paster('tgdeploy', '--python-home', home, '--mount', '/s', cwd=a)
-    via_gearbox = run([LAB_PY3.bin('gearbox'), 'tgdeploy', '--python-home', home, '--mount', '/s'],
-                      cwd=b, check=False)
+    secrets = write(tmp_path / 'secrets.ini', 'session.secret = 0123456789abcdef-s\n'
+                                              'session.validate_key = 0123456789abcdef-v\n')
+    same = ['--python-home', home, '--mount', '/s', '--secrets-from', str(secrets)]
+    via_paster = paster('tgdeploy', *same, cwd=a)
+    via_gearbox = run([LAB_PY3.bin('gearbox'), 'tgdeploy'] + same, cwd=b, check=False)
     assert via_gearbox.returncode == 0, via_gearbox.stderr
     assert via_gearbox.stdout.replace(str(b), 'P') == via_paster.stdout.replace(str(a), 'P')
     for name in ('shop.conf', 'shop.wsgi', 'shop.ini', 'README.txt'):

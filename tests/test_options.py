@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from support.projects import make_cherrypy, make_tg2, make_venv_marker
 from tgdeploy import options
@@ -146,3 +146,30 @@ def test_project_name_with_a_control_character(tmp_path):
     (d / "pyproject.toml").write_text("[project]\nname = \"shop\x1bInclude\"\n")
     with pytest.raises(TgDeployError, match='holds control characters'):
         settle(detect(str(d)))
+
+
+EVERY_OPTION = sorted(set(options.OPTION_DEFAULTS) | {'flavor', 'config', 'root'})
+
+
+@settings(max_examples=400, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(given=st.dictionaries(st.sampled_from(EVERY_OPTION), st.text(max_size=40), max_size=4))
+def test_any_unicode_in_any_option_is_refused_or_ascii(tmp_path_factory, given):
+    """Whatever the user types into whichever options: one TgDeployError line, or a config
+    that is pure ASCII. Never another exception (a traceback for the user)."""
+    from tgdeploy.deploy import deploy
+    base = tmp_path_factory.mktemp('any')
+    make_venv_marker(base / 'venv')
+    project = make_tg2(base / 'shop')
+    given = dict(given)
+    given.setdefault('python_home', str(base / 'venv'))
+    if given.get('output_dir', '').startswith('/'):
+        given['output_dir'] = str(base) + given['output_dir']  # writes stay in the temp folder
+    try:
+        values = deploy(str(project), given)
+    except TgDeployError as e:
+        assert '\n' not in str(e) and '\r' not in str(e)
+        return
+    conf = open(values['conf_file'], 'rb').read()
+    conf.decode('ascii')
+    assert b'\x00' not in conf

@@ -1,11 +1,17 @@
 """The doctor's reading of a virtualenv: which Python it was made from, for each way
-pyvenv.cfg is written (venv, virtualenv 20 on Python 3, virtualenv 20 on Python 2.7); and of
-a mod_wsgi module: its own version."""
+pyvenv.cfg is written (venv, virtualenv 20 on Python 3, virtualenv 20 on Python 2.7); of
+a mod_wsgi module: its own version; and of the Apache config tree: another application at
+our mount, another WSGIPythonHome. What those findings say Apache does is shown on a real
+private Apache first."""
+import sys
+
 import pytest
 
-from support.httpd import DEBIAN_WSGI
-from support.projects import write
-from support.venv import run
+from support.httpd import DEBIAN_WSGI, free_port
+from support.projects import make_tg2, write
+from support.venv import SYSTEM_PYTHON, run
+from tgdeploy import options, preflight
+from tgdeploy.detect import detect
 from tgdeploy.options import venv_python_version
 from tgdeploy.preflight import module_version, venv_base_prefix
 
@@ -43,3 +49,152 @@ def test_the_version_of_debians_mod_wsgi_as_dpkg_knows_it():
 
 def test_a_file_that_is_no_mod_wsgi_has_no_version():
     assert module_version('/usr/lib/apache2/modules/mod_alias.so') is None
+
+
+# -- two applications at one mount ------------------------------------------------------
+
+def hello_app(path, body):
+    return write(path, 'def application(environ, start_response):\n'
+                       '    start_response("200 OK", [("Content-Type", "text/plain")])\n'
+                       '    return [b"%s"]\n' % body)
+
+
+def daemon_mount(folder, name, mount='/x'):
+    """A config serving ``name`` at ``mount`` from a daemon of its own (quick to stop), loaded
+    lazily: the error log names a script only once a request reaches it."""
+    script = hello_app(folder / name / (name + '.wsgi'), name)
+    return 'WSGIDaemonProcess %s\nWSGIScriptAlias %s %s\n<Directory %s>\n' \
+           '    Require all granted\n    WSGIProcessGroup %s\n</Directory>\n' % (
+               name, mount, script, script.parent, name)
+
+
+def test_of_two_applications_at_one_mount_apache_serves_the_first_it_reads(apache_factory,
+                                                                          www_tmp):
+    first = write(www_tmp / 'first.conf', daemon_mount(www_tmp, 'first'))
+    second = write(www_tmp / 'second.conf', daemon_mount(www_tmp, 'second'))
+    apache = apache_factory([first, second])
+    assert apache.configtest().returncode == 0
+    status, _, body = apache.start('/x')
+    assert (status, body) == (200, 'first')
+    log = apache.error_log()
+    assert 'first.wsgi' in log  # logged at info, as a loaded script is...
+    assert 'second.wsgi' not in log  # ...but no word of the other one, nor any warning
+    assert not [line for line in log.splitlines() if ':warn]' in line or ':error]' in line]
+
+
+@pytest.mark.parametrize('order', ['server first', 'virtual host first'])
+def test_a_virtual_hosts_own_mount_wins_over_the_servers(apache_factory, www_tmp, order):
+    port = free_port()
+    server = write(www_tmp / 'server.conf', daemon_mount(www_tmp, 'server'))
+    vhost = write(www_tmp / 'vhost.conf', '<VirtualHost *:%d>\nServerName 127.0.0.1\n%s'
+                  '</VirtualHost>\n' % (port, daemon_mount(www_tmp, 'vhost')))
+    includes = [server, vhost] if order == 'server first' else [vhost, server]
+    apache = apache_factory(includes, port=port)
+    assert apache.start('/x')[:3:2] == (200, 'vhost')
+
+
+@pytest.fixture
+def tree(tmp_path):
+    root = tmp_path / 'etc-apache2'
+    for folder in ('mods-enabled', 'conf-enabled', 'sites-enabled'):
+        (root / folder).mkdir(parents=True)
+    return root
+
+
+def settle(tmp_path, **given):
+    return options.settle(detect(str(make_tg2(tmp_path / 'shop'))), given)
+
+
+def same_mount(values, tree):
+    return [str(f) for f in preflight.same_mount_findings(values,
+                                                           preflight.included_files(str(tree)))]
+
+
+def test_another_application_at_our_mount(tmp_path, tree):
+    old = write(tree / 'conf-enabled' / 'old.conf',
+                'WSGIScriptAlias "/shop/" /srv/old/old.wsgi\n')
+    assert same_mount(settle(tmp_path, mount='/shop'), tree) == [
+        'error: %s mounts another application at /shop too (WSGIScriptAlias): Apache serves '
+        'only the one it reads first and never reaches the other, with no line in the error '
+        'log; deploy one of them with another --mount, or remove the other config' % old]
+    assert same_mount(settle(tmp_path, mount='/shop/new'), tree) == []
+
+
+def test_a_virtual_host_under_our_server_wide_mount(tmp_path, tree):
+    default = write(tree / 'sites-enabled' / '000-default.conf',
+                    '<VirtualHost *:80>\n    WSGIScriptAlias / /srv/old/old.wsgi\n'
+                    '</VirtualHost>\n')
+    assert same_mount(settle(tmp_path), tree) == [
+        'error: %s mounts another application at / in a virtual host without a ServerName too '
+        '(WSGIScriptAlias): that virtual host\'s own mount wins over this server-wide one, so '
+        'no request it takes reaches this application, with no line in the error log; deploy '
+        'one of them with another --mount, or remove the other config' % default]
+
+
+THEIR_HOSTS = {  # the other config's scope of WSGIScriptAlias /shop: clashes with ours?
+    'server level': ('%s', False),
+    'same name and port': ('<VirtualHost *:80>\nServerName Shop.Example.com:80\n%s'
+                           '</VirtualHost>', True),
+    'same name, any port': ('<VirtualHost 10.0.0.1>\nServerName shop.example.com\n%s'
+                            '</VirtualHost>', True),
+    'no ServerName': ('<VirtualHost *:80>\n%s</VirtualHost>', True),
+    'another name': ('<VirtualHost *:80>\nServerName www.example.com\n%s</VirtualHost>',
+                     False),
+    'another port': ('<VirtualHost *:443>\nServerName shop.example.com\n%s</VirtualHost>',
+                     False),
+}
+
+
+@pytest.mark.parametrize('theirs', sorted(THEIR_HOSTS))
+def test_our_virtual_host_against_theirs(tmp_path, tree, theirs):
+    text, clashes = THEIR_HOSTS[theirs]
+    write(tree / 'sites-enabled' / 'old.conf', text % 'WSGIScriptAlias /shop /srv/old.wsgi\n')
+    found = same_mount(settle(tmp_path, mount='/shop', server_name='shop.example.com'), tree)
+    assert len(found) == (1 if clashes else 0), found
+    assert not found or 'Apache serves only the one it reads first' in found[0]
+
+
+def test_our_own_config_is_not_another_application(tmp_path, tree):
+    values = settle(tmp_path, mount='/shop')
+    write(values['conf_file'], 'WSGIScriptAlias /shop %s\n' % values['wsgi_file'])
+    (tree / 'conf-enabled' / 'shop.conf').symlink_to(values['conf_file'])
+    assert same_mount(values, tree) == []
+
+
+# -- WSGIPythonHome ---------------------------------------------------------------------
+
+def test_the_last_wsgi_python_home_apache_reads_is_the_one_for_all(apache_factory, www_tmp):
+    for name in ('venv-a', 'venv-b'):
+        run([SYSTEM_PYTHON, '-m', 'venv', '--without-pip', www_tmp / name])
+    script = write(www_tmp / 'prefix.wsgi', 'import sys\n'
+                   'def application(environ, start_response):\n'
+                   '    start_response("200 OK", [("Content-Type", "text/plain")])\n'
+                   '    return [sys.prefix.encode()]\n')
+    first = write(www_tmp / 'a.conf', 'WSGIPythonHome %s/venv-a\nWSGIScriptAlias /p %s\n'
+                  '<Directory %s>\n    Require all granted\n</Directory>\n'
+                  % (www_tmp, script, www_tmp))
+    second = write(www_tmp / 'b.conf', 'WSGIPythonHome %s/venv-b\n' % www_tmp)
+    apache = apache_factory([first, second])
+    assert apache.start('/p')[:3:2] == (200, '%s/venv-b' % www_tmp)
+
+
+def python_home(values, tree):
+    return [str(f) for f in preflight.python_home_findings(
+        values, preflight.included_files(str(tree)))]
+
+
+def test_another_python_home_in_embedded_mode(tmp_path, tree):
+    other = write(tree / 'conf-enabled' / 'other.conf', 'WSGIPythonHome "/srv/other/venv"\n')
+    assert python_home(settle(tmp_path, mode='embedded'), tree) == [
+        'error: WSGIPythonHome /srv/other/venv in %s is another virtualenv than this embedded '
+        'deployment\'s %s: Apache keeps one WSGIPythonHome for the whole server (the last one '
+        'it reads), so one of the two applications gets ModuleNotFoundError; deploy with '
+        '--mode daemon (each daemon has its own python-home), or make both use one virtualenv'
+        % (other, sys.prefix)]
+    assert python_home(settle(tmp_path, mode='daemon'), tree) == []
+
+
+def test_the_same_python_home_is_fine(tmp_path, tree):
+    write(tree / 'mods-enabled' / 'wsgi.conf', '#WSGIPythonHome /srv/other/venv\n'
+                                              'WSGIPythonHome "%s/"\n' % sys.prefix)
+    assert python_home(settle(tmp_path, mode='embedded'), tree) == []

@@ -41,6 +41,35 @@ def test_sources_and_folders_are_not_served(cherry_project, deploy_venv, apache_
     assert apache.get('/cp/static/style.css')[0] == 200
 
 
+def post(apache, path, size):
+    """Status of a POST of ``size`` bytes (the connection may close once Apache answers)."""
+    from http.client import HTTPConnection
+    connection = HTTPConnection('127.0.0.1', apache.port, timeout=60)
+    try:
+        connection.putrequest('POST', path)
+        connection.putheader('Content-Length', str(size))
+        connection.putheader('Content-Type', 'application/octet-stream')
+        connection.endheaders()
+        chunk = b'x' * 65536
+        try:
+            for _ in range(size // len(chunk)):
+                connection.send(chunk)
+            connection.send(b'x' * (size % len(chunk)))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # Apache answered early and closed
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_request_bodies_over_the_limit_never_reach_the_application(
+        cherry_project, deploy_venv, apache_factory):
+    apache = serve_cherryapp(deploy_venv, cherry_project, apache_factory)
+    assert post(apache, '/cp/about', 64 * 1024) == 200
+    assert post(apache, '/cp/about', 11 * 1024 * 1024) == 413  # the 10 MiB default
+    assert 'Traceback' not in apache.error_log()
+
+
 def daemon_pids(apache):
     """mod_wsgi daemon processes: children of Apache's parent named "(wsgi:<group>" (the
     name is cut to the length of Apache's own argv[0])."""
@@ -159,6 +188,13 @@ def test_generated_configs_pass_configtest(projects, options, which, www_root):
     out.mkdir()
     out.chmod(0o755)
     given = dict((k, v) for k, v in options.items() if v is not None)
+    # Options that do not apply are refused: --port needs a virtual host, --processes and
+    # --threads daemon mode.
+    if 'server_name' not in given:
+        given.pop('port')
+    if given['mode'] == 'embedded':
+        given.pop('processes')
+        given.pop('threads')
     given.update(python_home=LAB_PY3.prefix, output_dir=str(out / 'apache'))
     conf = deploy(str(projects[which]), given)['conf_file']
     from support.httpd import Apache

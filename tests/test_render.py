@@ -15,15 +15,20 @@ GOLDEN = Path(__file__).parent / 'golden'
 # Fixed paths, so the golden files are the same on every machine.
 BASE = Path('/tmp/tgdeploy-golden')
 
+# Secrets are random unless an operator's file gives them: the goldens take them from one.
+SECRETS = BASE / 'secrets.ini'
+
 CASES = {
-    'tg2-daemon-root': ('shop', {}),
+    'tg2-daemon-root': ('shop', {'secrets_from': str(SECRETS), 'error_email': 'ops@example.org',
+                                 'smtp_server': 'mail.example.org:587'}),
     'tg2-embedded-vhost-apache22': ('shop', {
         'mode': 'embedded', 'mount': '/store', 'server_name': 'shop.example.com',
-        'port': '8080', 'apache': '2.2'}),
+        'port': '8080', 'apache': '2.2', 'secrets_from': str(SECRETS)}),
     'tg1-daemon-sub': ('mysite', {'mount': '/mysite', 'legacy_stdout': 'yes'}),
     'cherrypy-daemon-sub': ('cherryapp', {
         'mount': '/cp', 'processes': '3', 'threads': '8', 'user': 'nobody',
-        'group': 'nogroup', 'locale': 'en_US.UTF-8', 'preload': 'no'}),
+        'group': 'nogroup', 'locale': 'en_US.UTF-8', 'preload': 'no',
+        'error_email': 'ops@example.org'}),
 }
 
 
@@ -34,6 +39,8 @@ def projects():
     make_cherrypy(BASE / 'cherryapp')
     make_tg1(BASE / 'mysite')
     make_venv_marker(BASE / 'venv')
+    SECRETS.write_text('[secrets]\nsession.secret = golden-session-secret-0123456789\n'
+                       'session.validate_key = golden-validate-key-0123456789\n')
     yield BASE
     shutil.rmtree(str(BASE), ignore_errors=True)
 

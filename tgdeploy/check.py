@@ -1,9 +1,13 @@
 """Step 5: check the result. --doctor reports what the doctor finds; --check adds the real
 config in a private Apache (configtest, the application root, one static file); --serve
-keeps that Apache running until Ctrl-C. Nothing is left running or changed afterwards.
+keeps that Apache running until Ctrl-C, SIGTERM or SIGHUP. Nothing is left running or changed
+afterwards.
 """
 import os
+import re
 import shutil
+import signal
+import stat
 import tempfile
 import time
 
@@ -29,7 +33,8 @@ def check(values, out, apache_root=None, mod_wsgi=None):
 
 
 def serve(values, out, apache_root=None, mod_wsgi=None):
-    """--serve, once apache/ is written: run it in a private Apache until Ctrl-C."""
+    """--serve, once apache/ is written: run it in a private Apache until Ctrl-C, SIGTERM or
+    SIGHUP, which all stop it the same way (exit code 0)."""
     findings = []
 
     def wait(apache):
@@ -40,9 +45,45 @@ def serve(values, out, apache_root=None, mod_wsgi=None):
             while True:
                 time.sleep(1)
         except KeyboardInterrupt:
+            ignore_stop_signals()  # nothing cuts the cleanup short now
             out('Stopping')
-    with_private_apache(values, mod_wsgi or default_mod_wsgi(apache_root), wait, findings, out)
+    previous = catch_stop_signals()
+    try:
+        with_private_apache(values, mod_wsgi or default_mod_wsgi(apache_root), wait, findings,
+                            out)
+    finally:
+        restore_signals(previous)
     return report_findings(findings, out) if findings else preflight.FINE
+
+
+# Signals that end --serve like Ctrl-C does: a service manager's stop, a closed terminal.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class StopSignal(KeyboardInterrupt):
+    """SIGTERM or SIGHUP while serving: a KeyboardInterrupt, so that wherever it lands it
+    unwinds through with_private_apache's cleanup exactly as Ctrl-C does."""
+
+
+def catch_stop_signals():
+    """Make SIGTERM and SIGHUP raise StopSignal; return the handlers they had."""
+    return dict((number, signal.signal(number, raise_stop)) for number in STOP_SIGNALS)
+
+
+def raise_stop(number, frame):
+    ignore_stop_signals()  # once: a second one must not cut short the cleanup of the first
+    raise StopSignal()
+
+
+def ignore_stop_signals():
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
+
+
+def restore_signals(previous):
+    for number, handler in previous.items():
+        # None: a handler set outside Python, which cannot be put back; the default can.
+        signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
 
 def with_private_apache(values, mod_wsgi, use, findings, out):
@@ -78,7 +119,7 @@ def try_requests(apache, values, out):
     """GET the application root and one static file; a finding for each that fails."""
     findings = []
     paths = [values['mount'] if values['mount'] == '/' else values['mount'] + '/']
-    paths += static_file_urls(values['static_urls'])[:1]
+    paths += [url for url in [static_probe(values)] if url]
     for path in paths:
         started = time.time()
         status, _, _ = apache.wait_for_answer(path, host=values['server_name'] and
@@ -93,17 +134,41 @@ def try_requests(apache, values, out):
     return findings
 
 
-def static_file_urls(static_urls):
-    """URLs of the files Apache should serve itself, folders walked in name order."""
-    found = []
-    for url, path in static_urls:
-        if os.path.isfile(path):
-            found.append(url)
-        for folder, dirs, files in os.walk(path):
-            dirs.sort()
-            found.extend('%s/%s' % (url, os.path.relpath(os.path.join(folder, name), path))
-                         for name in sorted(files))
-    return found
+# A name Apache serves as it is: no URL quoting needed, and no dot file (many configs deny
+# those, Debian's .ht* for one), so the probe never reports a 403 or 404 of its own making.
+PLAIN_NAME = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._~-]*$')
+
+
+def static_probe(values):
+    """The URL of the first static file (folders walked in name order) Apache will serve:
+    readable by the daemon user and reached through no symlink, which Options None refuses."""
+    ids = preflight.user_ids(values['user'])
+    for url, top in values['static_urls']:
+        for relative in plain_files(top):
+            path = os.path.join(top, relative) if relative else top
+            if ids and preflight.access_problem(path, ids[0], ids[1], os.R_OK) is None:
+                return url + ('/' + relative if relative else '')
+    return None
+
+
+def plain_files(top):
+    """Relative paths of the regular files below ``top`` ('' for ``top`` itself) in name
+    order, with plain names, symlinks neither taken nor followed."""
+    if is_regular(top):
+        yield ''
+    for folder, dirs, files in os.walk(top):  # symlinked folders are listed, not entered
+        dirs[:] = sorted(d for d in dirs if PLAIN_NAME.match(d))
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            if PLAIN_NAME.match(name) and is_regular(path):
+                yield os.path.relpath(path, top).replace(os.sep, '/')
+
+
+def is_regular(path):
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def default_mod_wsgi(apache_root):

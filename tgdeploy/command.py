@@ -11,7 +11,7 @@ from paste.script.command import Command
 
 from tgdeploy.deploy import run
 from tgdeploy.errors import TgDeployError
-from tgdeploy.options import ACTIONS, CHECK_OPTIONS, OPTION_HELP
+from tgdeploy.options import ACTIONS, CHECK_OPTIONS, FLAGS, OPTION_HELP
 
 
 def build_parser():
@@ -19,6 +19,9 @@ def build_parser():
     for name, help_text in OPTION_HELP + CHECK_OPTIONS:
         parser.add_option('--' + name.replace('_', '-'), dest=name, metavar=name.upper(),
                           help=help_text)
+    for name, help_text in FLAGS:
+        parser.add_option('--' + name.replace('_', '-'), dest=name, action='store_const',
+                          const='yes', help=help_text)
     for name, help_text in ACTIONS:
         parser.add_option('--' + name, dest='action', action='store_const', const=name,
                           help=help_text)
@@ -46,7 +49,7 @@ class TgDeployCommand(Command):
 
     def command(self):
         directory = self.args[0] if self.args else os.getcwd()
-        given = dict((name, getattr(self.options, name)) for name, _ in OPTION_HELP)
+        given = dict((name, getattr(self.options, name)) for name, _ in OPTION_HELP + FLAGS)
         return run(self.options.action, directory, given, self.out, simulate=self.simulate,
                    overwrite=self.options.overwrite, apache_root=self.options.apache_root,
                    mod_wsgi=self.options.mod_wsgi)

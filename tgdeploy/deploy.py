@@ -83,6 +83,10 @@ def report(changes, entries, values, out):
             out('  %s %s' % (verb, os.path.join(target, name)))
     if not changes.writes_anything():
         out('  nothing changed')
+    if values['production_changes']:
+        out('  production settings (secrets never shown):')
+        for line in values['production_changes']:
+            out('    ' + line)
     out('')
     for line in next_steps(os.path.join(target, 'README.txt')):
         out(line)

@@ -12,7 +12,7 @@ from gearbox.command import Command
 
 from tgdeploy.deploy import run
 from tgdeploy.errors import TgDeployError
-from tgdeploy.options import ACTIONS, CHECK_OPTIONS, OPTION_HELP
+from tgdeploy.options import ACTIONS, CHECK_OPTIONS, FLAGS, OPTION_HELP
 
 
 class TgDeployGearboxCommand(Command):
@@ -30,13 +30,16 @@ class TgDeployGearboxCommand(Command):
         for name, help_text in OPTION_HELP + CHECK_OPTIONS:
             parser.add_argument('--' + name.replace('_', '-'), dest=name,
                                 metavar=name.upper(), help=help_text)
+        for name, help_text in FLAGS:
+            parser.add_argument('--' + name.replace('_', '-'), dest=name, action='store_const',
+                                const='yes', help=help_text)
         for name, help_text in ACTIONS:
             parser.add_argument('--' + name, dest='action', action='store_const', const=name,
                                 help=help_text)
         return parser
 
     def take_action(self, parsed_args):
-        given = dict((name, getattr(parsed_args, name)) for name, _ in OPTION_HELP)
+        given = dict((name, getattr(parsed_args, name)) for name, _ in OPTION_HELP + FLAGS)
         # gearbox reads -q itself wherever it stands (parse_known_args): ask it too.
         gearbox_quiet = getattr(getattr(self.app, 'options', None), 'verbose_level', 1) == 0
         out = (lambda line: None) if parsed_args.quiet or gearbox_quiet else print

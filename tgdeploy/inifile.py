@@ -35,50 +35,87 @@ def has_logging(ini_path):
     return read_config(ini_path).has_section('loggers')
 
 
-def derive_production(ini_path, here, data_dir, db_name):
+def derive_production(ini_path, here, data_dir, db_name, forced=()):
     """Return the text of a production ini made from the development ini at ``ini_path``;
-    ``here`` is that ini's folder, what its ``%(here)s`` meant."""
+    ``here`` is that ini's folder, what its ``%(here)s`` meant. ``forced`` lists (key, value,
+    why) settings production needs: a key set in the file gets the value where it stands,
+    a commented-out one is set in its place, any other is added to [app:main]."""
     with io.open(ini_path, encoding='utf-8') as f:
         lines = f.read().splitlines()
+    forced = list(forced) + [AUTO_RELOAD_OFF]
+    values = dict((key, value) for key, value, _ in forced)
+    present = set(key for key in values if set_in(key, lines))
+    placed = set()
     out = []
     section = None
-    pending = []  # settings production needs that the section did not have
     for line in lines:
         header = SECTION.match(line)
         if header:
-            out.extend(pending)
+            if section == 'app:main':
+                insert_before_trailing_comments(out, additions(forced, present | placed))
+                placed.update(key for key, _, _ in forced)
             section = header.group(1).strip()
-            pending = missing_settings(section, lines)
             out.append(line)
             continue
-        out.append(rewrite(line, section, here, data_dir, db_name))
-    out.extend(pending)
+        commented = COMMENTED.match(line)
+        key = commented and commented.group('key').strip()
+        if key in values and key not in present and key not in placed:
+            out.append('%s = %s' % (key, values[key]))
+            placed.add(key)
+            continue
+        out.append(rewrite(line, section, here, data_dir, db_name, values))
+    if section == 'app:main':
+        insert_before_trailing_comments(out, additions(forced, present | placed))
     return '\n'.join(out).rstrip('\n')
 
 
-def missing_settings(section, lines):
-    if section != 'app:main':
-        return []
-    text = '\n'.join(lines)
-    if re.search(r'^[#;]?\s*auto_reload_templates\s*=', text, re.M):
-        return []
-    return ['# added by tgdeploy: templates are not re-read on every request in production',
-            'auto_reload_templates = false', '']
+AUTO_RELOAD_OFF = ('auto_reload_templates', 'false',
+                   'templates are not re-read on every request in production')
+COMMENTED = re.compile(r'^[#;]\s*(?P<key>[^\s#;\[][^=:]*?)\s*[=:]')
 
 
-def rewrite(line, section, here, data_dir, db_name):
+def set_in(key, lines):
+    for line in lines:
+        setting = SETTING.match(line)
+        if setting and setting.group('key').strip() == key:
+            return True
+    return False
+
+
+def additions(forced, done):
+    """Lines for the settings not yet in the file, one comment per reason."""
+    lines, last_why = [], None
+    for key, value, why in forced:
+        if key in done:
+            continue
+        if why != last_why:
+            lines += ([''] if lines else []) + ['# added by tgdeploy: %s' % why]
+            last_why = why
+        lines.append('%s = %s' % (key, value))
+    return lines
+
+
+def insert_before_trailing_comments(out, lines):
+    """Add ``lines`` after the section's last setting: the comments that end a section
+    usually introduce the next one."""
+    if not lines:
+        return
+    end = len(out)
+    while end > 0 and (not out[end - 1].strip() or out[end - 1].lstrip()[:1] in '#;'):
+        end -= 1
+    out[end:end] = [''] + lines
+
+
+def rewrite(line, section, here, data_dir, db_name, forced):
     setting = SETTING.match(line)
-    commented = re.match(r'^#\s*(auto_reload_templates\s*=.*)$', line)
-    if commented:
-        return 'auto_reload_templates = false'
     if not setting:
         return line
     key = setting.group('key').strip()
     old = value = setting.group('value')
     if key in ('debug', 'set debug'):
         value = 'false'
-    elif key == 'auto_reload_templates':
-        value = 'false'
+    elif key in forced:
+        value = forced[key]
     elif section and section.startswith('logger_') and key == 'level' and \
             value.strip().upper() == 'DEBUG':
         value = 'INFO'

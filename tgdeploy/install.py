@@ -10,6 +10,7 @@ swap.py, under a lock, so a failure or a kill at any moment leaves a whole apach
 """
 import difflib
 import errno
+import grp
 import hashlib
 import io
 import json
@@ -18,7 +19,7 @@ import shutil
 import stat
 import tempfile
 
-from tgdeploy import seams, swap
+from tgdeploy import production, seams, swap
 from tgdeploy.errors import TgDeployError
 
 MANIFEST = '.tgdeploy-manifest'
@@ -62,6 +63,8 @@ def write(values, overwrite, render):
             seams.reached('rendered')
             changes, entries = compare(new_dir, target)
             refuse_edits(changes, target, overwrite)
+            protect_secrets(new_dir, values['secret_files'], values['group'])
+            keep_modes(changes, new_dir, target, values['secret_files'])
             carry_over(changes, entries, new_dir, target)
             seams.reached('additions-copied')
             swap.swap(new_dir, target)
@@ -182,6 +185,27 @@ def refuse_edits(changes, target_dir, overwrite):
             % ', '.join(os.path.join(target_dir, name) for name in changes.edited))
 
 
+def protect_secrets(new_dir, names, group):
+    """Files holding secrets: readable by the daemon's group, never by others (0640)."""
+    for name in names:
+        path = os.path.join(new_dir, name)
+        os.chmod(path, 0o640)
+        try:
+            os.chown(path, -1, grp.getgrnam(group).gr_gid)
+        except (KeyError, OSError):
+            pass  # not root, or the group lives on another machine: README.txt says chgrp
+
+
+def keep_modes(changes, new_dir, target_dir, secret_files):
+    """A regenerated file keeps the owner, group and mode the operator gave the old one
+    (an unchanged one its times too: a .wsgi that did not change must not reload the
+    daemons). Files holding secrets are protect_secrets()' alone."""
+    for name in changes.updated + changes.unchanged:
+        if name not in secret_files:
+            copy_stat(os.path.join(target_dir, name), os.path.join(new_dir, name),
+                      times=name in changes.unchanged)
+
+
 def carry_over(changes, entries, new_dir, target_dir):
     """Copy the user's entries (and the .bak of each replaced edit) into ``new_dir``, with
     their owners and modes, then write the manifest of what tgdeploy generated."""
@@ -221,7 +245,7 @@ def copy_entry(src, dst):
     copy_stat(src, dst)
 
 
-def copy_stat(src, dst):
+def copy_stat(src, dst, times=True):
     """Owner, group, mode and times of ``src`` onto ``dst`` (links: owner only)."""
     st = os.lstat(src)
     try:
@@ -232,8 +256,12 @@ def copy_stat(src, dst):
         raise TgDeployError('cannot keep the owner of %s (uid %d, gid %d) in the new folder: '
                             'only root can; run tgdeploy as root or as that user, or move the '
                             'file out of %s' % (src, st.st_uid, st.st_gid, os.path.dirname(src)))
-    if not stat.S_ISLNK(st.st_mode):
+    if stat.S_ISLNK(st.st_mode):
+        return
+    if times:
         shutil.copystat(src, dst)
+    else:
+        os.chmod(dst, stat.S_IMODE(st.st_mode))
 
 
 def free_name(directory, name):
@@ -274,7 +302,7 @@ def diff(old_dir, new_dir, name):
         return ['    (%s is not a plain file)' % old_path]
     old = read_bytes(old_path).decode('utf-8', 'replace').splitlines()
     new = read_bytes(os.path.join(new_dir, name)).decode('utf-8', 'replace').splitlines()
-    return ['    ' + line.rstrip('\n') for line in difflib.unified_diff(
+    return ['    ' + production.redact(line.rstrip('\n')) for line in difflib.unified_diff(
         old, new, 'installed/' + name, 'new/' + name, lineterm='')]
 
 

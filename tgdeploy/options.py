@@ -6,13 +6,14 @@ Values that reach Python are written with repr() by the templates themselves.
 """
 import glob
 import grp
+import io
 import multiprocessing
 import os
 import pwd
 import re
 import sys
 
-from tgdeploy import __version__, inifile, tg1config
+from tgdeploy import __version__, inifile, production, tg1config
 from tgdeploy.detect import FLAVOR_NAMES, pyvenv_cfg
 from tgdeploy.errors import TgDeployError
 
@@ -64,6 +65,11 @@ OPTION_DEFAULTS = {
     'preload': 'yes',
     'limit_request_body': str(DEFAULT_BODY_LIMIT),
     'elsewhere': 'no',
+    'rotate_secrets': 'no',
+    'secrets_from': None,
+    'error_email': None,
+    'smtp_server': 'localhost',
+    'sentry_dsn': None,
 }
 TG1_LINES = ('1.0', '1.1', '1.5')
 
@@ -138,6 +144,14 @@ def settle(project, given):
         'limit_request_body': check_count('limit-request-body', opts['limit_request_body'], 0,
                                           2147483647),
         'elsewhere': elsewhere,
+        'rotate_secrets': check_choice('rotate-secrets', opts['rotate_secrets'],
+                                       ('yes', 'no')) == 'yes',
+        'secrets_from': opts['secrets_from'] and check_path(
+            'secrets file', folder(opts['secrets_from'], project_dir, '')),
+        'error_email': opts['error_email'] and production.check_email('error-email',
+                                                                      opts['error_email']),
+        'smtp': production.check_smtp(opts['smtp_server']),
+        'sentry_dsn': opts['sentry_dsn'] and production.check_dsn(opts['sentry_dsn']),
         'root': project.root,
         'source_config': project.config_file and check_path('config file', project.config_file),
         'cherrypy_config': None,
@@ -154,28 +168,56 @@ def settle(project, given):
 
 
 def app_config(project, values):
-    """Which ini the .wsgi loads, and the text of the one tgdeploy writes, if any."""
+    """Which ini the .wsgi loads, the text of the configs tgdeploy writes, and what they
+    change for production (production.py)."""
     ini_path = os.path.join(values['apache_dir'], values['slug'] + '.ini')
+    repository = production.repository_secrets(production.repository_files(
+        values['project_dir'], project.package, project.config_file))
+    common = {'repository_secrets': repository, 'production_changes': [], 'secret_files': []}
     if project.flavor == 'tg2':
         if not inifile.is_development(project.config_file):
-            return {'config_file': check_path('config file', project.config_file),
-                    'write_ini': False, 'derived_ini': '',
-                    'has_logging': inifile.has_logging(project.config_file)}
+            return dict(common, config_file=check_path('config file', project.config_file),
+                        write_ini=False, derived_ini='',
+                        has_logging=inifile.has_logging(project.config_file))
+        app_cfg = os.path.join(values['project_dir'], project.package, 'config', 'app_cfg.py')
+        secrets, origins = settle_secrets(values, project.config_file, app_cfg, ini_path,
+                                          repository)
+        forced = production.tg2_settings(secrets, values['error_email'], values['smtp'],
+                                         values['sentry_dsn'])
         derived = inifile.derive_production(project.config_file,
                                             os.path.dirname(project.config_file),
-                                            values['data_dir'], values['slug'] + '.db')
-        return {'config_file': ini_path, 'write_ini': True, 'derived_ini': derived,
-                'has_logging': inifile.has_logging(project.config_file)}
+                                            values['data_dir'], values['slug'] + '.db', forced)
+        return dict(common, config_file=ini_path, write_ini=True, derived_ini=derived,
+                    has_logging=inifile.has_logging(project.config_file),
+                    production_changes=production.changes(read(project.config_file), derived,
+                                                          origins),
+                    secret_files=[os.path.basename(ini_path)] if secrets else [])
     if project.flavor == 'cherrypy':
         cherrypy_config = project.config_file and check_path('config file', project.config_file)
-        return {'config_file': ini_path, 'write_ini': True, 'derived_ini': '',
-                'cherrypy_config': cherrypy_config, 'has_logging': True}
+        return dict(common, config_file=ini_path, write_ini=True, derived_ini='',
+                    cherrypy_config=cherrypy_config, has_logging=True)
     cfg_path = os.path.join(values['apache_dir'], values['slug'] + '.cfg')
+    secrets, origins = settle_secrets(values, project.config_file, None, cfg_path, repository)
     cfg_text = tg1config.derive_deployment(project.config_file, values['project_dir'],
-                                           values['data_dir'], values['slug'])
+                                           values['data_dir'], values['slug'], secrets)
     tg1config.check_webpath(project.config_file, values['mount'])
-    return {'config_file': ini_path, 'write_ini': True, 'derived_ini': '', 'has_logging': False,
-            'tg_cfg_file': cfg_path, 'tg_cfg': cfg_text}
+    return dict(common, config_file=ini_path, write_ini=True, derived_ini='', has_logging=False,
+                tg_cfg_file=cfg_path, tg_cfg=cfg_text,
+                production_changes=production.changes(read(project.config_file), cfg_text,
+                                                      origins),
+                secret_files=[os.path.basename(cfg_path)] if secrets else [])
+
+
+def settle_secrets(values, config_file, app_cfg, installed, repository):
+    wanted = production.secrets_wanted(config_file, app_cfg)
+    return production.settle_secrets(wanted, installed, repository,
+                                     rotate=values['rotate_secrets'],
+                                     secrets_from=values['secrets_from'])
+
+
+def read(path):
+    with io.open(path, encoding='utf-8', errors='replace') as f:
+        return f.read()
 
 
 # -- defaults ---------------------------------------------------------------------------
@@ -372,6 +414,19 @@ def refuse_what_does_not_apply(given, flavor, mode):
     if 'port' in explicit and 'server_name' not in explicit:
         raise TgDeployError('--port sets the port of the virtual host, and there is none without '
                             '--server-name: pass --server-name too, or drop --port')
+    if 'sentry_dsn' in explicit and flavor != 'tg2':
+        raise TgDeployError('--sentry-dsn applies to TurboGears 2 only (its trace_errors '
+                            'settings); %s has no Sentry setting: use --error-email'
+                            % FLAVOR_NAMES[flavor])
+    if 'error_email' in explicit and flavor == 'tg1':
+        raise TgDeployError('--error-email: TurboGears 1.x has no error-report settings of its '
+                            'own: drop it (its tracebacks go to the error log)')
+    if 'smtp_server' in explicit and 'error_email' not in explicit:
+        raise TgDeployError('--smtp-server is where error mails go, and there are none without '
+                            '--error-email: pass --error-email too, or drop --smtp-server')
+    if ('rotate_secrets' in explicit or 'secrets_from' in explicit) and flavor == 'cherrypy':
+        raise TgDeployError('--rotate-secrets and --secrets-from apply to the TurboGears configs '
+                            'tgdeploy writes; CherryPy has no secret settings: drop them')
     for name in ('processes', 'threads'):
         if name in explicit and mode == 'embedded':
             raise TgDeployError('--%s applies to daemon mode only (embedded mode runs in '
@@ -510,4 +565,18 @@ OPTION_HELP = (
      % DEFAULT_BODY_LIMIT),
     ('elsewhere', 'yes: the files are for another machine, so --user, --group and '
                   '--python-home need not exist here (default no)'),
+    ('secrets_from', 'a file of "KEY = VALUE" lines with the secrets to deploy (session.secret, '
+                     'sa_auth.cookie_secret...), kept by the operator so that several hosts '
+                     'share them (default: fresh ones on the first deploy, kept after)'),
+    ('error_email', 'mail every error report to this address (TurboGears 2: trace_errors; '
+                    'CherryPy: a mail handler on the cherrypy logger)'),
+    ('smtp_server', 'the mail server for --error-email, HOST or HOST:PORT (default localhost)'),
+    ('sentry_dsn', 'send error reports to this Sentry DSN (TurboGears 2; needs raven in the '
+                   'virtualenv)'),
+)
+
+# Options that take no value: --name sets them to yes.
+FLAGS = (
+    ('rotate_secrets', 'replace the secrets the deployed config holds with fresh ones (logs '
+                       'every user out)'),
 )

@@ -3,8 +3,9 @@
 Each finding is one line naming the problem and the exact fix. The checks are the
 operator's worst hours with mod_wsgi: a virtualenv from another Python than the one
 mod_wsgi embeds, a mod_wsgi too old for the daemon config, a daemon user who cannot read
-the project or write its data, a daemon name or a shorter mount already in the Apache
-config tree, a missing locale, RHEL's socket folder.
+the project or write its data, a daemon name, a shorter mount, the same mount or another
+embedded Python home already in the Apache config tree, a project a document root or alias
+exposes, a missing locale, RHEL's socket folder.
 """
 import fnmatch
 import glob
@@ -16,6 +17,7 @@ import re
 import stat
 import subprocess
 
+from tgdeploy import production
 from tgdeploy._compat import shell_quote
 from tgdeploy.detect import pyvenv_cfg
 
@@ -59,8 +61,12 @@ def examine(values, apache_root=None, mod_wsgi=None):
     findings += access_findings(values)
     findings += daemon_name_findings(values, config_files)
     findings += mount_order_findings(values, apache_root, config_files)
+    findings += same_mount_findings(values, config_files)
+    findings += python_home_findings(values, config_files)
+    findings += exposure_findings(values, apache_root, config_files)
     findings += locale_findings(values)
     findings += socket_prefix_findings(values, apache_root, config_files)
+    findings += [Finding(level, text) for level, text in production.doctor(values)]
     return findings
 
 
@@ -86,14 +92,61 @@ def included_files(apache_root):
     return found
 
 
-def directives(path, name):
-    """(argument text) of every ``name`` directive in the file, continuation lines joined."""
+def config_text(path):
+    """The file's text, continuation lines joined; empty if it cannot be read."""
     try:
         with io.open(path, encoding='utf-8', errors='replace') as f:
-            text = f.read().replace('\\\n', ' ')
+            return f.read().replace('\\\n', ' ')
     except (IOError, OSError):
-        return []
+        return ''
+
+
+def directives(path, name):
+    """(argument text) of every ``name`` directive in the file, continuation lines joined."""
+    return find_directives(config_text(path), name)
+
+
+def find_directives(text, name):
     return re.findall(r'^\s*%s\s+(.*)$' % name, text, re.M | re.I)
+
+
+def words(args):
+    """A directive's arguments, quotes removed: '"/var/www/" x' -> ['/var/www/', 'x']."""
+    return [quoted or bare for quoted, bare in re.findall(r'"([^"]*)"|(\S+)', args)]
+
+
+# A <VirtualHost> block: its addresses and its body. Apache refuses nested ones.
+VIRTUAL_HOST = re.compile(r'^\s*<VirtualHost\s+([^>]*)>(.*?)^\s*</VirtualHost\s*>',
+                          re.I | re.M | re.S)
+
+
+def scoped_directives(path, name):
+    """(argument text, host) of every ``name`` directive in the file: host is None at server
+    level, else the (ServerName or '', ports) of the <VirtualHost> it is in."""
+    text = config_text(path)
+    found = [(args, None) for args in find_directives(VIRTUAL_HOST.sub('', text), name)]
+    for addresses, body in VIRTUAL_HOST.findall(text):
+        host = (host_name(body), vhost_ports(addresses))
+        found.extend((args, host) for args in find_directives(body, name))
+    return found
+
+
+def host_name(body):
+    """The ServerName of a virtual host's body without scheme and port, '' if it has none."""
+    names = [words(args)[0] for args in find_directives(body, 'ServerName') if words(args)]
+    if not names:
+        return ''
+    name = re.sub(r'^[a-z]+://', '', names[0].lower())
+    return re.sub(r':\d+$', '', name)
+
+
+def vhost_ports(addresses):
+    """The ports of <VirtualHost *:80 [::1]:8080>: {'80', '8080'}; '*' where none is named."""
+    ports = set()
+    for address in words(addresses):
+        match = re.search(r':(\d+|\*)$', address)
+        ports.add(match.group(1) if match else '*')
+    return ports
 
 
 def same_file(a, b):
@@ -205,12 +258,11 @@ def linked_python_prefix(mod_wsgi):
 
 def access_findings(values):
     user = values['user']
-    try:
-        entry = pwd.getpwnam(user)
-    except KeyError:
+    ids = user_ids(user)
+    if ids is None:
         return [Finding(ERROR, 'user %s does not exist on this machine: create it or pass '
                                '--user' % user)]
-    groups = set([entry.pw_gid] + [g.gr_gid for g in grp.getgrall() if user in g.gr_mem])
+    uid, groups = ids
     findings = []
     blocked = set()  # one finding per folder that stops the user, however many paths below
     readable = [values['project_dir'], values['wsgi_file'], values['config_file'],
@@ -218,7 +270,7 @@ def access_findings(values):
     if values.get('static_dir'):
         readable.append(values['static_dir'])
     for path in readable:
-        problem = access_problem(path, entry.pw_uid, groups, os.R_OK)
+        problem = access_problem(path, uid, groups, os.R_OK)
         if problem and problem[0] not in blocked:
             blocked.add(problem[0])
             findings.append(Finding(ERROR, '%s cannot read %s (%s): %s'
@@ -230,12 +282,22 @@ def access_findings(values):
                                 'the data folder %s does not exist: install -d -o %s -g %s %s'
                                 % (data, user, values['group'], shell_quote(data))))
         return findings
-    problem = access_problem(data, entry.pw_uid, groups, os.W_OK)
+    problem = access_problem(data, uid, groups, os.W_OK)
     if problem and problem[0] not in blocked:
         fix = problem[2] or 'chown -R %s:%s %s' % (user, values['group'], shell_quote(data))
         findings.append(Finding(ERROR, '%s cannot write %s (%s): %s'
                                 % (user, data, problem[1], fix)))
     return findings
+
+
+def user_ids(user):
+    """(uid, the ids of every group it is in), or None if there is no such user."""
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        return None
+    return entry.pw_uid, set([entry.pw_gid] + [g.gr_gid for g in grp.getgrall()
+                                               if user in g.gr_mem])
 
 
 def access_problem(path, uid, gids, need):
@@ -324,6 +386,160 @@ def include_rank(apache_root, path):
 
 def hides(first, later):
     return first != later and (first == '/' or later.startswith(first + '/'))
+
+
+def same_mount_findings(values, config_files):
+    """Another WSGIScriptAlias at our mount where our requests go: one of the two is never
+    reached, without a word in the error log (tried on mod_wsgi 4.9.4)."""
+    ours = (values['server_name'].lower(), set([str(values['port'])])) \
+        if values['server_name'] else None
+    findings = []
+    for path in config_files:
+        if same_file(path, values['conf_file']):
+            continue
+        for args, host in scoped_directives(path, 'WSGIScriptAlias'):
+            mount = (words(args) or [''])[0].rstrip('/') or '/'
+            why = mount == values['mount'] and mount_conflict(ours, host)
+            if why:
+                findings.append(Finding(ERROR, '%s mounts another application at %s%s too '
+                                               '(WSGIScriptAlias): %s, with no line in the '
+                                               'error log; deploy one of them with another '
+                                               '--mount, or remove the other config'
+                                        % (path, mount, host_text(host), why)))
+    return findings
+
+
+def mount_conflict(ours, theirs):
+    """Why two WSGIScriptAlias of one mount clash, by their scopes (None: server level, else
+    (ServerName, ports) of the virtual host), or None where they take different requests."""
+    if ours is None and theirs is not None:
+        return ('that virtual host\'s own mount wins over this server-wide one, so no request '
+                'it takes reaches this application')
+    if same_host(ours, theirs):
+        return 'Apache serves only the one it reads first and never reaches the other'
+    return None
+
+
+def same_host(ours, theirs):
+    """Whether two scopes take the same requests. A virtual host without a ServerName, or on
+    any port, may: it counts as the same."""
+    if ours is None or theirs is None:
+        return ours is theirs
+    other_name = ours[0] and theirs[0] and ours[0] != theirs[0]
+    shared_port = '*' in ours[1] | theirs[1] or ours[1] & theirs[1]
+    return not other_name and bool(shared_port)
+
+
+def host_text(host):
+    if host is None:
+        return ''
+    return ' in the virtual host %s' % host[0] if host[0] else \
+        ' in a virtual host without a ServerName'
+
+
+def python_home_findings(values, config_files):
+    """One WSGIPythonHome per server, the last one read: a second embedded app loses."""
+    if values['mode'] != 'embedded':
+        return []
+    for path in config_files:
+        if same_file(path, values['conf_file']):
+            continue
+        for args in directives(path, 'WSGIPythonHome'):
+            home = (words(args) or [''])[0]
+            if home and not same_file(home, values['python_home']):
+                return [Finding(ERROR, 'WSGIPythonHome %s in %s is another virtualenv than this '
+                                       'embedded deployment\'s %s: Apache keeps one '
+                                       'WSGIPythonHome for the whole server (the last one it '
+                                       'reads), so one of the two applications gets '
+                                       'ModuleNotFoundError; deploy with --mode daemon (each '
+                                       'daemon has its own python-home), or make both use one '
+                                       'virtualenv' % (home, path, values['python_home']))]
+    return []
+
+
+# Each folder that must not be served: what it is called, the fix, and how to name a place.
+EXPOSED = (
+    ('project_dir', 'the project folder', 'move the project out of %(root)s%(example)s so no '
+                                          'other config can serve its ini and data',
+     ' (for example to %s)'),
+    ('apache_dir', 'the output folder', 'deploy with --output-dir outside %(root)s%(example)s '
+                                        'so no other config can serve its ini',
+     ' (for example --output-dir %s)'),
+    ('data_dir', 'the data folder', 'deploy with --data-dir outside %(root)s%(example)s and '
+                                    'move the data there, so no other config can serve it',
+     ' (for example --data-dir %s)'),
+)
+
+# The directives that serve a folder, and which of their arguments names it.
+SERVING = (('DocumentRoot', 0), ('Alias', 1), ('AliasMatch', 1))
+
+
+def exposure_findings(values, apache_root, config_files):
+    """The project, apache/ or data folder under a folder another config serves. Ours denies
+    them, but any config that grants that folder again (or a copy of the tree) serves the
+    ini's secrets and the data: a warning, one per folder, none for one inside another."""
+    served = served_folders(values, apache_root, config_files)
+    findings = []
+    reported = []
+    for key, name, fix, example in EXPOSED:
+        folder = values[key]
+        found = [s for s in served if under(folder, s[0])]
+        if not found or any(under(folder, done) for done in reported):
+            continue
+        reported.append(folder)
+        root, how, path = found[0]
+        place = safe_place(values, key, served)
+        text = fix % {'root': root, 'example': example % place if place else ''}
+        findings.append(Finding(WARNING, '%s %s lies under %s (in %s): the generated config '
+                                         'denies it, but %s' % (name, folder, how, path, text)))
+    return findings
+
+
+def served_folders(values, apache_root, config_files):
+    """(folder, how, config file) of each DocumentRoot and Alias target in the other configs,
+    except aliases into the project's own static folders."""
+    statics = [path for _, path in values['static_urls']] + [values.get('static_dir') or '']
+    found = []
+    for path in config_files:
+        if same_file(path, values['conf_file']):
+            continue
+        for name, index in SERVING:
+            for args in directives(path, name):
+                parts = words(args)
+                folder = len(parts) > index and served_folder(apache_root, name, parts[index])
+                if folder and not any(under(folder, s) for s in statics if s):
+                    how = '%s %s' % (name, ' '.join(parts))
+                    found.append((folder, how if name == 'DocumentRoot' else
+                                  'the folder of ' + how, path))
+    return found
+
+
+def served_folder(apache_root, name, target):
+    """The folder a DocumentRoot or Alias serves, relative ones from the ServerRoot; for an
+    AliasMatch with $1 in its target, the folder above the $1."""
+    if name == 'AliasMatch' and '$' in target:
+        head = target[:target.index('$')]
+        target = head if head.endswith('/') else os.path.dirname(head)
+    return os.path.normpath(os.path.join(apache_root, target))
+
+
+def under(path, folder):
+    """Whether ``path`` is ``folder`` or inside it, symlinks resolved."""
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def safe_place(values, key, served):
+    """A place for the folder ``key`` that no served folder contains, or None."""
+    project, slug = values['project_dir'], values['slug']
+    name = os.path.basename(project)
+    places = {'project_dir': ['/srv/' + name, '/opt/' + name],
+              'apache_dir': [os.path.join(project, 'apache'), '/srv/%s/apache' % slug],
+              'data_dir': [os.path.join(project, 'data'), '/var/lib/' + slug]}[key]
+    for place in places:
+        if not any(under(place, s[0]) for s in served):
+            return place
+    return None
 
 
 def locale_findings(values):

@@ -53,6 +53,7 @@ class PrivateApache(object):
         self.config = os.path.join(root, 'httpd.conf')
         self.pid_file = os.path.join(root, 'httpd.pid')
         self.error_log_path = os.path.join(root, 'error.log')
+        self.started = False  # a start was issued and no stop has seen the parent gone
         values = dict(tgdeploy_version=__version__, root=root, port=self.port,
                       log_level=log_level, user=user, group=group, modules=MODULES,
                       modules_dir=modules_dir, wsgi_module=wsgi_module, includes=list(includes),
@@ -78,19 +79,26 @@ class PrivateApache(object):
         return self.apachectl('-t')
 
     def start(self, timeout=30):
+        self.started = True  # before the command: an interrupt during it still gets a stop()
         code, out = self.apachectl('-k', 'start')
         if code != 0:
+            self.started = False
             raise TgDeployError('Apache did not start: %s' % ' '.join(out.split()))
         deadline = time.time() + timeout
-        while True:
-            try:
-                socket.create_connection(('127.0.0.1', self.port), 0.5).close()
-                return
-            except (IOError, OSError):
-                if time.time() > deadline:
-                    raise TgDeployError('Apache did not listen on 127.0.0.1:%d within %ds: see %s'
-                                        % (self.port, timeout, self.error_log_path))
-                time.sleep(0.05)
+        # Apache listens before it writes its pid file: wait for both, so that whoever stops
+        # it once it is "started" finds the pid to stop.
+        while not (self.listening() and self.pid()):
+            if time.time() > deadline:
+                raise TgDeployError('Apache did not listen on 127.0.0.1:%d within %ds: see %s'
+                                    % (self.port, timeout, self.error_log_path))
+            time.sleep(0.05)
+
+    def listening(self):
+        try:
+            socket.create_connection(('127.0.0.1', self.port), 0.5).close()
+            return True
+        except (IOError, OSError):
+            return False
 
     def get(self, path, host=None, timeout=30):
         """(status, headers dict, body text) of one GET, redirects not followed."""
@@ -121,12 +129,20 @@ class PrivateApache(object):
         except (IOError, OSError, ValueError):
             return None
 
+    def wait_for_pid(self, timeout):
+        deadline = time.time() + timeout
+        while self.pid() is None and time.time() < deadline:
+            time.sleep(0.05)
+        return self.pid()
+
     def graceful(self):
         return self.apachectl('-k', 'graceful')
 
     def stop(self, timeout=60, graceful=False):
         """Stop Apache; return the seconds until its parent process was gone."""
-        pid = self.pid()
+        # Stopped in the middle of start(), the pid file may be a moment away.
+        pid = self.wait_for_pid(5) if self.started else self.pid()
+        self.started = False
         if pid is None or not process_alive(pid):
             return 0.0
         started = time.time()

@@ -12,20 +12,20 @@ from paste.script.templates import Template, var
 from tgdeploy import render
 from tgdeploy.deploy import deploy
 from tgdeploy.errors import TgDeployError
-from tgdeploy.options import OPTION_DEFAULTS, OPTION_HELP
+from tgdeploy.options import FLAGS, OPTION_DEFAULTS, OPTION_HELP
 
 
 class TgModWsgiTemplate(Template):
 
     summary = 'Apache/mod_wsgi deployment (apache/) for an existing TurboGears or CherryPy project'
     vars = [var(name, help_text, default=OPTION_DEFAULTS.get(name) or '')
-            for name, help_text in OPTION_HELP]
+            for name, help_text in OPTION_HELP + FLAGS]
 
     def template_dir(self):
         return render.template_dir()
 
     def run(self, command, output_dir, vars):
-        given = dict((name, vars.get(name)) for name, _ in OPTION_HELP)
+        given = dict((name, vars.get(name)) for name, _ in OPTION_HELP + FLAGS)
         try:
             refuse_unknown(vars)
             deploy(output_dir, given, simulate=command.simulate,
@@ -41,7 +41,8 @@ PASTER_VARS = ('project', 'package', 'egg', 'egg_plugins')
 
 
 def refuse_unknown(vars):
-    unknown = sorted(set(vars) - set(name for name, _ in OPTION_HELP) - set(PASTER_VARS))
+    known = set(name for name, _ in OPTION_HELP + FLAGS) | set(PASTER_VARS)
+    unknown = sorted(set(vars) - known)
     if unknown:
         raise TgDeployError('unknown variable(s) %s: paster create -t tg_modwsgi '
                             '--list-variables shows the ones it takes' % ', '.join(unknown))

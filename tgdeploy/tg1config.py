@@ -17,20 +17,35 @@ RELATIVE_SQLITE = re.compile(r'''^(["']?)sqlite:///(?!/)''')
 RELATIVE_LOG_FILE = re.compile(r'''^(["'])\((['"])(?!/)([^'"]+)\2''')
 
 
-def derive_deployment(cfg_path, project_dir, data_dir, slug):
+def derive_deployment(cfg_path, project_dir, data_dir, slug, secrets=None):
+    """The deployment .cfg text; ``secrets`` maps secret keys to the values to write."""
     with io.open(cfg_path, encoding='utf-8') as f:
         lines = f.read().splitlines()
-    return '\n'.join(rewrite(line, project_dir, data_dir, slug) for line in lines)
+    return '\n'.join(rewrite(line, project_dir, data_dir, slug, secrets or {})
+                     for line in lines)
 
 
-def rewrite(line, project_dir, data_dir, slug):
+# Debug-only settings of a dev.cfg, and their production values.
+DEBUG_OFF = {
+    'server.environment': '"production"',
+    'autoreload.on': 'False',
+    'engine.autoreload.on': 'False',
+    'sqlalchemy.echo': 'False',
+}
+
+
+def rewrite(line, project_dir, data_dir, slug, secrets=None):
     setting = SETTING.match(line)
     if not setting or line.lstrip().startswith('#'):
         return line
     key = setting.group('key')
     old = value = setting.group('value')
-    if key == 'server.environment':
-        value = '"production"'
+    if key in DEBUG_OFF:
+        value = DEBUG_OFF[key]
+    elif key in (secrets or {}):
+        value = '"%s"' % secrets[key]
+    elif key == 'level' and value.strip().strip('"\'').upper() == 'DEBUG':
+        value = "'INFO'"
     elif key.endswith('.dburi') and 'sqlite:' in value and (
             '%(current_dir_uri)s' in value or RELATIVE_SQLITE.match(value)):
         value = '"sqlite:///%s/%s.sqlite"' % (data_dir, slug)
