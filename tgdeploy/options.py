@@ -195,7 +195,9 @@ def app_config(project, values):
     if project.flavor == 'cherrypy':
         cherrypy_config = project.config_file and check_path('config file', project.config_file)
         return dict(common, config_file=ini_path, write_ini=True, derived_ini='',
-                    cherrypy_config=cherrypy_config, has_logging=True)
+                    cherrypy_config=cherrypy_config, has_logging=True,
+                    cherrypy_production=production.CHERRYPY_PRODUCTION,
+                    production_changes=production.cherrypy_changes(cherrypy_config))
     cfg_path = os.path.join(values['apache_dir'], values['slug'] + '.cfg')
     secrets, origins = settle_secrets(values, project.config_file, None, cfg_path, repository)
     cfg_text = tg1config.derive_deployment(project.config_file, values['project_dir'],

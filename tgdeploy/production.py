@@ -12,6 +12,7 @@ file the operator keeps (several hosts must share them). TurboGears 2.4+ reads t
 after app_cfg.py's blueprint, so the ini's sa_auth.cookie_secret wins over app_cfg.py's.
 """
 import binascii
+import glob
 import io
 import os
 import re
@@ -108,6 +109,12 @@ def settle_secrets(wanted, installed, repository, rotate=False, secrets_from=Non
     is one of the ``repository``'s), else a fresh one."""
     if secrets_from:
         given = read_secrets_file(secrets_from, wanted)
+        for key in sorted(given):
+            if given[key] in repository:
+                raise TgDeployError('--secrets-from %s: the value of %s is also in the project\'s '
+                                    'own files (%s), so anyone who reads the repository has it: '
+                                    'put a fresh one in the file' % (secrets_from, key,
+                                                                      repository[given[key]]))
         return given, dict((key, 'from %s' % secrets_from) for key in given)
     kept = {} if rotate else dict(
         (key, value) for key, value in secrets_in(installed).items()
@@ -204,6 +211,29 @@ def changes(source_text, derived_text, origins):
     return lines
 
 
+# CherryPy global settings the generated ini forces (egg:tgdeploy#cherrypy applies its
+# settings after the application's own config file).
+CHERRYPY_PRODUCTION = (
+    ('engine.autoreload.on', 'False'),
+    ('request.show_tracebacks', 'False'),
+    ('request.show_mismatched_params', 'False'),
+    ('log.screen', 'False'),
+)
+
+
+def cherrypy_changes(config_file):
+    """What the generated ini overrides of the CherryPy config's [global] (or adds)."""
+    given = dict(settings_in(config_file))
+    lines = []
+    for key, value in CHERRYPY_PRODUCTION:
+        old = given.get(key)
+        if old is None or old.strip() != value:
+            lines.append('[app:main] %s = %s (%s): %s' % (
+                key, value, 'added' if old is None else 'was %s' % old.strip(),
+                'production: no reloader, no tracebacks or parameters shown to visitors'))
+    return lines
+
+
 def tg2_settings(secrets, error_email=None, smtp=None, sentry_dsn=None):
     """(key, value, why) a TurboGears 2 production ini must carry."""
     forced = [(key, secrets[key], 'a secret of its own, not the repository\'s')
@@ -294,6 +324,11 @@ def doctor(values):
                                      '--secrets-from a file outside the project)'
                           % (key, where, origin)))
     found += unset_app_cfg_secrets(values, deployed, where)
+    if values.get('sentry_dsn') and not glob.glob(os.path.join(
+            values['python_home'], 'lib', 'python*', 'site-packages', 'raven')):
+        found.append(('warning', '--sentry-dsn needs raven, which is not installed in %s: '
+                                 '%s/bin/pip install raven' % (values['python_home'],
+                                                              values['python_home'])))
     if not reports_errors(values, text):
         found.append(('warning', 'no error reports are configured: a 500 reaches no one but '
                                  'Apache\'s error log; pass --error-email ADDRESS'
