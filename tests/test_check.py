@@ -120,7 +120,9 @@ def test_check_probes_a_static_file_apache_serves(site, deploy_venv, apache_tree
     assert re.search(r'check: GET /cp/static/style.css -> 200 in [\d.]+ s', proc.stdout), \
         proc.stdout
     assert proc.returncode == 0, proc.stdout
-    assert proc.stdout.count('check: GET ') == 2  # the root and one static file
+    # The root, the links its page shows, one file under the one static alias.
+    assert re.findall(r'check: GET (\S+) ->', proc.stdout) == [
+        '/cp/', '/cp/static/style.css', '/cp/about'], proc.stdout
 
 
 def test_unreadable_project(site, deploy_venv, apache_tree):
@@ -300,3 +302,45 @@ def stop_leftovers(proc, folder):
         pid = read_pid(folder)
         if process_alive(pid):
             os.kill(pid, signal.SIGTERM)
+
+
+LINKED_APP = '''import cherrypy
+
+
+class Root(object):
+    @cherrypy.expose
+    def index(self):
+        raise cherrypy.HTTPRedirect(cherrypy.url('/home'))
+
+    @cherrypy.expose
+    def home(self):
+        return ('<a href="%s">ok</a> <a href="broken">broken</a> <a href="broken">again</a> '
+                '<a href="http://example.org/x">away</a> <a href="mailto:a@example.org">m</a> '
+                '<a href="/elsewhere">outside the mount</a>' % cherrypy.url('/ok'))
+
+    @cherrypy.expose
+    def ok(self):
+        return 'ok'
+
+    @cherrypy.expose
+    def broken(self):
+        raise RuntimeError('crawl test: broken')
+'''
+
+
+def test_check_crawls_the_landing_page(deploy_venv, apache_tree, www_tmp):
+    """The root's redirect is followed; every same-origin link under the mount is requested
+    once; a failing one is an error, shown with the error-log lines it caused."""
+    project = www_tmp / 'linked'
+    write(project / 'setup.py', 'from setuptools import setup\nsetup(name="linked")\n')
+    write(project / 'linked' / '__init__.py')
+    write(project / 'linked' / 'app.py', LINKED_APP)
+    proc = paster(deploy_venv, 'tgdeploy', '--mount', '/l', '--apache-root', apache_tree,
+                  '--check', cwd=project, check=False)
+    out = proc.stdout
+    assert proc.returncode == 3, out + proc.stderr
+    requested = re.findall(r'check: GET (\S+) -> (\d+)', out)
+    assert requested == [('/l/', '303'), ('/l/home', '200'), ('/l/ok', '200'),
+                         ('/l/broken', '500')], out
+    assert 'error: GET /l/broken answered 500' in out
+    assert re.search(r'  \| .*crawl test: broken', out), out

@@ -173,9 +173,9 @@ def test_turbogears1_bad_input(tmp_path, make_args, args, message):
     from support.projects import make_tg1
     make_venv_marker(tmp_path / 'venv')
     project = make_tg1(tmp_path / 'mysite', **make_args)
-    cfg = project / 'sample-prod.cfg'
+    cfg = project / 'dev.cfg'
     if 'webpath' in message:
-        cfg.write_text(cfg.read_text().replace('# server.webpath=""', 'server.webpath="/shop"'))
+        cfg.write_text(cfg.read_text().replace('[global]', '[global]\nserver.webpath="/shop"', 1))
     if 'parse' in message:
         cfg.write_text('[global\nserver.environment="production"\n')
     proc = paster('tgdeploy', '--python-home', venv_of(project), *args, cwd=project)

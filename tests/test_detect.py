@@ -12,8 +12,9 @@ def test_tg2(tmp_path):
     project = detect(make_tg2(tmp_path / 'shop'))
     assert (project.flavor, project.name, project.package) == ('tg2', 'shop', 'shop')
     assert project.config_file == str(tmp_path / 'shop' / 'development.ini')
-    assert project.static_dir == str(tmp_path / 'shop' / 'shop' / 'public')
+    assert project.package_dir == str(tmp_path / 'shop' / 'shop')
     assert [url for url, _ in project.static_urls] == ['/css', '/favicon.ico']
+    assert project.evidence == ['TurboGears 2: development.ini (shop/config/app_cfg.py)']
 
 
 def test_tg2_production_ini_is_preferred(tmp_path):
@@ -28,13 +29,13 @@ def test_real_quickstart_with_another_package_name(tmp_path):
         input='')
     project = detect(tmp_path / 'Big-Shop')
     assert (project.flavor, project.name, project.package) == ('tg2', 'Big-Shop', 'bigshop')
-    assert project.static_dir.endswith('/bigshop/public')
+    assert project.package_dir.endswith('/bigshop')
 
 
 def test_tg1(tmp_path):
     project = detect(make_tg1(tmp_path / 'mysite'))
     assert (project.flavor, project.name, project.package) == ('tg1', 'mysite', 'mysite')
-    assert project.config_file.endswith('/sample-prod.cfg')
+    assert project.config_file.endswith('/dev.cfg')  # what it runs with, not the sample
     static = tmp_path / 'mysite' / 'mysite' / 'static'
     assert project.static_urls == [('/static', str(static)),
                                    ('/favicon.ico', str(static / 'images' / 'favicon.ico'))]
@@ -44,8 +45,8 @@ def test_tg1(tmp_path):
 
 def test_tg1_config_that_cannot_be_parsed(tmp_path):
     d = make_tg1(tmp_path / 'mysite')
-    write(d / 'sample-prod.cfg', '[global\nserver.environment="production"\n')
-    with pytest.raises(TgDeployError, match='cannot parse .*sample-prod.cfg'):
+    write(d / 'dev.cfg', '[global\nserver.environment="production"\n')
+    with pytest.raises(TgDeployError, match='cannot parse .*dev.cfg'):
         detect(d)
 
 
@@ -109,3 +110,100 @@ def test_unparsable_config(tmp_path):
     write(d / 'development.ini', 'this is not an ini file\n[app:main\n')
     with pytest.raises(TgDeployError, match='cannot parse .*development.ini'):
         detect(d)
+
+
+# -- real layouts (modelled on published TurboGears applications) -----------------------
+
+def test_tg1_namespace_package_with_templated_app_cfg_and_its_own_cfg_name(tmp_path):
+    """Beaker's bkr/server/config/app.cfg (a namespace package) and Fedora's account
+    system (app.cfg.in until setup.py build, the config named <name>.cfg)."""
+    d = tmp_path / 'beaker'
+    write(d / 'setup.py', 'from setuptools import setup\nsetup(name="beaker-server")\n')
+    write(d / 'bkr' / '__init__.py', '__import__("pkg_resources").declare_namespace(__name__)\n')
+    write(d / 'bkr' / 'server' / '__init__.py')
+    write(d / 'bkr' / 'server' / 'config' / '__init__.py')
+    write(d / 'bkr' / 'server' / 'config' / 'app.cfg.in', '[global]\nx = 1\n')
+    write(d / 'bkr' / 'server' / 'controllers.py', 'class Root(object):\n    pass\n')
+    write(d / 'server.cfg', '[global]\nserver.environment="production"\n')
+    project = detect(d)
+    assert (project.flavor, project.package, project.root) == (
+        'tg1', 'bkr.server', 'bkr.server.controllers:Root')
+    assert project.config_file == str(d / 'server.cfg')
+    assert project.evidence[0] == ('TurboGears 1.x: bkr/server/config/app.cfg.in, server.cfg, '
+                                   'root bkr.server.controllers:Root (class Root)')
+    assert 'app.cfg.in is a template' in project.evidence[1]
+
+
+def test_config_steers_the_flavor(tmp_path):
+    """A TurboGears 1.x project that also has a CherryPy-looking module, named by --config."""
+    d = make_tg1(tmp_path / 'fas')
+    (d / 'dev.cfg').rename(d / 'fas.cfg')
+    (d / 'sample-prod.cfg').unlink()
+    write(d / 'tools' / '__init__.py')
+    write(d / 'tools' / 'standalone.py', 'import cherrypy\nclass Root: pass\n')
+    assert detect(d, config='fas.cfg').flavor == 'tg1'
+    assert detect(d).config_file == str(d / 'fas.cfg')  # any *.cfg with [global]
+
+
+def test_tg1_root_from_the_start_script(tmp_path):
+    d = make_tg1(tmp_path / 'mysite')
+    write(d / 'mysite' / 'controllers.py', '# moved\n')
+    write(d / 'mysite' / 'web' / '__init__.py')
+    write(d / 'mysite' / 'web' / 'root.py', 'class Website(object):\n    pass\n')
+    write(d / 'start-mysite.py', 'from turbogears import start_server\n'
+                                 'from mysite.web.root import Website\n'
+                                 'start_server(Website())\n')
+    project = detect(d)
+    assert project.root == 'mysite.web.root:Website'
+    assert 'root mysite.web.root:Website (start-mysite.py)' in project.evidence[0]
+
+
+def test_tg1_root_in_a_controllers_package(tmp_path):
+    """controllers/__init__.py does `import root`: the class lives in controllers.root."""
+    d = make_tg1(tmp_path / 'mysite')
+    (d / 'mysite' / 'controllers.py').unlink()
+    write(d / 'mysite' / 'controllers' / '__init__.py', 'import root\n')
+    write(d / 'mysite' / 'controllers' / 'root.py', 'class Root(object):\n    pass\n')
+    assert detect(d).root == 'mysite.controllers.root:Root'
+    assert detect(d, root='mysite.other:Home').root == 'mysite.other:Home'  # --root wins
+
+
+def test_cherrypy_root_handed_to_quickstart(tmp_path):
+    write(tmp_path / 'site' / 'setup.py', '')
+    write(tmp_path / 'site' / 'blog' / '__init__.py')
+    write(tmp_path / 'site' / 'blog' / 'pages.py', 'class Blog(object):\n    pass\n')
+    write(tmp_path / 'site' / 'blog' / 'main.py', 'import cherrypy\nfrom .pages import Blog\n'
+                                                  'cherrypy.quickstart(Blog(), "/")\n')
+    project = detect(tmp_path / 'site')
+    assert (project.flavor, project.root) == ('cherrypy', 'blog.pages:Blog')
+
+
+def test_cherrypy_memory_sessions_are_seen(tmp_path):
+    d = make_cherrypy(tmp_path / 'cherryapp')
+    write(d / 'app.conf', "[/]\ntools.sessions.on = True\n")
+    assert 'app.conf switches tools.sessions on' in detect(d).memory_sessions
+    write(d / 'app.conf', "[/]\ntools.sessions.on = True\n"
+                          "tools.sessions.storage_class = cherrypy.lib.sessions.FileSession\n")
+    assert detect(d).memory_sessions is None
+
+
+def test_two_turbogears_readings_stop_with_both(tmp_path):
+    d = make_tg2(tmp_path / 'shop')
+    write(d / 'legacy' / '__init__.py')
+    write(d / 'legacy' / 'config' / '__init__.py')
+    write(d / 'legacy' / 'config' / 'app.cfg', '[global]\n')
+    write(d / 'prod.cfg', '[global]\n')
+    with pytest.raises(TgDeployError, match=r'reads as TurboGears 2 \(.*\) and as TurboGears '
+                                            r'1.x \(.*\): pass --flavor tg2 or --flavor tg1'):
+        detect(d)
+    assert detect(d, flavor='tg1').flavor == 'tg1'
+
+
+def test_an_installed_application_deployed_by_its_ini_alone(tmp_path):
+    """Kallithea's way: pip install kallithea, kallithea-cli config-create my.ini."""
+    write(tmp_path / 'kal' / 'my.ini', '[app:main]\nuse = egg:kallithea\ndebug = false\n')
+    project = detect(tmp_path / 'kal', config='my.ini')
+    assert (project.flavor, project.package, project.package_dir) == ('tg2', 'kallithea', None)
+    assert project.static_urls == []
+    with pytest.raises(TgDeployError, match='is not a project directory'):
+        detect(tmp_path / 'kal')

@@ -126,3 +126,44 @@ def test_gearbox_serve(host_venv, generated):
     port = free_port()
     serve([host_venv.bin('gearbox'), 'serve', '-c', with_port(ini, port)], project,
           'http://127.0.0.1:%d/demo' % port, 'TurboGears Demo')
+
+
+# -- the project's own start-up and environment -----------------------------------------
+
+STARTUP = ['--startup', 'cherryapp.boot:start', '--setenv', 'TGDEPLOY_GREETING=hello there']
+
+
+def test_startup_and_setenv_under_apache(cherry_project, deploy_venv, apache_factory, www_tmp):
+    """--setenv reaches os.environ before the import; --startup runs once in every daemon
+    process, before the first request (preloaded: at process start)."""
+    marks = www_tmp / 'marks'
+    marks.mkdir()
+    subprocess.run(['chown', 'www-data', str(marks)], check=True)
+    out = www_tmp / 'apache'
+    paster(deploy_venv, 'tgdeploy', '-q', '--output-dir', out, '--mount', '/cp', *STARTUP,
+           '--setenv', 'TGDEPLOY_BOOT_MARK=%s' % marks, '--processes', '2', cwd=cherry_project)
+    apache = apache_factory([out / 'cherryapp.conf'])
+    apache.start('/cp/about')
+    bodies = set(apache.get('/cp/env')[2] for _ in range(20))
+    assert bodies == {'hello there started=1'}
+    deadline = time.time() + 10
+    while len(list(marks.iterdir())) < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    started = sorted(p.name for p in marks.iterdir())
+    assert len(started) == 2 and all(name.endswith('-1') for name in started), started
+
+
+def test_startup_under_gunicorn(host_venv, cherry_project, www_tmp):
+    """Other hosts get the start-up from the ini (filter-with); the environment is theirs."""
+    marks = www_tmp / 'marks'
+    marks.mkdir()
+    out = www_tmp / 'apache'
+    paster(host_venv, 'tgdeploy', '-q', '--output-dir', out, *STARTUP, cwd=cherry_project)
+    port = free_port()
+    serve([host_venv.bin('gunicorn'), '--paste', out / 'cherryapp.ini', '-b',
+           '127.0.0.1:%d' % port, '-w', '2', '--env', 'TGDEPLOY_BOOT_MARK=%s' % marks,
+           '--env', 'TGDEPLOY_GREETING=from gunicorn'], cherry_project,
+          'http://127.0.0.1:%d/env' % port, 'from gunicorn started=1')
+    # Once in each worker that loaded the application before gunicorn was stopped.
+    started = [p.name for p in marks.iterdir()]
+    assert 1 <= len(started) <= 2 and all(name.endswith('-1') for name in started), started

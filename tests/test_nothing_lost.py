@@ -262,6 +262,7 @@ def test_apache_folder_of_another_owner(nobodys_project):
     assert paster(nobodys_project, user='nobody').returncode == 0
     apache = nobodys_project / 'apache'
     subprocess.run(['chown', '-R', 'root:root', str(apache)], check=True)
+    subprocess.run(['chmod', '-R', 'a+r', str(apache)], check=True)  # readable, not ownable
     (apache / 'mine.txt').write_text('mine\n')
     before = snapshot_as_root(apache)
     line = one_error_line(paster(nobodys_project, '--mount', '/x', user='nobody'))

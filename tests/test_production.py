@@ -295,7 +295,7 @@ def test_turbogears1_secrets_are_replaced_and_kept(tmp_path):
     from support.projects import make_tg1, make_venv_marker
     make_venv_marker(tmp_path / 'venv')
     project = make_tg1(tmp_path / 'mysite')
-    cfg = project / 'sample-prod.cfg'
+    cfg = project / 'dev.cfg'
     cfg.write_text(cfg.read_text().replace('[global]', '[global]\nbeaker.session.secret = '
                                            '"committed-secret-0123"', 1))
     out = in_process(project, tg_version='1.5')

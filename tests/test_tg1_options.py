@@ -13,9 +13,9 @@ def site(tmp_path):
     return make_tg1(tmp_path / 'mysite')
 
 
-def settle(project_dir, **given):
+def settle(project_dir, config=None, **given):
     given.setdefault('python_home', str(project_dir.parent / 'venv'))
-    return options.settle(detect(str(project_dir)), given)
+    return options.settle(detect(str(project_dir), config=config), given)
 
 
 def test_line_from_setup_py_then_installed_then_option(site):
@@ -34,8 +34,18 @@ def test_line_that_cannot_be_determined(tmp_path):
         settle(site, tg_version='2.0')
 
 
-def test_deployment_cfg_has_absolute_paths_in_the_data_folder(site):
+def test_the_config_the_project_runs_with_is_chosen(site):
+    """dev.cfg (what start-mysite.py runs with in a checkout) over the untouched
+    sample-prod.cfg; the keys only the sample sets are named in the report."""
     values = settle(site)
+    assert values['source_config'] == str(site / 'dev.cfg')
+    assert any(line.startswith('sample-prod.cfg sets keys dev.cfg does not, not carried over: ')
+               and 'formatter' in line for line in values['evidence'])
+    assert 'server.environment="production"' in values['tg_cfg']
+
+
+def test_deployment_cfg_has_absolute_paths_in_the_data_folder(site):
+    values = settle(site, config='sample-prod.cfg')
     text = values['tg_cfg']
     assert 'sqlalchemy.dburi="sqlite:///%s/data/mysite.sqlite"' % site in text
     assert 'args="(\'%s/data/server.log\',)"' % site in text
@@ -57,11 +67,16 @@ def test_sqlobject_projects_get_one_process(site):
 
 
 def test_webpath_that_disagrees_with_the_mount(site):
-    cfg = site / 'sample-prod.cfg'
-    cfg.write_text(cfg.read_text().replace('# server.webpath=""', 'server.webpath="/shop"'))
+    cfg = site / 'dev.cfg'
+    cfg.write_text(cfg.read_text().replace('[global]', '[global]\nserver.webpath="/shop"', 1))
     with pytest.raises(TgDeployError, match=r"server.webpath to '/shop' but the mount is /mysite"):
         settle(site, mount='/mysite')
-    assert settle(site, mount='/shop')['mount'] == '/shop'
+    values = settle(site, mount='/shop')
+    # Equal to the mount it is dropped: Apache's SCRIPT_NAME gives the mount, and both
+    # together made every page a 404.
+    assert '# server.webpath="/shop"  (tgdeploy: the mount comes from Apache)' in values['tg_cfg']
+    assert any(line.startswith('[global] server.webpath: removed') for line in
+               values['production_changes'])
 
 
 def test_rewrite_leaves_unrelated_lines_alone():

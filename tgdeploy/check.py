@@ -4,14 +4,12 @@ keeps that Apache running until Ctrl-C, SIGTERM or SIGHUP. Nothing is left runni
 afterwards.
 """
 import os
-import re
 import shutil
 import signal
-import stat
 import tempfile
 import time
 
-from tgdeploy import preflight, render
+from tgdeploy import crawl, preflight, render
 from tgdeploy.private_apache import PrivateApache, find_apache, free_port
 
 
@@ -26,7 +24,7 @@ def check(values, out, apache_root=None, mod_wsgi=None):
     findings = preflight.examine(values, apache_root, mod_wsgi)
     started = time.time()
     with_private_apache(values, mod_wsgi or default_mod_wsgi(apache_root),
-                        lambda apache: findings.extend(try_requests(apache, values, out)),
+                        lambda apache: findings.extend(crawl.crawl(apache, values, out)),
                         findings, out)
     out('check: took %.1f s' % (time.time() - started))
     return report_findings(findings, out)
@@ -113,62 +111,6 @@ def with_private_apache(values, mod_wsgi, use, findings, out):
         if apache is not None:
             apache.stop()
         shutil.rmtree(root, ignore_errors=True)
-
-
-def try_requests(apache, values, out):
-    """GET the application root and one static file; a finding for each that fails."""
-    findings = []
-    paths = [values['mount'] if values['mount'] == '/' else values['mount'] + '/']
-    paths += [url for url in [static_probe(values)] if url]
-    for path in paths:
-        started = time.time()
-        status, _, _ = apache.wait_for_answer(path, host=values['server_name'] and
-                                              '%s:%d' % (values['server_name'], apache.port))
-        out('check: GET %s -> %d in %.3f s' % (path, status, time.time() - started))
-        if status >= 400:
-            findings.append(preflight.Finding(
-                preflight.ERROR, 'GET %s answered %d: see the error log lines above and %s'
-                % (path, status, values['conf_file'])))
-            for line in apache.error_log().strip().splitlines()[-5:]:
-                out('  | ' + line)
-    return findings
-
-
-# A name Apache serves as it is: no URL quoting needed, and no dot file (many configs deny
-# those, Debian's .ht* for one), so the probe never reports a 403 or 404 of its own making.
-PLAIN_NAME = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._~-]*$')
-
-
-def static_probe(values):
-    """The URL of the first static file (folders walked in name order) Apache will serve:
-    readable by the daemon user and reached through no symlink, which Options None refuses."""
-    ids = preflight.user_ids(values['user'])
-    for url, top in values['static_urls']:
-        for relative in plain_files(top):
-            path = os.path.join(top, relative) if relative else top
-            if ids and preflight.access_problem(path, ids[0], ids[1], os.R_OK) is None:
-                return url + ('/' + relative if relative else '')
-    return None
-
-
-def plain_files(top):
-    """Relative paths of the regular files below ``top`` ('' for ``top`` itself) in name
-    order, with plain names, symlinks neither taken nor followed."""
-    if is_regular(top):
-        yield ''
-    for folder, dirs, files in os.walk(top):  # symlinked folders are listed, not entered
-        dirs[:] = sorted(d for d in dirs if PLAIN_NAME.match(d))
-        for name in sorted(files):
-            path = os.path.join(folder, name)
-            if PLAIN_NAME.match(name) and is_regular(path):
-                yield os.path.relpath(path, top).replace(os.sep, '/')
-
-
-def is_regular(path):
-    try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
-    except OSError:
-        return False
 
 
 def default_mod_wsgi(apache_root):

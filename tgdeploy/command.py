@@ -11,14 +11,14 @@ from paste.script.command import Command
 
 from tgdeploy.deploy import run
 from tgdeploy.errors import TgDeployError
-from tgdeploy.options import ACTIONS, CHECK_OPTIONS, FLAGS, OPTION_HELP
+from tgdeploy.options import ACTIONS, CHECK_OPTIONS, FLAGS, OPTION_HELP, REPEATED
 
 
 def build_parser():
     parser = Command.standard_parser(simulate=True, overwrite=True, quiet=True)
     for name, help_text in OPTION_HELP + CHECK_OPTIONS:
         parser.add_option('--' + name.replace('_', '-'), dest=name, metavar=name.upper(),
-                          help=help_text)
+                          help=help_text, action='append' if name in REPEATED else 'store')
     for name, help_text in FLAGS:
         parser.add_option('--' + name.replace('_', '-'), dest=name, action='store_const',
                           const='yes', help=help_text)

@@ -74,6 +74,8 @@ def report(changes, entries, values, out):
     out('%s (%s) -> %s, %s mode, mounted at %s' % (
         values['project'], values['flavor_name'], values['apache_dir'], values['mode'],
         values['mount']))
+    for line in values['evidence']:
+        out('  seen: ' + line)
     target = values['apache_dir']
     for verb, names in (('created', changes.new), ('updated', changes.updated),
                         ('replaced (your version saved as .bak)', changes.edited),

@@ -12,7 +12,7 @@ from gearbox.command import Command
 
 from tgdeploy.deploy import run
 from tgdeploy.errors import TgDeployError
-from tgdeploy.options import ACTIONS, CHECK_OPTIONS, FLAGS, OPTION_HELP
+from tgdeploy.options import ACTIONS, CHECK_OPTIONS, FLAGS, OPTION_HELP, REPEATED
 
 
 class TgDeployGearboxCommand(Command):
@@ -29,7 +29,8 @@ class TgDeployGearboxCommand(Command):
         parser.add_argument('-q', '--quiet', action='store_true', help='print nothing')
         for name, help_text in OPTION_HELP + CHECK_OPTIONS:
             parser.add_argument('--' + name.replace('_', '-'), dest=name,
-                                metavar=name.upper(), help=help_text)
+                                metavar=name.upper(), help=help_text,
+                                action='append' if name in REPEATED else 'store')
         for name, help_text in FLAGS:
             parser.add_argument('--' + name.replace('_', '-'), dest=name, action='store_const',
                                 const='yes', help=help_text)

@@ -8,7 +8,7 @@ apache/ and Apache's working directory is "/".
 import io
 import re
 
-from tgdeploy.detect import read_config
+from tgdeploy.projectfiles import read_config
 
 SECTION = re.compile(r'^\s*\[([^\]]+)\]\s*$')
 SETTING = re.compile(r'^(?P<key>[^\s#;\[][^=:]*?)\s*(?P<sep>[=:])\s*(?P<value>.*)$')
@@ -66,7 +66,19 @@ def derive_production(ini_path, here, data_dir, db_name, forced=()):
         out.append(rewrite(line, section, here, data_dir, db_name, values))
     if section == 'app:main':
         insert_before_trailing_comments(out, additions(forced, present | placed))
-    return '\n'.join(out).rstrip('\n')
+    return '\n'.join(keep_here(out, here)).rstrip('\n')
+
+
+def keep_here(lines, here):
+    """PasteDeploy sets ``here`` to the folder of the ini it loads, now apache/: the
+    application's global_conf['here'] keeps meaning the original ini's folder."""
+    setting = ['# added by tgdeploy: "here" stays the folder of the ini this one derives from',
+               'here = %s' % here]
+    for index, line in enumerate(lines):
+        if SECTION.match(line) and SECTION.match(line).group(1).strip() == 'DEFAULT':
+            return lines[:index + 1] + setting + lines[index + 1:]
+    first = next((i for i, line in enumerate(lines) if SECTION.match(line)), len(lines))
+    return lines[:first] + ['[DEFAULT]'] + setting + [''] + lines[first:]
 
 
 AUTO_RELOAD_OFF = ('auto_reload_templates', 'false',

@@ -11,10 +11,12 @@ import multiprocessing
 import os
 import pwd
 import re
+import shlex
 import sys
 
 from tgdeploy import __version__, inifile, production, tg1config
-from tgdeploy.detect import FLAVOR_NAMES, pyvenv_cfg
+from tgdeploy.project import FLAVOR_NAMES
+from tgdeploy.projectfiles import pyvenv_cfg
 from tgdeploy.errors import TgDeployError
 
 # Chosen from bench/threads.py (BENCHMARKS.md has the figures and the reasons): one daemon
@@ -70,6 +72,8 @@ OPTION_DEFAULTS = {
     'error_email': None,
     'smtp_server': 'localhost',
     'sentry_dsn': None,
+    'startup': None,
+    'setenv': None,
 }
 TG1_LINES = ('1.0', '1.1', '1.5')
 
@@ -81,8 +85,9 @@ def settle(project, given):
     if unknown:
         raise TgDeployError('unknown option(s) %s: see paster tgdeploy --help' % ', '.join(unknown))
     opts = dict(OPTION_DEFAULTS)
-    if project.uses_sqlobject:
-        # SQLObject caches rows per process: one process, many threads (see the README).
+    if project.uses_sqlobject or project.memory_sessions:
+        # State kept per process (SQLObject's row cache, sessions in memory): one process,
+        # many threads (see the README).
         opts.update(processes='1', threads='15')
     opts.update(given)
 
@@ -112,6 +117,9 @@ def settle(project, given):
         'project': project.name,
         'slug': slug,
         'package': project.package,
+        'package_dir': project.package_dir,
+        'evidence': project.evidence,
+        'memory_sessions': project.memory_sessions,
         'project_dir': project_dir,
         'apache_dir': apache_dir,
         'htdocs_dir': os.path.join(apache_dir, 'htdocs'),
@@ -135,7 +143,6 @@ def settle(project, given):
         'daemon_name': daemon_name(slug, mount),
         'process_group': daemon_name(slug, mount) if mode == 'daemon' else '%{GLOBAL}',
         'preload': check_choice('preload', opts['preload'], ('yes', 'no')) == 'yes',
-        'static_dir': project.static_dir if project.static_dir in static_dirs else None,
         'static_urls': static_urls,
         'static_dirs': static_dirs,
         # Denied to every client: the project, and the data folder wherever it is.
@@ -152,6 +159,8 @@ def settle(project, given):
                                                                       opts['error_email']),
         'smtp': production.check_smtp(opts['smtp_server']),
         'sentry_dsn': opts['sentry_dsn'] and production.check_dsn(opts['sentry_dsn']),
+        'startup': opts['startup'] and check_function(opts['startup']),
+        'setenv': check_setenv(opts['setenv']),
         'root': project.root,
         'source_config': project.config_file and check_path('config file', project.config_file),
         'cherrypy_config': None,
@@ -172,18 +181,20 @@ def app_config(project, values):
     change for production (production.py)."""
     ini_path = os.path.join(values['apache_dir'], values['slug'] + '.ini')
     repository = production.repository_secrets(production.repository_files(
-        values['project_dir'], project.package, project.config_file))
+        values['project_dir'], project.package_dir, project.config_file))
     common = {'repository_secrets': repository, 'production_changes': [], 'secret_files': []}
     if project.flavor == 'tg2':
         if not inifile.is_development(project.config_file):
             return dict(common, config_file=check_path('config file', project.config_file),
                         write_ini=False, derived_ini='',
                         has_logging=inifile.has_logging(project.config_file))
-        app_cfg = os.path.join(values['project_dir'], project.package, 'config', 'app_cfg.py')
+        app_cfg = production.app_cfg_path(project.package_dir)
         secrets, origins = settle_secrets(values, project.config_file, app_cfg, ini_path,
                                           repository)
         forced = production.tg2_settings(secrets, values['error_email'], values['smtp'],
                                          values['sentry_dsn'])
+        if values['startup']:
+            forced.append(('filter-with', 'startup', '--startup runs [filter:startup] once'))
         derived = inifile.derive_production(project.config_file,
                                             os.path.dirname(project.config_file),
                                             values['data_dir'], values['slug'] + '.db', forced)
@@ -491,6 +502,36 @@ def check_host(host):
     return host
 
 
+def check_function(spec):
+    if not re.match(r'^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*\Z', spec) or '\n' in spec:
+        raise TgDeployError('--startup %r is not of the form package.module:function' % spec)
+    return spec
+
+
+def check_setenv(given):
+    """[(name, value)] from --setenv NAME=VALUE (repeatable; paster create: space-separated)."""
+    if not given:
+        return []
+    if isinstance(given, (list, tuple)):
+        items = list(given)
+    else:
+        try:
+            items = shlex.split(given)
+        except ValueError as e:
+            raise TgDeployError('--setenv %r: %s; quote each NAME=VALUE as a shell would'
+                                % (given, e))
+    pairs = []
+    for item in items:
+        name, sep, value = item.partition('=')
+        if not sep or not re.match(r'^[A-Za-z_][A-Za-z0-9_]*\Z', name):
+            raise TgDeployError('--setenv %r is not NAME=VALUE with a name of letters, digits '
+                                'and _' % item)
+        if re.search(r'[\x00-\x1f\x7f]', value):
+            raise TgDeployError('--setenv %s: the value holds control characters' % name)
+        pairs.append((name, value))
+    return pairs
+
+
 def check_locale(locale):
     if not SAFE_LOCALE.match(locale):
         raise TgDeployError('--locale %r is not a locale name such as C.UTF-8' % locale)
@@ -575,7 +616,15 @@ OPTION_HELP = (
     ('smtp_server', 'the mail server for --error-email, HOST or HOST:PORT (default localhost)'),
     ('sentry_dsn', 'send error reports to this Sentry DSN (TurboGears 2; needs raven in the '
                    'virtualenv)'),
+    ('startup', 'package.module:function, the project\'s own start-up code, called without '
+                'arguments once per process when the application is loaded (needs tgdeploy in '
+                'the virtualenv)'),
+    ('setenv', 'NAME=VALUE put into os.environ before the application is imported; repeat it '
+               'for several'),
 )
+
+# Options that may be given several times (a list; paster create: space-separated).
+REPEATED = ('setenv',)
 
 # Options that take no value: --name sets them to yes.
 FLAGS = (

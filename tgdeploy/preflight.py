@@ -19,7 +19,7 @@ import subprocess
 
 from tgdeploy import production
 from tgdeploy._compat import shell_quote
-from tgdeploy.detect import pyvenv_cfg
+from tgdeploy.projectfiles import pyvenv_cfg
 
 ERROR, WARNING = 'error', 'warning'
 
@@ -267,8 +267,7 @@ def access_findings(values):
     blocked = set()  # one finding per folder that stops the user, however many paths below
     readable = [values['project_dir'], values['wsgi_file'], values['config_file'],
                 values['python_home']]
-    if values.get('static_dir'):
-        readable.append(values['static_dir'])
+    readable.extend(values['static_dirs'])
     for path in readable:
         problem = access_problem(path, uid, groups, os.R_OK)
         if problem and problem[0] not in blocked:
@@ -498,7 +497,7 @@ def exposure_findings(values, apache_root, config_files):
 def served_folders(values, apache_root, config_files):
     """(folder, how, config file) of each DocumentRoot and Alias target in the other configs,
     except aliases into the project's own static folders."""
-    statics = [path for _, path in values['static_urls']] + [values.get('static_dir') or '']
+    statics = [path for _, path in values['static_urls']] + values['static_dirs']
     found = []
     for path in config_files:
         if same_file(path, values['conf_file']):

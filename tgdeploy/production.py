@@ -80,14 +80,18 @@ def app_cfg_secrets(path):
     return found
 
 
-def repository_files(project_dir, package, config_file):
+def repository_files(project_dir, package_dir, config_file):
     """The project's own files that may hold secrets: its top-level configs, the one it
     deploys from, and TurboGears 2's app_cfg.py (all normally committed)."""
     names = sorted(n for n in os.listdir(project_dir) if n.endswith(('.ini', '.cfg', '.conf')))
     paths = [os.path.join(project_dir, n) for n in names]
     if config_file and config_file not in paths:
         paths.append(config_file)
-    return paths + [os.path.join(project_dir, package, 'config', 'app_cfg.py')]
+    return paths + ([app_cfg_path(package_dir)] if package_dir else [])
+
+
+def app_cfg_path(package_dir):
+    return package_dir and os.path.join(package_dir, 'config', 'app_cfg.py')
 
 
 def repository_secrets(paths):
@@ -166,6 +170,9 @@ WHY = (  # (key pattern, why), first match wins; secrets are told apart by is_se
     (r'autoreload\.on$', 'under mod_wsgi a reload re-executes Python: every request fails'),
     (r'^level$', 'INFO rather than DEBUG: logs of a size production can keep'),
     (r'(^|\.)echo$', 'SQL statements not logged'),
+    (r'^base_url_filter\.', 'the host comes from Apache, not from an old proxy\'s base_url'),
+    (r'^server\.webpath$', 'the mount comes from Apache (SCRIPT_NAME); a webpath as well made '
+                           'every page a 404'),
 )
 TG2_DEBUG_OFF = (
     ('toscawidgets.framework.resource_variant', 'min', 'minified widget resources'),
@@ -196,8 +203,11 @@ def settings_of(text):
 def changes(source_text, derived_text, origins):
     """One line per setting the derived config changes or adds, secrets never shown."""
     before = dict(((section, key), value) for section, key, value in settings_of(source_text))
-    lines = []
-    for section, key, value in settings_of(derived_text):
+    after = settings_of(derived_text)
+    lines = ['[%s] %s: removed: %s' % (section, key, why(key)) if section else
+             '%s: removed: %s' % (key, why(key))
+             for (section, key) in sorted(set(before) - set((s, k) for s, k, _ in after))]
+    for section, key, value in after:
         old = before.get((section, key))
         if old == value:
             continue
@@ -340,7 +350,7 @@ def doctor(values):
 def unset_app_cfg_secrets(values, deployed, where):
     if values['flavor'] != 'tg2':
         return []
-    app_cfg = os.path.join(values['project_dir'], values['package'], 'config', 'app_cfg.py')
+    app_cfg = app_cfg_path(values['package_dir'])
     return [('warning', '%s sets %s and %s does not override it: the repository\'s value signs '
                         'the login cookies; set %s in [app:main] (TurboGears 2.4+ reads it '
                         'after app_cfg.py)' % (app_cfg, key, where, key))

@@ -9,7 +9,7 @@ server.environment setting at "production". The user's own file is never edited.
 import io
 import re
 
-from tgdeploy.detect import read_config
+from tgdeploy.projectfiles import read_config
 from tgdeploy.errors import TgDeployError
 
 SETTING = re.compile(r'^(?P<indent>\s*)(?P<key>[\w.]+)\s*=\s*(?P<value>.*)$')
@@ -25,13 +25,19 @@ def derive_deployment(cfg_path, project_dir, data_dir, slug, secrets=None):
                      for line in lines)
 
 
-# Debug-only settings of a dev.cfg, and their production values.
-DEBUG_OFF = {
+# Debug-only settings of a dev.cfg, and others that break under Apache, with the values
+# production needs.
+PRODUCTION = {
     'server.environment': '"production"',
     'autoreload.on': 'False',
     'engine.autoreload.on': 'False',
     'sqlalchemy.echo': 'False',
+    # The host comes from Apache, not from the base_url of the proxy the app sat behind.
+    'base_url_filter.on': 'False',
 }
+# Settings that must go: the mount comes from Apache's SCRIPT_NAME (check_webpath refuses
+# a webpath other than the mount), and a webpath as well made every page a 404.
+DROPPED = ('server.webpath',)
 
 
 def rewrite(line, project_dir, data_dir, slug, secrets=None):
@@ -40,8 +46,11 @@ def rewrite(line, project_dir, data_dir, slug, secrets=None):
         return line
     key = setting.group('key')
     old = value = setting.group('value')
-    if key in DEBUG_OFF:
-        value = DEBUG_OFF[key]
+    if key in DROPPED:
+        return '%s# %s=%s  (tgdeploy: the mount comes from Apache)' % (
+            setting.group('indent'), key, value)
+    if key in PRODUCTION:
+        value = PRODUCTION[key]
     elif key in (secrets or {}):
         value = '"%s"' % secrets[key]
     elif key == 'level' and value.strip().strip('"\'').upper() == 'DEBUG':

@@ -11,7 +11,10 @@ One start-up per TurboGears line, as measured under Apache (FIELD-NOTES):
   mount follows each request's SCRIPT_NAME.
 """
 import contextlib
+import logging
+import re
 import signal
+import sys
 import threading
 
 from tgdeploy.apps.loading import at_process_exit, instance_of
@@ -34,6 +37,7 @@ def make_app(global_conf, configfile, root, modulename=None, tg_version=None, **
             app = start_cherrypy3(turbogears, root)
         else:
             app = start_cherrypy2(turbogears, root, line)
+        errors_to_stderr()
         _started.append(app)
         return app
 
@@ -57,6 +61,46 @@ def sigterm_left_to_host():
         signal.signal = register
 
 
+# TurboGears 1.0/1.1 log CherryPy's messages, tracebacks included (at INFO), to cherrypy.msg;
+# 1.5 to cherrypy.error. A quickstart's production config has no handler for them: a 500
+# left no line in any log. Under mod_wsgi (and gunicorn, paster) stderr is the error log.
+ERROR_LOGGERS = (('cherrypy.msg', logging.INFO), ('cherrypy.error', logging.INFO),
+                 ('turbogears', logging.WARNING))
+
+
+class WithoutNotFoundTracebacks(logging.Filter):
+    """CherryPy 2.3 logs a traceback for every 404 as well: kept out, 500s stay."""
+
+    def filter(self, record):
+        text = record.getMessage().rstrip()
+        return not re.search(r'(^|\n)(cherrypy\._cperror\.)?NotFound: 404$', text)
+
+
+def errors_to_stderr():
+    """A stderr handler for the loggers TurboGears reports errors to, where the project's
+    config gives them none (its own handlers are left as they are)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter('%(name)s %(levelname)s %(message)s'))
+    for name, level in ERROR_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.addFilter(WithoutNotFoundTracebacks())
+        if not has_output(logger):
+            logger.addHandler(handler)
+            logger.setLevel(level)
+            logger.propagate = False
+
+
+def has_output(logger):
+    """Whether a record of ``logger`` reaches some handler (as Logger.callHandlers walks)."""
+    while logger is not None:
+        if logger.handlers:
+            return True
+        if not logger.propagate:
+            return False
+        logger = logger.parent
+    return False
+
+
 def installed_line():
     import pkg_resources
     return '.'.join(pkg_resources.get_distribution('TurboGears').version.split('.')[:2])
@@ -78,7 +122,22 @@ def start_cherrypy2(turbogears, root, line):
     if cherrypy.server.state == 0:
         at_process_exit(cherrypy.server.stop)
         cherrypy.server.start(init_only=True, server_class=None)
-    return cherrypy._cpwsgi.wsgiApp
+    return without_carriage_returns(cherrypy._cpwsgi.wsgiApp)
+
+
+def without_carriage_returns(app):
+    """CherryPy 2.3 splits its Set-Cookie output on "\n" and leaves the "\r" in each value;
+    mod_wsgi refuses such a header (a 500 for any response setting two cookies), paster
+    serve lets it through. The header values are passed on without it."""
+    def clean_app(environ, start_response):
+        def clean_start_response(status, headers, exc_info=None):
+            headers = [(name, value.replace('\r', '').replace('\n', ''))
+                       for name, value in headers]
+            if exc_info is not None:
+                return start_response(status, headers, exc_info)
+            return start_response(status, headers)
+        return app(environ, clean_start_response)
+    return clean_app
 
 
 def start_cherrypy3(turbogears, root):

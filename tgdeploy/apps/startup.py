@@ -1,0 +1,30 @@
+"""``egg:tgdeploy#startup``: the project's own start-up code (``--startup``), run once per
+process once the application is loaded and before its first request, on every PasteDeploy
+host (Apache through the .wsgi, gunicorn --paste, uWSGI, paster serve...).
+
+The generated ini wraps the application with it (``filter-with = startup`` in [app:main]);
+the .wsgi calls run_once() as well, which covers an ini tgdeploy deploys as it is.
+"""
+import threading
+
+from tgdeploy.apps.loading import load_object
+
+_lock = threading.Lock()
+_done = set()
+
+
+def make_filter(global_conf, function):
+    """PasteDeploy filter factory: ``function`` is package.module:callable, called without
+    arguments."""
+    def wrap(app):
+        run_once(function)
+        return app
+    return wrap
+
+
+def run_once(function):
+    with _lock:
+        if function in _done:
+            return
+        load_object(function)()
+        _done.add(function)

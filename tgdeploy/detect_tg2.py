@@ -1,0 +1,72 @@
+"""TurboGears 2: a package with config/app_cfg.py and a PasteDeploy ini (or, for an
+application installed from PyPI, the ini alone: `--config my.ini`)."""
+import os
+import re
+
+from tgdeploy.errors import TgDeployError
+from tgdeploy.project import Project
+from tgdeploy.projectfiles import (choose_config, find_first, packages_with,
+                                   project_name, read_config, read_text, require_section)
+
+# The ini files gearbox quickstart and its users name, best first.
+INI_NAMES = ('production.ini', 'deployment.ini', 'development.ini')
+APP_CFG = os.path.join('config', 'app_cfg.py')
+
+
+def evidence(directory):
+    """What makes ``directory`` look like a TurboGears 2 project ('' when nothing does)."""
+    packages = packages_with(directory, [APP_CFG])
+    ini = find_first(directory, INI_NAMES)
+    if packages and ini:
+        return '%s/%s, %s' % (packages[0][1][len(directory) + 1:], APP_CFG,
+                              os.path.basename(ini))
+    return ''
+
+
+def detect(directory, config):
+    config_file = choose_config(directory, config, INI_NAMES, 'ini')
+    require_section(config_file, 'app:main')
+    packages = packages_with(directory, [APP_CFG]) or packages_with(directory, [APP_CFG], 6)
+    if packages:
+        package, package_dir = packages[0]
+        seen = '%s (%s/%s)' % (os.path.basename(config_file), package, APP_CFG)
+    else:
+        package, package_dir = installed_application(config_file, directory), None
+        seen = '%s (the application it names is installed, not in %s)' % (
+            os.path.basename(config_file), directory)
+    static_dir = package_dir and os.path.join(package_dir, 'public')
+    name = project_name(directory, package) if package_dir else package
+    return Project(directory, 'tg2', name, package,
+                   config_file=config_file,
+                   static_urls=static_entries(static_dir) if static_dir else [],
+                   package_dir=package_dir, evidence=['TurboGears 2: ' + seen],
+                   memory_sessions=memory_sessions(config_file))
+
+
+def installed_application(config_file, directory):
+    """The distribution an ini-only deployment names (``use = egg:kallithea``)."""
+    parser = read_config(config_file)
+    use = parser.get('app:main', 'use') if parser.has_option('app:main', 'use') else ''
+    match = re.match(r'^\s*egg:([A-Za-z0-9_.-]+)', use)
+    if not match:
+        raise TgDeployError('%s names no application (use = egg:NAME in [app:main]) and %s holds '
+                            'no package with %s: pass --config with the ini that defines it'
+                            % (config_file, directory, APP_CFG))
+    return match.group(1)
+
+
+def static_entries(static_dir):
+    """TG2 serves public/ at the application root: map each of its entries."""
+    if not os.path.isdir(static_dir):
+        return []
+    return [('/' + name, os.path.join(static_dir, name))
+            for name in sorted(os.listdir(static_dir)) if not name.startswith('.')]
+
+
+def memory_sessions(config_file):
+    """Beaker sessions kept in the process's memory (session.type = memory)."""
+    text = read_text(config_file)
+    match = re.search(r'^\s*((?:beaker\.)?session\.type)\s*=\s*memory\s*$', text, re.M)
+    if match:
+        return '%s sets %s = memory' % (os.path.basename(config_file), match.group(1))
+    return None
