@@ -162,20 +162,17 @@ def test_paster_create_lists_the_variables(tmp_path):
 
 TG1_BAD = [
     (dict(requirement='TurboGears'), [], 'pass --tg-version 1.0, 1.1 or 1.5'),
-    (dict(), ['--mount', '/a'], "sets server.webpath to '/shop' but the mount is /a"),
     (dict(), [], 'cannot parse'),
 ]
 
 
 @pytest.mark.parametrize('make_args, args, message', TG1_BAD,
-                         ids=['tg-line-unknown', 'webpath-conflict', 'unparsable-cfg'])
+                         ids=['tg-line-unknown', 'unparsable-cfg'])
 def test_turbogears1_bad_input(tmp_path, make_args, args, message):
     from support.projects import make_tg1
     make_venv_marker(tmp_path / 'venv')
     project = make_tg1(tmp_path / 'mysite', **make_args)
     cfg = project / 'dev.cfg'
-    if 'webpath' in message:
-        cfg.write_text(cfg.read_text().replace('[global]', '[global]\nserver.webpath="/shop"', 1))
     if 'parse' in message:
         cfg.write_text('[global\nserver.environment="production"\n')
     proc = paster('tgdeploy', '--python-home', venv_of(project), *args, cwd=project)

@@ -11,7 +11,7 @@ import os
 from tgdeploy import detect_cherrypy, detect_tg1, detect_tg2
 from tgdeploy.errors import TgDeployError
 from tgdeploy.project import FLAVOR_NAMES, FLAVORS
-from tgdeploy.projectfiles import python_files
+from tgdeploy.projectfiles import packages_with, python_files
 
 DETECTORS = {'tg2': detect_tg2, 'tg1': detect_tg1, 'cherrypy': detect_cherrypy}
 # The kind of project a --config file means, by its name.
@@ -71,8 +71,22 @@ def guess_flavor(directory, root=None):
             ' or --flavor '.join(f for f, _ in readings)))
     if root or detect_cherrypy.evidence(directory):
         return 'cherrypy'
+    half_seen(directory)
     raise TgDeployError(
         'cannot tell what kind of project %s is: found no TurboGears 2 ini with '
         '<package>/config/app_cfg.py, no TurboGears 1 .cfg with <package>/config/app.cfg, '
         'and no CherryPy root (a class Root, or an object given to cherrypy.quickstart or '
         'tree.mount); pass --flavor (and --root for CherryPy)' % directory)
+
+
+def half_seen(directory):
+    """A TurboGears package without the config a deployment runs with: say so, with the fix."""
+    for flavor, relative, wanted in (
+            ('tg2', detect_tg2.APP_CFG, 'an ini (gearbox make-config, or a copy of '
+                                        'development.ini)'),
+            ('tg1', detect_tg1.APP_CFGS[0], 'a .cfg with a [global] section (prod.cfg)')):
+        packages = packages_with(directory, [relative])
+        if packages:
+            raise TgDeployError('%s holds %s/%s (%s) but no config to deploy: write %s and pass '
+                                '--config' % (directory, packages[0][0].replace('.', '/'),
+                                              relative, FLAVOR_NAMES[flavor], wanted))

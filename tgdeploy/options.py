@@ -89,6 +89,10 @@ def settle(project, given):
         # State kept per process (SQLObject's row cache, sessions in memory): one process,
         # many threads (see the README).
         opts.update(processes='1', threads='15')
+    if project.flavor == 'tg1' and tg1config.webpath(project.config_file):
+        # Where the project was served behind its proxy: the mount unless told otherwise
+        # (the derived config drops server.webpath, as the mount comes from Apache).
+        opts['mount'] = tg1config.webpath(project.config_file)
     opts.update(given)
 
     mount = check_mount(opts['mount'])
@@ -213,7 +217,6 @@ def app_config(project, values):
     secrets, origins = settle_secrets(values, project.config_file, None, cfg_path, repository)
     cfg_text = tg1config.derive_deployment(project.config_file, values['project_dir'],
                                            values['data_dir'], values['slug'], secrets)
-    tg1config.check_webpath(project.config_file, values['mount'])
     return dict(common, config_file=ini_path, write_ini=True, derived_ini='', has_logging=False,
                 tg_cfg_file=cfg_path, tg_cfg=cfg_text,
                 production_changes=production.changes(read(project.config_file), cfg_text,

@@ -124,7 +124,8 @@ def python_files(directory, depth=3):
 
 def project_name(directory, package):
     """The distribution name from the packaging files, else the folder's name."""
-    for reader in (name_from_pyproject, name_from_setup_cfg, name_from_setup_py):
+    for reader in (name_from_pyproject, name_from_setup_cfg, name_from_setup_py,
+                   name_from_pkg_info):
         name = reader(directory)
         if name:
             return name
@@ -174,6 +175,20 @@ def literal(value):
         return ast.literal_eval(value.strip())
     except (ValueError, SyntaxError):
         return None
+
+
+def name_from_pkg_info(directory):
+    """Name: of an sdist's PKG-INFO, or of the egg-info setup.py egg_info wrote (where
+    setup.py computes the name, name=release.name)."""
+    candidates = [os.path.join(directory, 'PKG-INFO')] + sorted(
+        os.path.join(directory, n, 'PKG-INFO') for n in os.listdir(directory)
+        if n.endswith('.egg-info'))
+    for path in candidates:
+        if os.path.isfile(path):
+            match = re.search(r'^Name:\s*(\S+)', read_text(path), re.M)
+            if match:
+                return match.group(1)
+    return None
 
 
 def read_text(path):

@@ -10,7 +10,6 @@ import io
 import re
 
 from tgdeploy.projectfiles import read_config
-from tgdeploy.errors import TgDeployError
 
 SETTING = re.compile(r'^(?P<indent>\s*)(?P<key>[\w.]+)\s*=\s*(?P<value>.*)$')
 RELATIVE_SQLITE = re.compile(r'''^(["']?)sqlite:///(?!/)''')
@@ -35,8 +34,8 @@ PRODUCTION = {
     # The host comes from Apache, not from the base_url of the proxy the app sat behind.
     'base_url_filter.on': 'False',
 }
-# Settings that must go: the mount comes from Apache's SCRIPT_NAME (check_webpath refuses
-# a webpath other than the mount), and a webpath as well made every page a 404.
+# Settings that must go: the mount comes from Apache's SCRIPT_NAME (by default the webpath
+# itself), and a webpath as well made every page a 404.
 DROPPED = ('server.webpath',)
 
 
@@ -68,14 +67,10 @@ def rewrite(line, project_dir, data_dir, slug, secrets=None):
     return '%s%s=%s' % (setting.group('indent'), key, value)
 
 
-def check_webpath(cfg_path, mount):
-    """A server.webpath that disagrees with the mount would make every page a 404."""
+def webpath(cfg_path):
+    """The server.webpath the config sets ('' for none): the mount it was served at."""
     parser = read_config(cfg_path)
     for section in parser.sections():
         if parser.has_option(section, 'server.webpath'):
-            webpath = parser.get(section, 'server.webpath').strip().strip('"\'').rstrip('/')
-            if webpath and webpath != mount.rstrip('/'):
-                raise TgDeployError(
-                    '%s sets server.webpath to %r but the mount is %s: remove server.webpath '
-                    '(the mount comes from Apache) or pass --mount %s'
-                    % (cfg_path, webpath, mount, webpath))
+            return parser.get(section, 'server.webpath').strip().strip('"\'').rstrip('/')
+    return ''
