@@ -116,6 +116,8 @@ def test_user_edit_refused_then_overwritten(shop):
     proc = paster('tgdeploy', '--simulate', '--mount', '/s', *home, cwd=shop)
     assert 'edited by you, would refuse %s' % wsgi in proc.stdout
     assert '    -# tuned' in proc.stdout
+    # ...and ends as the real run would: refused, exit code 2.
+    assert proc.returncode == 2 and 'you edited %s' % wsgi in proc.stderr
     proc = paster('tgdeploy', '--overwrite', '--mount', '/s', *home, cwd=shop)
     assert proc.returncode == 0
     assert not wsgi.read_text().endswith('# tuned\n')

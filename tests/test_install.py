@@ -3,7 +3,6 @@ previous folder intact."""
 import errno
 import fcntl
 import os
-import pwd
 import signal
 import stat
 import subprocess
@@ -12,6 +11,7 @@ import time
 
 import pytest
 
+from support.entries import add_entries_of_every_kind, states
 from support.projects import make_tg2, make_venv_marker
 from tgdeploy import install, seams, swap
 from tgdeploy.deploy import deploy
@@ -163,55 +163,14 @@ def test_damaged_manifest_vouches_for_nothing(project):
 
 # -- the user's own entries, kept exactly ---------------------------------------------
 
-WWW = pwd.getpwnam('www-data')
-
-
-def add_entries_of_every_kind(apache):
-    """Files, symlinks (one dangling), empty and nested folders, other owners and modes."""
-    (apache / 'ssl.conf').write_text('# mine\n')
-    secret = apache / 'secret.key'
-    secret.write_bytes(os.urandom(64))
-    os.chown(str(secret), WWW.pw_uid, WWW.pw_gid)
-    secret.chmod(0o600)
-    os.symlink('ssl.conf', str(apache / 'link.conf'))
-    os.symlink('/nonexistent/target', str(apache / 'dangling'))
-    (apache / 'empty').mkdir()
-    (apache / 'nested' / 'deeper').mkdir(parents=True)
-    (apache / 'nested' / 'deeper' / 'note.txt').write_text('deep\n')
-    os.chown(str(apache / 'nested'), WWW.pw_uid, WWW.pw_gid)
-    (apache / 'nested').chmod(0o750)
-    (apache / 'htdocs' / 'robots.txt').write_text('User-agent: *\n')
-
-
-def entry_states(directory, names):
-    """What "kept exactly" means: kind, content or link target, owner, group, mode."""
-    states = {}
-    for name in names:
-        path = directory / name
-        st = os.lstat(str(path))
-        if stat.S_ISLNK(st.st_mode):
-            content = 'link:' + os.readlink(str(path))
-        elif stat.S_ISDIR(st.st_mode):
-            content = 'dir'
-        else:
-            content = path.read_bytes()
-        states[name] = (content, st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)
-                        if not stat.S_ISLNK(st.st_mode) else None)
-    return states
-
-
-USER_ENTRIES = ['ssl.conf', 'secret.key', 'link.conf', 'dangling', 'empty', 'nested',
-                'nested/deeper', 'nested/deeper/note.txt', 'htdocs/robots.txt']
-
-
 def test_user_entries_of_every_kind_are_kept_exactly(project):
     run(project)
     apache = project / 'apache'
     add_entries_of_every_kind(apache)
     apache.chmod(0o750)
-    before = entry_states(apache, USER_ENTRIES)
+    before = states(apache)
     lines = run(project, mount='/shop')
-    assert entry_states(apache, USER_ENTRIES) == before
+    assert states(apache) == before
     assert stat.S_IMODE(apache.stat().st_mode) == 0o750
     assert 'WSGIScriptAlias /shop ' in (apache / 'shop.conf').read_text()
     kept = [line for line in lines if line.startswith('  kept your ')]

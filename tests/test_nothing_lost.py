@@ -6,7 +6,6 @@ run sends itself SIGKILL on reaching STEP, so no `finally` and no cleanup runs, 
 `kill -9` or a power cut.
 """
 import os
-import pwd
 import stat
 import subprocess
 import time
@@ -15,11 +14,10 @@ from pathlib import Path
 import pytest
 
 from conftest import LAB_PY3
+from support.entries import add_entries_of_every_kind, states
 from support.projects import make_tg2, make_venv_marker
 from tgdeploy import install, seams
 
-WWW = pwd.getpwnam('www-data')
-NOBODY = pwd.getpwnam('nobody')
 
 
 def paster(project, *args, env=None, user=None, timeout=60):
@@ -44,44 +42,6 @@ def venv_of(project):
 def project(www_tmp):
     make_venv_marker(www_tmp / 'venv')
     return make_tg2(www_tmp / 'shop')
-
-
-def add_entries_of_every_kind(apache):
-    """What a user keeps in apache/: files of other owners and modes, symlinks (one
-    dangling), an empty folder, a nested one, a file in a generated folder."""
-    (apache / 'ssl.conf').write_text('# mine\n')
-    key = apache / 'secret.key'
-    key.write_bytes(os.urandom(64))
-    os.chown(str(key), WWW.pw_uid, WWW.pw_gid)
-    key.chmod(0o600)
-    os.symlink('ssl.conf', str(apache / 'link.conf'))
-    os.symlink('/nonexistent/target', str(apache / 'dangling'))
-    (apache / 'empty').mkdir()
-    (apache / 'nested' / 'deeper').mkdir(parents=True)
-    (apache / 'nested' / 'deeper' / 'note.txt').write_text('deep\n')
-    os.chown(str(apache / 'nested'), WWW.pw_uid, WWW.pw_gid)
-    (apache / 'nested').chmod(0o750)
-    (apache / 'htdocs' / 'robots.txt').write_text('User-agent: *\n')
-
-
-USER_ENTRIES = ('ssl.conf', 'secret.key', 'link.conf', 'dangling', 'empty', 'nested',
-                'nested/deeper', 'nested/deeper/note.txt', 'htdocs/robots.txt')
-
-
-def states(apache, names=USER_ENTRIES):
-    """Kind, content or link target, owner, group and mode of each entry."""
-    found = {}
-    for name in names:
-        path = apache / name
-        st = os.lstat(str(path))
-        if stat.S_ISLNK(st.st_mode):
-            found[name] = ('link', os.readlink(str(path)), st.st_uid, st.st_gid)
-        elif stat.S_ISDIR(st.st_mode):
-            found[name] = ('dir', st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode))
-        else:
-            found[name] = ('file', path.read_bytes(), st.st_uid, st.st_gid,
-                           stat.S_IMODE(st.st_mode))
-    return found
 
 
 def leftovers(folder):
@@ -377,3 +337,74 @@ def test_relative_output_dir_is_taken_from_the_project(project, www_tmp):
     assert proc.returncode == 0, proc.stderr
     assert (project / 'deploy' / 'apache' / 'shop.conf').is_file()
     assert not (www_tmp / 'deploy').exists()
+
+
+# -- found by an adversarial pass ---------------------------------------------------------
+
+@pytest.mark.parametrize('link_to', ['/etc', 'parent', '/proc/1/root'])
+def test_a_symlinked_output_folder_is_checked_where_it_leads(project, link_to):
+    """apache -> /etc (or to the folder holding the project) would have the swap exchange
+    /etc itself: the checks follow the symlink."""
+    target = str(project.parent) if link_to == 'parent' else link_to
+    os.symlink(target, str(project / 'apache'))
+    before = sorted(os.listdir(str(project.parent)))
+    line = one_error_line(paster(project))
+    # (/proc/1/root may be unreadable even for root, in a container: refused all the same.)
+    assert 'would be swapped whole' in line or link_to.startswith('/proc'), line
+    assert sorted(os.listdir(str(project.parent))) == before
+    assert os.path.islink(str(project / 'apache'))
+
+
+def test_read_only_folders_as_non_root(nobodys_project):
+    """A user's 0555 folder (certs/) and a 0555 apache/: carried over as they are, and no
+    staging folder left to wedge the next run."""
+    nb = 'nobody'
+    assert paster(nobodys_project, user=nb).returncode == 0
+    apache = nobodys_project / 'apache'
+    (apache / 'certs').mkdir()
+    (apache / 'certs' / 'site.pem').write_text('pem\n')
+    subprocess.run(['chown', '-R', 'nobody:nogroup', str(apache)], check=True)
+    (apache / 'certs').chmod(0o555)
+    apache.chmod(0o555)
+    for mount in ('/a', '/b'):
+        proc = paster(nobodys_project, '--mount', mount, user=nb)
+        assert proc.returncode == 0, proc.stderr
+        assert 'WSGIScriptAlias %s ' % mount in (apache / 'shop.conf').read_text()
+        assert not leftovers(nobodys_project)
+    assert stat.S_IMODE(os.stat(str(apache / 'certs')).st_mode) == 0o555
+    assert stat.S_IMODE(os.stat(str(apache)).st_mode) == 0o555
+    assert (apache / 'certs' / 'site.pem').read_text() == 'pem\n'
+
+
+def test_hard_links_in_apache_stay_linked(project):
+    assert paster(project).returncode == 0
+    apache = project / 'apache'
+    (apache / 'h1').write_text('a\n')
+    os.link(str(apache / 'h1'), str(apache / 'h2'))
+    assert paster(project, '--mount', '/n').returncode == 0
+    assert os.stat(str(apache / 'h1')).st_ino == os.stat(str(apache / 'h2')).st_ino
+
+
+@pytest.mark.parametrize('case', ['manifest-nesting', 'proc-config', 'unicode-port',
+                                  'undecodable-name'])
+def test_odd_inputs_are_one_line_or_fine(project, case):
+    assert paster(project).returncode == 0
+    env = None
+    args = []
+    if case == 'manifest-nesting':
+        (project / 'apache' / '.tgdeploy-manifest').write_text('[' * 100000)
+        args = ['--overwrite']
+    elif case == 'proc-config':
+        args = ['--config', '/proc/kmsg']
+    elif case == 'unicode-port':
+        args = ['--error-email', 'a@b.org', '--smtp-server', 'mail:\u00b2']
+    else:
+        with open(os.path.join(str(project / 'apache').encode(), b'caf\xe9'), 'w') as f:
+            f.write('x')
+        env = {'PYTHONIOENCODING': 'utf-8'}
+    proc = paster(project, *args, env=env, timeout=30)
+    assert 'Traceback' not in proc.stdout + proc.stderr
+    if case in ('proc-config', 'unicode-port'):
+        one_error_line(proc)
+    else:
+        assert proc.returncode == 0, proc.stderr

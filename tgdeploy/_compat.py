@@ -16,3 +16,14 @@ else:
     from urllib.parse import urljoin, urlsplit  # noqa: F401
     # Python 3 refuses a key repeated in a section; 2.7 (and ConfigObj files) allow it.
     NOT_STRICT = {'strict': False}
+
+
+def print_line(line, stream=None):
+    """print() that never fails on what the terminal cannot show: a file name the file
+    system's encoding cannot decode, on a stdout with a strict encoding."""
+    stream = stream or sys.stdout
+    try:
+        stream.write(line + '\n')
+    except UnicodeError:
+        stream.write(line.encode('ascii', 'backslashreplace').decode('ascii') + '\n'
+                     if not PY2 else repr(line)[1:-1] + '\n')

@@ -9,6 +9,7 @@ import sys
 
 from paste.script.command import Command
 
+from tgdeploy._compat import print_line
 from tgdeploy.deploy import run
 from tgdeploy.errors import TgDeployError
 from tgdeploy.options import ACTIONS, CHECK_OPTIONS, FLAGS, OPTION_HELP, REPEATED
@@ -56,7 +57,7 @@ class TgDeployCommand(Command):
 
     def out(self, line):
         if self.verbose > 0:
-            print(line)
+            print_line(line)
 
     def run(self, args):
         try:

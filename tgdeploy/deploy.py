@@ -24,9 +24,12 @@ def deploy(directory, given, simulate=False, overwrite=False, out=None):
     out = out or (lambda line: None)
     with os_errors_as_one_line():
         values = settle(directory, given)
+    with os_errors_as_one_line(values['apache_dir']):
         if simulate:
-            for line in install.simulate(values, overwrite, render.render):
+            changes, lines = install.simulate(values, overwrite, render.render)
+            for line in lines:
                 out(line)
+            install.refuse_edits(changes, values['apache_dir'], overwrite)
             return values
         changes, entries = install.write(values, overwrite, render.render)
         report(changes, entries, values, out)
@@ -62,12 +65,13 @@ def settle(directory, given):
 
 
 @contextlib.contextmanager
-def os_errors_as_one_line():
-    """Whatever the file system says (EACCES, ENOSPC, EROFS, ELOOP...) ends as one line."""
+def os_errors_as_one_line(where=None):
+    """Whatever the file system says (EACCES, ENOSPC, EROFS, ELOOP...) ends as one line,
+    naming the path (``where`` when the error names none: a write on a full disk)."""
     try:
         yield
     except EnvironmentError as e:
-        raise TgDeployError(describe_os_error(e))
+        raise TgDeployError(describe_os_error(e, where))
 
 
 def report(changes, entries, values, out):

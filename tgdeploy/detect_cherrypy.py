@@ -87,7 +87,8 @@ def config_static_dirs(config_file):
         if not literal(options.get('tools.staticdir.on')):
             continue
         folder = literal(options.get('tools.staticdir.dir'))
-        base = literal(options.get('tools.staticdir.root')) or os.path.dirname(config_file)
+        base = literal(options.get('tools.staticdir.root'))
+        base = base if hasattr(base, 'replace') else os.path.dirname(config_file)
         if folder and hasattr(folder, 'replace'):
             path = os.path.normpath(os.path.join(base, folder))
             if os.path.isdir(path):

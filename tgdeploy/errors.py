@@ -31,10 +31,11 @@ OS_ERROR_FIXES = {
 }
 
 
-def describe_os_error(error):
-    """One line for an OSError/IOError: what failed, on which path, and what to do."""
+def describe_os_error(error, where=None):
+    """One line for an OSError/IOError: what failed, on which path (``where`` if the error
+    names none), and what to do."""
     name = errno.errorcode.get(error.errno, '')
-    where = error.filename or 'a file'
+    where = error.filename or where or 'a file'
     if getattr(error, 'filename2', None):
         where = '%s -> %s' % (error.filename, error.filename2)
     fix = OS_ERROR_FIXES.get(name, 'fix the cause and run again')

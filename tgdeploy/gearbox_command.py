@@ -10,6 +10,7 @@ import sys
 
 from gearbox.command import Command
 
+from tgdeploy._compat import print_line
 from tgdeploy.deploy import run
 from tgdeploy.errors import TgDeployError
 from tgdeploy.options import ACTIONS, CHECK_OPTIONS, FLAGS, OPTION_HELP, REPEATED
@@ -43,7 +44,7 @@ class TgDeployGearboxCommand(Command):
         given = dict((name, getattr(parsed_args, name)) for name, _ in OPTION_HELP + FLAGS)
         # gearbox reads -q itself wherever it stands (parse_known_args): ask it too.
         gearbox_quiet = getattr(getattr(self.app, 'options', None), 'verbose_level', 1) == 0
-        out = (lambda line: None) if parsed_args.quiet or gearbox_quiet else print
+        out = (lambda line: None) if parsed_args.quiet or gearbox_quiet else print_line
         try:
             return run(parsed_args.action, parsed_args.project_dir or os.getcwd(), given, out,
                        simulate=parsed_args.simulate, overwrite=parsed_args.overwrite,

@@ -63,7 +63,7 @@ def write(values, overwrite, render):
             seams.reached('rendered')
             changes, entries = compare(new_dir, target)
             refuse_edits(changes, target, overwrite)
-            protect_secrets(new_dir, values['secret_files'], values['group'])
+            protect_secrets(new_dir, target, values['secret_files'], values['group'])
             keep_modes(changes, new_dir, target, values['secret_files'])
             carry_over(changes, entries, new_dir, target)
             seams.reached('additions-copied')
@@ -75,14 +75,16 @@ def write(values, overwrite, render):
 
 
 def simulate(values, overwrite, render):
-    """The lines a run would report, with diffs; writes nothing outside a temp folder."""
+    """(Changes, the lines a run would report, with diffs); writes nothing outside a temp
+    folder, and refuses what the run would refuse."""
     target = real_target(values['apache_dir'])
+    check_parent(target)
     scratch = tempfile.mkdtemp(prefix='tgdeploy-')
     try:
         new_dir = os.path.join(scratch, 'new')
         render(values, new_dir)
         changes, _ = compare(new_dir, target)
-        return describe(changes, new_dir, target, overwrite)
+        return changes, describe(changes, new_dir, target, overwrite)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -185,10 +187,15 @@ def refuse_edits(changes, target_dir, overwrite):
             % ', '.join(os.path.join(target_dir, name) for name in changes.edited))
 
 
-def protect_secrets(new_dir, names, group):
-    """Files holding secrets: readable by the daemon's group, never by others (0640)."""
+def protect_secrets(new_dir, target_dir, names, group):
+    """Files holding secrets: readable by the daemon's group, never by others (0640), or
+    as the operator had them if that was stricter (owner only)."""
     for name in names:
-        path = os.path.join(new_dir, name)
+        path, old = os.path.join(new_dir, name), os.path.join(target_dir, name)
+        if os.path.isfile(old) and not os.path.islink(old) and \
+                not stat.S_IMODE(os.stat(old).st_mode) & 0o077:
+            copy_stat(old, path, times=False)
+            continue
         os.chmod(path, 0o640)
         try:
             os.chown(path, -1, grp.getgrnam(group).gr_gid)
@@ -211,8 +218,9 @@ def carry_over(changes, entries, new_dir, target_dir):
     their owners and modes, then write the manifest of what tgdeploy generated."""
     generated = [n for n, kind in entries_below(new_dir).items() if kind == FILE]
     write_manifest(new_dir, generated)
+    links = {}  # hard links among the user's files stay links
     for name in sorted(changes.kept):  # parents sort before their contents
-        copy_entry(os.path.join(target_dir, name), os.path.join(new_dir, name))
+        copy_entry(os.path.join(target_dir, name), os.path.join(new_dir, name), links)
     for name in changes.edited:
         copy_tree(os.path.join(target_dir, name),
                   os.path.join(new_dir, free_name(new_dir, name + '.bak')))
@@ -232,16 +240,25 @@ def copy_tree(src, dst):
         copy_stat(src, dst)
 
 
-def copy_entry(src, dst):
-    """One entry, not following symlinks: a file's bytes, a link's target, a folder."""
-    kind = kind_of(os.lstat(src).st_mode)
+def copy_entry(src, dst, links=None):
+    """One entry, not following symlinks: a file's bytes (or a hard link to the copy of a
+    file already copied, in ``links``), a link's target, a folder (its mode comes last:
+    a read-only one must still receive its contents)."""
+    st = os.lstat(src)
+    kind = kind_of(st.st_mode)
     if kind == LINK:
         os.symlink(os.readlink(src), dst)
     elif kind == FOLDER:
         if not os.path.isdir(dst):
             os.mkdir(dst)
+        return
+    elif links is not None and st.st_nlink > 1 and (st.st_dev, st.st_ino) in links:
+        os.link(links[(st.st_dev, st.st_ino)], dst)
+        return
     else:
         shutil.copyfile(src, dst)
+        if links is not None and st.st_nlink > 1:
+            links[(st.st_dev, st.st_ino)] = dst
     copy_stat(src, dst)
 
 
@@ -314,7 +331,7 @@ def read_manifest(target_dir, entries):
     try:
         with io.open(os.path.join(target_dir, MANIFEST), encoding='utf-8') as f:
             files = json.load(f)['files']
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RuntimeError):  # RuntimeError: deep nesting
         # A damaged manifest vouches for nothing: every differing file counts as edited.
         return {}
     return files if isinstance(files, dict) else {}

@@ -390,35 +390,31 @@ def check_name(name, value):
 
 
 def check_user(user, elsewhere=False):
-    check_name('user', user)
-    try:
-        is_root = pwd.getpwnam(user).pw_uid == 0
-    except KeyError:
-        if not elsewhere and user != 'root':
-            raise TgDeployError('--user %s does not exist on this machine (Apache would refuse '
-                                'to start): create it, choose another, or pass --elsewhere yes '
-                                'if these files are for another machine' % user)
-        is_root = user == 'root'
-    if is_root:
+    if account_is_root('user', user, lambda name: pwd.getpwnam(name).pw_uid, elsewhere):
         raise TgDeployError('--user %s: mod_wsgi refuses to run an application as root; '
                             'use an unprivileged user such as www-data' % user)
     return user
 
 
 def check_group(group, elsewhere=False):
-    check_name('group', group)
-    try:
-        is_root = grp.getgrnam(group).gr_gid == 0
-    except KeyError:
-        if not elsewhere and group != 'root':
-            raise TgDeployError('--group %s does not exist on this machine (Apache would refuse '
-                                'to start): create it, choose another, or pass --elsewhere yes '
-                                'if these files are for another machine' % group)
-        is_root = group == 'root'
-    if is_root:
+    if account_is_root('group', group, lambda name: grp.getgrnam(name).gr_gid, elsewhere):
         raise TgDeployError('--group %s is the root group: the daemons would run with gid 0; use '
                             'the daemon user\'s own group such as www-data' % group)
     return group
+
+
+def account_is_root(kind, name, number_of, elsewhere):
+    """Whether the user or group ``name`` is root (id 0); it must exist here unless the
+    files are for another machine."""
+    check_name(kind, name)
+    try:
+        return number_of(name) == 0
+    except KeyError:
+        if not elsewhere and name != 'root':
+            raise TgDeployError('--%s %s does not exist on this machine (Apache would refuse '
+                                'to start): create it, choose another, or pass --elsewhere yes '
+                                'if these files are for another machine' % (kind, name))
+        return name == 'root'
 
 
 def refuse_what_does_not_apply(given, flavor, mode):
@@ -451,17 +447,26 @@ def refuse_what_does_not_apply(given, flavor, mode):
 
 
 def check_output_dir(apache_dir, project_dir):
-    if apache_dir in SYSTEM_DIRS or within(project_dir, apache_dir):
-        raise TgDeployError('--output-dir %s would be swapped whole, and it is %s: use a folder '
-                            'of its own such as %s' % (apache_dir, 'a system folder' if
-                                                       apache_dir in SYSTEM_DIRS else
-                                                       'the project folder or holds it',
-                                                       os.path.join(project_dir, 'apache')))
+    # Checked as written and as resolved: a symlink (apache -> /etc, /proc/1/root) must not
+    # lead the swap to a system folder or to the folder that holds the project.
+    for path in (apache_dir, os.path.realpath(apache_dir)):
+        if system_folder(path) or either_within(project_dir, path):
+            raise TgDeployError('--output-dir %s%s would be swapped whole, and it is %s: use a '
+                                'folder of its own such as %s' % (
+                                    apache_dir, '' if path == apache_dir else ' (%s)' % path,
+                                    'a system folder' if system_folder(path) else
+                                    'the project folder or holds it',
+                                    os.path.join(project_dir, 'apache')))
+
+
+def system_folder(path):
+    return path in SYSTEM_DIRS or any(within(path, top) for top in ('/proc', '/sys', '/dev'))
 
 
 def check_data_dir(data_dir, project_dir, python_home):
     homes = set(entry.pw_dir.rstrip('/') or '/' for entry in pwd.getpwall())
-    if data_dir in SYSTEM_DIRS or data_dir in homes:
+    real = os.path.realpath(data_dir)
+    if system_folder(data_dir) or system_folder(real) or data_dir in homes or real in homes:
         raise TgDeployError('--data-dir %s is a system or home folder, and the README would '
                             'have you chown it to the daemon user: use a folder of its own such '
                             'as %s' % (data_dir, os.path.join(project_dir, 'data')))

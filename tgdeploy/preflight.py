@@ -208,19 +208,23 @@ def version_findings(values, mod_wsgi):
                        shell_quote(requirement), bin_dir))]
 
 
+# A mod_wsgi module is a few MB: what --mod-wsgi names is read no further than this.
+MODULE_BYTES = 64 * 1024 * 1024
+
+
 def module_version(path):
     """mod_wsgi's own version, (4, 9, 4), read from its bytes: the string just before the
     "mod_wsgi/%s" of Apache's server banner (so in every build seen here, 4.5.5 to 6.1.1).
     None if it is not there; --check's configtest still catches an old module."""
     with open(path, 'rb') as f:
-        match = re.search(br'\x00(\d+(?:\.\d+)+)\x00mod_wsgi/%s\x00', f.read())
+        match = re.search(br'\x00(\d+(?:\.\d+)+)\x00mod_wsgi/%s\x00', f.read(MODULE_BYTES))
     return tuple(int(n) for n in match.group(1).split(b'.')) if match else None
 
 
 def module_python(path):
     """The Python version a mod_wsgi module links against ('3.11'), read from its bytes."""
     with open(path, 'rb') as f:
-        match = re.search(br'libpython(\d+\.\d+)', f.read())
+        match = re.search(br'libpython(\d+\.\d+)', f.read(MODULE_BYTES))
     return match.group(1).decode('ascii') if match else None
 
 

@@ -18,6 +18,7 @@ import os
 import re
 
 from tgdeploy.errors import TgDeployError
+from tgdeploy.projectfiles import check_small_file
 
 SECRET_NAME = re.compile(r'(?:^|[._])(?:secret|secret_key|validate_key|encrypt_key|'
                          r'cookie_secret)\Z', re.I)
@@ -135,6 +136,7 @@ def read_secrets_file(path, wanted):
         raise TgDeployError('--secrets-from %s: no such file; write one with a "KEY = VALUE" '
                             'line for each of %s (the first host\'s apache/ ini holds them)'
                             % (path, ', '.join(sorted(wanted))))
+    check_small_file('--secrets-from', path)
     try:
         given = secrets_in(path)
     except (IOError, OSError) as e:
@@ -278,7 +280,7 @@ def check_smtp(value):
     """'host' or 'host:port' -> (host, port)."""
     host, _, port = value.partition(':')
     if not re.match(r'^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\Z', host) or \
-            (port and not (port.isdigit() and 0 < int(port) < 65536)):
+            (port and not (re.match(r'^[0-9]{1,5}\Z', port) and 0 < int(port) < 65536)):
         raise TgDeployError('--smtp-server %r is not HOST or HOST:PORT, such as '
                             'localhost or mail.example.org:587' % value)
     return host, int(port or 25)

@@ -25,7 +25,7 @@ def choose_config(directory, config, names, kind, required=True):
         if not os.path.isfile(path):
             raise TgDeployError('config file %s not found: pass --config with an existing %s file'
                                 % (path, kind))
-        return path
+        return check_small_file('--config', path)
     found = find_first(directory, names)
     if found is None and required:
         raise TgDeployError('no config file in %s (looked for %s): pass --config'
@@ -52,6 +52,24 @@ def read_config(path):
         raise TgDeployError('cannot parse %s (%s): fix the file or pass --config' % (
             path, first_line))
     return parser
+
+
+# Configs and secrets files are small; a bigger one is a mistake (and would be read whole).
+MAX_FILE = 16 * 1024 * 1024
+
+
+def check_small_file(option, path):
+    """``path``, if it is a plain file of a sane size outside /proc, /sys and /dev (where a
+    "file" may block the reader for ever, /proc/kmsg)."""
+    real = os.path.realpath(path)
+    if any(real == top or real.startswith(top + '/') for top in ('/proc', '/sys', '/dev')):
+        raise TgDeployError('%s %s is not a file of the project: name a config file'
+                            % (option, path))
+    size = os.path.getsize(path)
+    if size > MAX_FILE:
+        raise TgDeployError('%s %s is %d MB, not a config file: name the right file'
+                            % (option, path, size // (1024 * 1024)))
+    return path
 
 
 def find_first(directory, names):
@@ -172,9 +190,11 @@ def literal(value):
     if value is None:
         return None
     try:
-        return ast.literal_eval(value.strip())
-    except (ValueError, SyntaxError):
+        value = ast.literal_eval(value.strip())
+    except Exception:  # any value that is not a plain literal counts as absent
         return None
+    return value if isinstance(value, (bool, int, float)) or hasattr(value, 'replace') \
+        else None
 
 
 def name_from_pkg_info(directory):
@@ -201,7 +221,7 @@ def pyvenv_cfg(python_home):
     path = os.path.join(python_home, 'pyvenv.cfg')
     keys = {}
     if os.path.isfile(path):
-        with io.open(path, encoding='utf-8') as f:
+        with io.open(path, encoding='utf-8', errors='replace') as f:
             for line in f:
                 key, _, value = line.partition('=')
                 keys[key.strip()] = value.strip()

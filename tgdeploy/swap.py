@@ -18,6 +18,7 @@ import fcntl
 import io
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -93,8 +94,12 @@ def command_line(pid):
 def make_staging(target):
     """A fresh staging folder for ``target``; returns the path where the new folder goes."""
     staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=os.path.dirname(target))
-    with io.open(os.path.join(staging, TARGET_NOTE), 'w', encoding='utf-8') as f:
-        f.write(u'%s\n' % os.path.basename(target))
+    try:
+        with io.open(os.path.join(staging, TARGET_NOTE), 'w', encoding='utf-8') as f:
+            f.write(u'%s\n' % os.path.basename(target))
+    except EnvironmentError:
+        remove_tree(staging)  # a full disk: nothing of it is worth keeping
+        raise
     return os.path.join(staging, NEW)
 
 
@@ -123,8 +128,20 @@ def discard(staging):
     if target and os.path.isdir(previous) and not os.path.lexists(target):
         os.rename(previous, target)
         restored.append(target)
-    shutil.rmtree(staging)
+    remove_tree(staging)  # nothing of the user's is left in it
     return restored
+
+
+def remove_tree(path):
+    """Remove a staging folder, read-only folders in it too (a user's 0555 folder copied in
+    or swapped out); what still cannot go (another user's, as non-root) must not turn a
+    finished swap into an error or wedge later runs: it stays, a hidden leftover."""
+    for folder, _, _ in os.walk(path):
+        try:
+            os.chmod(folder, 0o700)
+        except OSError:
+            pass
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def read_target_note(staging):
@@ -143,13 +160,27 @@ def read_target_note(staging):
 def swap(new_dir, target):
     """Put ``new_dir`` (from make_staging) in place of ``target``, then remove the staging."""
     staging = staging_of(new_dir)
+    # Moving a folder to another parent rewrites its "..": the user needs write permission
+    # on it (a read-only apache/ of the user's own, when not root). Lent for the swap only.
+    mode = stat.S_IMODE(os.stat(new_dir).st_mode)
+    for folder in (new_dir, target):
+        lend_write_permission(folder)
     if not os.path.lexists(target):
         os.rename(new_dir, target)
     elif not exchange(new_dir, target):
         move_in(new_dir, target, os.path.join(staging, PREVIOUS))
+    os.chmod(target, mode)
     seams.reached('swapped')
-    shutil.rmtree(staging)
+    remove_tree(staging)
     seams.reached('cleaned')
+
+
+def lend_write_permission(folder):
+    if os.path.isdir(folder) and not os.path.islink(folder) and not os.access(folder, os.W_OK):
+        try:
+            os.chmod(folder, stat.S_IMODE(os.stat(folder).st_mode) | stat.S_IWUSR)
+        except OSError:
+            pass  # another user's: the rename will say so
 
 
 def move_in(new_dir, target, previous):

@@ -10,6 +10,7 @@ import sys
 from paste.script.templates import Template, var
 
 from tgdeploy import render
+from tgdeploy._compat import print_line
 from tgdeploy.deploy import deploy
 from tgdeploy.errors import TgDeployError
 from tgdeploy.options import FLAGS, OPTION_DEFAULTS, OPTION_HELP
@@ -29,7 +30,7 @@ class TgModWsgiTemplate(Template):
         try:
             refuse_unknown(vars)
             deploy(output_dir, given, simulate=command.simulate,
-                   overwrite=command.options.overwrite, out=print)
+                   overwrite=command.options.overwrite, out=print_line)
         except TgDeployError as e:
             # paster create prints a BadCommand on stdout; errors belong on stderr.
             sys.stderr.write('tgdeploy: error: %s\n' % e)
