@@ -89,6 +89,15 @@ def cherry_project(www_root, deploy_venv):
 
 
 @pytest.fixture
+def tree(tmp_path):
+    """An empty /etc/apache2-like tree."""
+    root = tmp_path / 'etc-apache2'
+    for folder in ('mods-enabled', 'conf-enabled', 'sites-enabled'):
+        (root / folder).mkdir(parents=True)
+    return root
+
+
+@pytest.fixture
 def apache_factory(www_tmp):
     """Make private Apaches (started by the test); all of them are stopped afterwards."""
     made = []

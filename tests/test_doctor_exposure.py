@@ -21,15 +21,6 @@ def shop(www):
     return make_tg2(www / 'shop')
 
 
-@pytest.fixture
-def tree(tmp_path):
-    """An empty /etc/apache2-like tree."""
-    root = tmp_path / 'etc-apache2'
-    for folder in ('mods-enabled', 'conf-enabled', 'sites-enabled'):
-        (root / folder).mkdir(parents=True)
-    return root
-
-
 def settle(project, **given):
     return options.settle(detect(str(project)), given)
 

@@ -93,14 +93,6 @@ def test_a_virtual_hosts_own_mount_wins_over_the_servers(apache_factory, www_tmp
     assert apache.start('/x')[:3:2] == (200, 'vhost')
 
 
-@pytest.fixture
-def tree(tmp_path):
-    root = tmp_path / 'etc-apache2'
-    for folder in ('mods-enabled', 'conf-enabled', 'sites-enabled'):
-        (root / folder).mkdir(parents=True)
-    return root
-
-
 def settle(tmp_path, **given):
     return options.settle(detect(str(make_tg2(tmp_path / 'shop'))), given)
 

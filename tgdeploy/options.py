@@ -89,10 +89,10 @@ def settle(project, given):
         # State kept per process (SQLObject's row cache, sessions in memory): one process,
         # many threads (see the README).
         opts.update(processes='1', threads='15')
-    if project.flavor == 'tg1' and tg1config.webpath(project.config_file):
+    if project.flavor == 'tg1':
         # Where the project was served behind its proxy: the mount unless told otherwise
         # (the derived config drops server.webpath, as the mount comes from Apache).
-        opts['mount'] = tg1config.webpath(project.config_file)
+        opts['mount'] = tg1config.webpath(project.config_file) or opts['mount']
     opts.update(given)
 
     mount = check_mount(opts['mount'])
