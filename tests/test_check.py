@@ -316,7 +316,13 @@ class Root(object):
     def home(self):
         return ('<a href="%s">ok</a> <a href="broken">broken</a> <a href="broken">again</a> '
                 '<a href="http://example.org/x">away</a> <a href="mailto:a@example.org">m</a> '
-                '<a href="/elsewhere">outside the mount</a>' % cherrypy.url('/ok'))
+                '<a href="/elsewhere">outside the mount</a> <a href="%s">start</a> '
+                '<form method="POST" action="post-only"></form> <FORM ACTION="search"></FORM>'
+                % (cherrypy.url('/ok'), cherrypy.url('/')))
+
+    @cherrypy.expose
+    def search(self):
+        return 'found'
 
     @cherrypy.expose
     def ok(self):
@@ -330,7 +336,8 @@ class Root(object):
 
 def test_check_crawls_the_landing_page(deploy_venv, apache_tree, www_tmp):
     """The root's redirect is followed; every same-origin link under the mount is requested
-    once; a failing one is an error, shown with the error-log lines it caused."""
+    once (the start page and a form that posts are not); a failing one is an error, shown
+    with the error-log lines it caused."""
     project = www_tmp / 'linked'
     write(project / 'setup.py', 'from setuptools import setup\nsetup(name="linked")\n')
     write(project / 'linked' / '__init__.py')
@@ -341,6 +348,6 @@ def test_check_crawls_the_landing_page(deploy_venv, apache_tree, www_tmp):
     assert proc.returncode == 3, out + proc.stderr
     requested = re.findall(r'check: GET (\S+) -> (\d+)', out)
     assert requested == [('/l/', '303'), ('/l/home', '200'), ('/l/ok', '200'),
-                         ('/l/broken', '500')], out
+                         ('/l/broken', '500'), ('/l/search', '200')], out
     assert 'error: GET /l/broken answered 500' in out
     assert re.search(r'  \| .*crawl test: broken', out), out

@@ -207,3 +207,20 @@ def test_an_installed_application_deployed_by_its_ini_alone(tmp_path):
     assert project.static_urls == []
     with pytest.raises(TgDeployError, match='is not a project directory'):
         detect(tmp_path / 'kal')
+
+
+def test_src_layout(tmp_path):
+    """Packages under src/ (dowser 0.2 on PyPI, most new projects): imported as `dowser`,
+    not `src.dowser`, for CherryPy roots and TurboGears packages alike."""
+    write(tmp_path / 'cp' / 'setup.py', 'from setuptools import setup\n'
+          'setup(name="dowser", package_dir={"": "src"}, packages=["dowser"])\n')
+    write(tmp_path / 'cp' / 'src' / 'dowser' / '__init__.py',
+          'import cherrypy\n\nclass Root:\n    pass\n\n\ndef main():\n'
+          '    cherrypy.quickstart(Root())\n')
+    assert detect(str(tmp_path / 'cp')).root == 'dowser:Root'
+    make_tg2(tmp_path / 'tg2')
+    (tmp_path / 'tg2' / 'src').mkdir()
+    (tmp_path / 'tg2' / 'shop').rename(tmp_path / 'tg2' / 'src' / 'shop')
+    project = detect(str(tmp_path / 'tg2'))
+    assert (project.flavor, project.package) == ('tg2', 'shop')
+    assert project.package_dir == str(tmp_path / 'tg2' / 'src' / 'shop')

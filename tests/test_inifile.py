@@ -65,7 +65,7 @@ def test_here_is_the_folder_of_an_ini_kept_in_a_sub_folder(tmp_path):
     """`--config conf/development.ini`: its %(here)s meant conf/, not the project."""
     ini = write(tmp_path / 'shop' / 'conf' / 'development.ini',
                 '[app:main]\nuse = egg:shop\ndebug = true\n'
-                'templating.mako.compiled_templates_dir = %(here)s/compiled\n')
+                'who.config_file = %(here)s/who.ini\n')
     from tgdeploy.detect import detect
     from tgdeploy.options import settle
     from support.projects import make_tg2, make_venv_marker
@@ -73,4 +73,36 @@ def test_here_is_the_folder_of_an_ini_kept_in_a_sub_folder(tmp_path):
     make_tg2(tmp_path / 'shop')
     values = settle(detect(str(tmp_path / 'shop'), config='conf/development.ini'),
                     {'python_home': str(tmp_path / 'venv')})
-    assert 'compiled_templates_dir = %s/compiled' % ini.parent in values['derived_ini']
+    assert 'who.config_file = %s/who.ini' % ini.parent in values['derived_ini']
+
+
+def test_places_the_application_writes_go_under_the_data_folder(tmp_path):
+    """Under %(here)s/data or named for what is written there (caches, sessions, uploads,
+    indexes, compiled templates): moved with the data folder, wherever --data-dir puts it;
+    what the application only reads stays in the project."""
+    ini = write(tmp_path / 'development.ini', '\n'.join([
+        '[app:main]', 'use = egg:shop',
+        'cache_dir = %(here)s/data/',
+        'beaker.session.data_dir = %(here)s/data/sessions',
+        'index_dir = %(here)s/data/index',
+        'depot.storage_path = %(here)s/depot',
+        'templating.mako.compiled_templates_dir = %(here)s/compiled',
+        'upload_folder = %(here)s/uploads/',
+        'public_dir = %(here)s/public1',
+        'static_files_dir = %(here)s/static-cache',
+        'who.config_file = %(here)s/who.ini',
+        'sqlalchemy.url = sqlite:///%(here)s/kallithea.db?timeout=60', '']))
+    parser = parse(inifile.derive_production(str(ini), '/srv/shop', '/var/lib/shop', 'shop.db'))
+    assert dict(parser.items('app:main')) == dict(parser.defaults(), **{
+        'use': 'egg:shop',
+        'cache_dir': '/var/lib/shop',
+        'beaker.session.data_dir': '/var/lib/shop/sessions',
+        'index_dir': '/var/lib/shop/index',
+        'depot.storage_path': '/var/lib/shop/depot',
+        'templating.mako.compiled_templates_dir': '/var/lib/shop/compiled',
+        'upload_folder': '/var/lib/shop/uploads',
+        'public_dir': '/srv/shop/public1',
+        'static_files_dir': '/srv/shop/static-cache',
+        'who.config_file': '/srv/shop/who.ini',
+        'sqlalchemy.url': 'sqlite:////var/lib/shop/shop.db?timeout=60',
+        'auto_reload_templates': 'false'})

@@ -3,6 +3,7 @@ pyvenv.cfg is written (venv, virtualenv 20 on Python 3, virtualenv 20 on Python 
 a mod_wsgi module: its own version; and of the Apache config tree: another application at
 our mount, another WSGIPythonHome. What those findings say Apache does is shown on a real
 private Apache first."""
+import os
 import sys
 
 import pytest
@@ -190,3 +191,54 @@ def test_the_same_python_home_is_fine(tmp_path, tree):
     write(tree / 'mods-enabled' / 'wsgi.conf', '#WSGIPythonHome /srv/other/venv\n'
                                               'WSGIPythonHome "%s/"\n' % sys.prefix)
     assert python_home(settle(tmp_path, mode='embedded'), tree) == []
+
+
+def write_findings(values):
+    return [str(f) for f in preflight.write_location_findings(values)]
+
+
+def test_places_a_production_ini_has_the_application_write(www_tmp):
+    """An ini used as it is (Kallithea's way: its SQLite database beside the ini): each
+    folder the daemon user cannot write is named once, with the key and the fix; under the
+    data folder the data folder's own check speaks; a derived ini moves them all there."""
+    project = make_tg2(www_tmp / 'site')
+    write(project / 'production.ini', '[app:main]\nuse = egg:shop\ndebug = false\n'
+          'sqlalchemy.url = sqlite:///%(here)s/site.db?timeout=60\n'
+          'cache_dir = %(here)s/data\nbeaker.session.data_dir = %(here)s/data/sessions\n'
+          'upload_dir = %(here)s/uploads\n'
+          'templating.genshi.search_path = %(here)s/templates\n')
+    values = options.settle(detect(str(project), config='production.ini'), {})
+    assert write_findings(values) == [
+        'error: www-data cannot write %s, where sqlalchemy.url keeps its SQLite database '
+        '%s/site.db (not writable for it): chown -R www-data:www-data %s, or point it into '
+        'the data folder %s/data' % (project, project, project, project)]
+    (project / 'uploads').mkdir()
+    os.chown(str(project), 33, 33)
+    assert write_findings(values) == [
+        'error: www-data cannot write %s/uploads, where upload_dir = %s/uploads has the '
+        'application write (not writable for it): chown -R www-data:www-data %s/uploads, or '
+        'point it into the data folder %s/data' % (project, project, project, project)]
+    os.chown(str(project / 'uploads'), 33, 33)
+    assert write_findings(values) == []
+    derived = options.settle(detect(str(project), config='development.ini'), {})
+    os.chown(str(project), 0, 0)
+    assert write_findings(derived) == []
+
+
+def test_a_mod_wsgi_whose_python_the_apache_user_cannot_read(tmp_path, tree):
+    """The lab's mod_wsgi for Python 3.9 (scripts/provision-kallithea) links a world-readable
+    copy of pyenv's 3.9, but that libpython still starts from the prefix compiled into it,
+    under root's 0700 home: Apache's own processes die unless WSGIRestrictEmbedded is on."""
+    from support.kallithea import MOD_WSGI, missing
+    assert not missing(), missing()
+    values = settle(tmp_path)
+    embedded = [str(f) for f in preflight.embedded_python_findings(
+        values, MOD_WSGI, preflight.included_files(str(tree)))]
+    assert len(embedded) == 1 and embedded[0].startswith(
+        'error: %s embeds the Python in /root/.pyenv/versions/3.9' % MOD_WSGI), embedded
+    assert embedded[0].endswith('add `WSGIRestrictEmbedded On` to the server config (every '
+                                'application on this server runs in daemon mode)')
+    write(tree / 'conf-enabled' / 'wsgi.conf', 'WSGIRestrictEmbedded on\n')
+    assert preflight.embedded_python_findings(values, MOD_WSGI,
+                                              preflight.included_files(str(tree))) == []
+    assert preflight.embedded_python_findings(values, DEBIAN_WSGI, []) == []

@@ -1,29 +1,65 @@
 """The corpus of published TurboGears applications (tests/corpus.txt, REAL-PROJECTS.md):
 each one, fetched from PyPI into the lab, deployed at / and /sub, every config through a
-real `apache2 -t`; a row that differs from the committed table fails (regenerate it with
-scripts/real-projects after a deliberate change)."""
+real `apache2 -t`, and every one whose requirements still install served by a private Apache
+and crawled by `tgdeploy --check` at both mounts; a row that differs from the committed table
+fails (regenerate it with scripts/real-projects after a deliberate change)."""
+import os
+import re
 from pathlib import Path
 
 import pytest
 
-from support import corpus
+from support import corpus, kallithea
 
 TABLE = Path(__file__).resolve().parents[1] / 'REAL-PROJECTS.md'
+ROWS = {}
+
+
+def row(app):
+    """Each application is deployed and served once per test run."""
+    if app[0] not in ROWS:
+        ROWS[app[0]] = corpus.row(*app)
+    return ROWS[app[0]]
 
 
 @pytest.mark.parametrize('app', corpus.apps(), ids=lambda app: '%s-%s' % app[:2])
 def test_row(app):
     name, version = app[:2]
     assert corpus.sdist(name, version), 'not fetched: run scripts/provision-py27'
-    row = corpus.row(*app)
-    assert corpus.row_line(row) == corpus.committed_row(str(TABLE), name, version)
+    assert corpus.row_line(row(app)) == corpus.committed_row(str(TABLE), name, version)
 
 
-@pytest.mark.parametrize('app', [a for a in corpus.apps() if a[0] in ('CBlog', 'SpammCan',
-                                                                        'gibe', 'acr')],
+DEPLOYABLE = ('CBlog', 'SpammCan', 'gibe', 'acr', 'dowser')
+
+
+@pytest.mark.parametrize('app', [a for a in corpus.apps() if a[0] in DEPLOYABLE],
                          ids=lambda app: app[0])
 def test_deployed_at_both_mounts(app):
     """The applications tgdeploy must deploy: detected, and Apache takes both configs."""
-    cells = corpus.row(*app)
-    assert cells[1].startswith(('TurboGears 1.x: ', 'TurboGears 2: ')), cells
+    cells = row(app)
+    assert cells[1].startswith(('TurboGears 1.x: ', 'TurboGears 2: ', 'CherryPy: ')), cells
     assert cells[2] == cells[3] == 'apache2 -t: Syntax OK', cells
+
+
+@pytest.mark.parametrize('app', [a for a in corpus.apps() if a[0] in DEPLOYABLE],
+                         ids=lambda app: app[0])
+def test_served_unless_its_requirements_are_gone(app):
+    """Served at both mounts without a 5xx, or PyPI no longer has what it needs, in which
+    case the provisioning's note (and the row) names it."""
+    served = row(app)[4]
+    note = corpus.serving_venv(app[0]) + '.missing'
+    if os.path.exists(note):
+        assert served.startswith('not served: its requirements do not install: '), served
+        assert re.search(r'\(not on PyPI\)', served), served
+        return
+    assert re.match(r'(at / and /sub|at /): landing page (3\d\d > )*200; the rest of the '
+                    r'crawl: (2xx|3xx|2xx, 3xx)(;|$)', served), served
+    assert not re.search(r'\b[45]\d\d /', served), served
+
+
+@pytest.mark.slow
+def test_kallithea_row():
+    """Kallithea 0.7.0 (its own Python 3.9 lab): deployed by its ini alone, served and crawled
+    at / and /sub (tests/test_kallithea.py logs in as well)."""
+    assert corpus.row_line(kallithea.row()) == corpus.committed_row(
+        str(TABLE), kallithea.NAME, kallithea.VERSION)

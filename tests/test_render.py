@@ -3,6 +3,7 @@ so a template change shows up as a readable diff in review)."""
 import difflib
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,22 @@ CASES = {
         'mount': '/cp', 'processes': '3', 'threads': '8', 'user': 'nobody',
         'group': 'nogroup', 'locale': 'en_US.UTF-8', 'preload': 'no',
         'error_email': 'ops@example.org'}),
+    # HTTPS: an own certificate with a chain, --https-only, HSTS, proxies trusted...
+    'tg2-https-own-sub': ('shop', {
+        'mount': '/sub', 'server_name': 'shop.example.com', 'https': 'own',
+        'ssl_certificate': str(BASE / 'pki' / 'server.pem'),
+        'ssl_key': str(BASE / 'pki' / 'server.key'), 'ssl_chain': str(BASE / 'pki' / 'ca.pem'),
+        'https_only': 'yes', 'hsts': '31536000', 'trust_proxy': '10.0.0.0/8,fd00::1',
+        'secrets_from': str(SECRETS)}),
+    # ...a certificate from mod_md, HTTP kept, on other ports...
+    'cherrypy-https-acme': ('cherryapp', {
+        'mount': '/cp', 'server_name': 'shop.example.com', 'port': '8080',
+        'https': 'acme', 'https_port': '8443', 'acme_email': 'ops@example.org',
+        'acme_ca': 'https://acme-staging-v02.api.letsencrypt.org/directory'}),
+    # ...and TurboGears 1.x with Secure cookies in its .cfg.
+    'tg1-https-only': ('mysite', {
+        'mount': '/mysite', 'server_name': 'shop.example.com', 'https': 'acme',
+        'acme_email': 'ops@example.org', 'https_only': 'yes', 'tg_version': '1.0'}),
 }
 
 
@@ -39,10 +56,26 @@ def projects():
     make_cherrypy(BASE / 'cherryapp')
     make_tg1(BASE / 'mysite')
     make_venv_marker(BASE / 'venv')
+    make_pki(BASE / 'pki')
     SECRETS.write_text('[secrets]\nsession.secret = golden-session-secret-0123456789\n'
                        'session.validate_key = golden-validate-key-0123456789\n')
     yield BASE
     shutil.rmtree(str(BASE), ignore_errors=True)
+
+
+def make_pki(folder):
+    """A CA and a certificate signed by it, at fixed paths (their bytes are not in the
+    goldens, only their paths)."""
+    folder.mkdir(parents=True)
+    for args in (
+            ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out',
+             'ca.pem', '-days', '2', '-subj', '/CN=golden CA'],
+            ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out',
+             'server.csr', '-subj', '/CN=shop.example.com'],
+            ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key',
+             '-CAcreateserial', '-out', 'server.pem', '-days', '2']):
+        subprocess.run(['openssl'] + args, cwd=str(folder), check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def rendered(project_name, given, staging):

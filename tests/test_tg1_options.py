@@ -44,6 +44,22 @@ def test_the_config_the_project_runs_with_is_chosen(site):
     assert 'server.environment="production"' in values['tg_cfg']
 
 
+def test_places_the_application_writes_go_to_the_data_folder(site):
+    """Session files and uploads, under %(current_dir_uri)s or relative: into --data-dir;
+    static folders stay, and a storage type is no path."""
+    cfg = site / 'dev.cfg'
+    cfg.write_text(cfg.read_text().replace('[global]\n', '[global]\n'
+                   'session_filter.storage_type = "file"\n'
+                   'session_filter.storage_path = "%(current_dir_uri)s/sessions"\n'
+                   "mysite.upload_dir = 'uploads/'\n"
+                   'mysite.static_dir = "%(current_dir_uri)s/extra"\n', 1))
+    text = settle(site, data_dir=str(site.parent / 'var'))['tg_cfg']
+    assert 'session_filter.storage_type = "file"' in text
+    assert 'session_filter.storage_path="%s/var/sessions"' % site.parent in text
+    assert "mysite.upload_dir='%s/var/uploads'" % site.parent in text
+    assert 'mysite.static_dir="%s/extra"' % site in text
+
+
 def test_deployment_cfg_has_absolute_paths_in_the_data_folder(site):
     values = settle(site, config='sample-prod.cfg')
     text = values['tg_cfg']

@@ -9,7 +9,8 @@ import signal
 import tempfile
 import time
 
-from tgdeploy import crawl, preflight, render
+from tgdeploy import crawl, options, preflight, render, tls
+from tgdeploy.errors import TgDeployError
 from tgdeploy.private_apache import PrivateApache, find_apache, free_port
 
 
@@ -24,10 +25,36 @@ def check(values, out, apache_root=None, mod_wsgi=None):
     findings = preflight.examine(values, apache_root, mod_wsgi)
     started = time.time()
     with_private_apache(values, mod_wsgi or default_mod_wsgi(apache_root),
-                        lambda apache: findings.extend(crawl.crawl(apache, values, out)),
+                        lambda apache: findings.extend(requests(apache, values, out)),
                         findings, out)
     out('check: took %.1f s' % (time.time() - started))
     return report_findings(findings, out)
+
+
+def requests(apache, values, out):
+    """The crawl, over HTTPS when the deployment has it; with --https-only, the HTTP
+    landing page must redirect there."""
+    if not values['https']:
+        return crawl.crawl(apache, values, out)
+    findings = crawl.crawl(apache.over_https(), values, out)
+    if values['https_only']:
+        findings += redirect_findings(apache, values, out)
+    return findings
+
+
+def redirect_findings(apache, values, out):
+    status, headers, _ = apache.get(values['mount'], host=values['server_name'])
+    location = headers.get('Location') or headers.get('location') or ''
+    out('check: GET http://%s%s -> %d %s' % (values['server_name'], values['mount'], status,
+                                             location))
+    # The private Apache listens on its own port: the redirect names the one configured.
+    wanted = values['https_url'] + values['mount']
+    if status != 301 or location != wanted:
+        return [preflight.Finding(preflight.ERROR, 'http://%s%s answered %d %s, not 301 to %s: '
+                                                   'see %s' % (values['server_name'],
+                                                               values['mount'], status, location,
+                                                               wanted, values['conf_file']))]
+    return []
 
 
 def serve(values, out, apache_root=None, mod_wsgi=None):
@@ -39,6 +66,9 @@ def serve(values, out, apache_root=None, mod_wsgi=None):
         out('')
         out('Serving %s%s with the generated config (Ctrl-C stops it; log: %s)' % (
             apache.url, values['mount'], apache.error_log_path))
+        if values['https']:
+            out('Over HTTPS: %s%s (Host: %s)' % (apache.over_https().url, values['mount'],
+                                                 values['server_name']))
         try:
             while True:
                 time.sleep(1)
@@ -92,12 +122,20 @@ def with_private_apache(values, mod_wsgi, use, findings, out):
     try:
         conf = values['conf_file']
         port = free_port()
+        https_port = values['https'] and free_port()
         if values['server_name']:
-            # The virtual host names its port: render the same config for the free one.
-            conf = os.path.join(render.render(dict(values, port=port), root),
-                                values['slug'] + '.conf')
+            # The virtual hosts name their ports: render the same config for free ones.
+            private = dict(values, port=port, **private_ports(values, port, https_port))
+            if values['https'] == 'acme':
+                private.update(stand_in_certificate(values, root, out))
+            conf = os.path.join(render.render(private, root), values['slug'] + '.conf')
+        # Daemon mode: Apache's own processes need no Python, and one they cannot read (a
+        # pyenv Python under root's home) kills each of them at start; the doctor tells the
+        # real server's config the same.
+        extra = 'WSGIRestrictEmbedded On' if values['mode'] == 'daemon' else ''
         apache = PrivateApache(root, [conf], mod_wsgi, port=port, user=values['user'],
-                               group=values['group'], log_level='warn')
+                               group=values['group'], log_level='warn', https_port=https_port,
+                               extra=extra)
         code, text = apache.configtest()
         syntax = ' '.join(text.split())
         out('check: %s -t: %s' % (apache.binary, syntax))
@@ -111,6 +149,31 @@ def with_private_apache(values, mod_wsgi, use, findings, out):
         if apache is not None:
             apache.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def stand_in_certificate(values, root, out):
+    """--https acme: the private Apache must not ask the real certificate authority (an
+    account, validations that cannot pass, its rate limits), so it serves HTTPS with a
+    self-signed certificate made for the check and thrown away with it."""
+    certificate, key = os.path.join(root, 'check.crt'), os.path.join(root, 'check.key')
+    code, text = tls.openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+                             '-subj', '/CN=' + values['server_name'], '-keyout', key,
+                             '-out', certificate)
+    if code != 0:
+        raise TgDeployError('--check with --https acme needs the openssl command (%s): '
+                            'install openssl' % (text.strip() or 'not installed'))
+    out('check: HTTPS with a self-signed stand-in for the certificate mod_md will obtain')
+    return {'https': 'own', 'ssl_certificate': certificate, 'ssl_key': key,
+            'ssl_chain': None}
+
+
+def private_ports(values, port, https_port):
+    """The HTTPS values that name ports, for the private Apache's free ones (the redirect
+    of --https-only keeps naming the configured HTTPS URL: it is only compared)."""
+    if not values['https']:
+        return {'hosts': options.virtual_hosts(None, False, port, None)}
+    return {'https_port': https_port, 'hosts': options.virtual_hosts(
+        values['https'], values['https_only'], port, https_port)}
 
 
 def default_mod_wsgi(apache_root):

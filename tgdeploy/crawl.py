@@ -8,11 +8,16 @@ import stat
 import time
 
 from tgdeploy import preflight
+from tgdeploy.access import access_problem, user_ids
 from tgdeploy._compat import urljoin, urlsplit
 
 MAX_REDIRECTS = 5
 MAX_LINKS = 30
-LINK = re.compile(r'''(?:href|src|action)\s*=\s*["']([^"'#]+)''', re.I)
+LINK = re.compile(r'''(?:href|src)\s*=\s*["']([^"'#]+)''', re.I)
+# A form is followed only when a browser would GET its action: posting it takes input the
+# crawler does not have, and a GET of a POST handler is a 500 of the crawler's making.
+FORM = re.compile(r'<form\b([^>]*)>', re.I)
+ATTRIBUTE = re.compile(r'''\b(method|action)\s*=\s*["']([^"'#]*)''', re.I)
 # A name Apache serves as it is: no URL quoting needed, and no dot file (many configs deny
 # those, Debian's .ht* for one), so the probe never reports a 403 or 404 of its own making.
 PLAIN_NAME = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._~-]*$')
@@ -24,7 +29,7 @@ def crawl(apache, values, out):
     host = values['server_name'] and '%s:%d' % (values['server_name'], apache.port)
     start = values['mount'] if values['mount'] == '/' else values['mount'] + '/'
     landing, body = follow(apache, start, host, values, out, findings)
-    links = links_under(body, landing, values)[:MAX_LINKS]
+    links = [p for p in links_under(body, landing, values) if p != start][:MAX_LINKS]
     for path in links + [p for p in static_probes(values) if p not in links]:
         request(apache, path, host, values, out, findings)
     return findings
@@ -46,25 +51,46 @@ def request(apache, path, host, values, out, findings, wait=False):
     before = len(apache.error_log())
     started = time.time()
     get = apache.wait_for_answer if wait else apache.get
-    status, headers, body = get(path, host=host)
+    try:
+        status, headers, body = get(path, host=host)
+    except (IOError, OSError) as error:  # no answer at all: refused, reset, timed out
+        out('check: GET %s -> no answer in %.3f s (%s)' % (path, time.time() - started, error))
+        findings.append(preflight.Finding(
+            preflight.ERROR, 'GET %s got no answer (%s): see the error log lines above and %s'
+            % (path, error, values['conf_file'])))
+        show_log_since(apache, before, out)
+        return 0, {}, ''
     out('check: GET %s -> %d in %.3f s' % (path, status, time.time() - started))
     if status >= 400:
         findings.append(preflight.Finding(
             preflight.ERROR, 'GET %s answered %d: see the error log lines above and %s'
             % (path, status, values['conf_file'])))
-        for line in apache.error_log()[before:].strip().splitlines()[-8:]:
-            out('  | ' + line)
+        show_log_since(apache, before, out)
     return status, headers, body
+
+
+def show_log_since(apache, before, out):
+    for line in apache.error_log()[before:].strip().splitlines()[-8:]:
+        out('  | ' + line)
 
 
 def links_under(body, page, values):
     """Same-origin links of an HTML page under the mount, in page order, each once."""
     found = []
-    for link in LINK.findall(body):
+    for link in LINK.findall(body) + get_form_actions(body):
         path = same_origin_path(urljoin(page, link.strip()), values)
         if path and path not in found and path != page:
             found.append(path)
     return found
+
+
+def get_form_actions(body):
+    actions = []
+    for attributes in FORM.findall(body):
+        form = dict((name.lower(), value) for name, value in ATTRIBUTE.findall(attributes))
+        if form.get('action') and form.get('method', 'get').strip().lower() == 'get':
+            actions.append(form['action'])
+    return actions
 
 
 def same_origin_path(url, values):
@@ -83,12 +109,12 @@ def same_origin_path(url, values):
 def static_probes(values):
     """For every static alias, the URL of its first file (name order) Apache will serve:
     readable by the daemon user and reached through no symlink, which Options None refuses."""
-    ids = preflight.user_ids(values['user'])
+    ids = user_ids(values['user'])
     probes = []
     for url, top in values['static_urls']:
         for relative in plain_files(top):
             path = os.path.join(top, relative) if relative else top
-            if ids and preflight.access_problem(path, ids[0], ids[1], os.R_OK) is None:
+            if ids and access_problem(path, ids[0], ids[1], os.R_OK) is None:
                 probes.append(url + ('/' + relative if relative else ''))
                 break
     return probes

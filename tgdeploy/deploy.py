@@ -8,7 +8,7 @@ import contextlib
 import io
 import os
 
-from tgdeploy import check, detect, install, options, render
+from tgdeploy import check, detect, install, options, own_deployment, render
 from tgdeploy.errors import TgDeployError, describe_os_error
 
 # Options that steer detection rather than the generated files.
@@ -80,6 +80,8 @@ def report(changes, entries, values, out):
         values['mount']))
     for line in values['evidence']:
         out('  seen: ' + line)
+    for line in own_deployment.seen(values):
+        out('  seen: %s (--doctor says what they do that this deployment does not)' % line)
     target = values['apache_dir']
     for verb, names in (('created', changes.new), ('updated', changes.updated),
                         ('replaced (your version saved as .bak)', changes.edited),

@@ -3,16 +3,25 @@
 gearbox quickstart ships only development.ini. The derived copy keeps every line of the
 user's file (comments included) and changes just what production needs: debug off,
 template auto-reload off, quieter loggers, and absolute paths, since the copy lives in
-apache/ and Apache's working directory is "/".
+apache/ and Apache's working directory is "/". The places the application writes go under
+the data folder, the one folder the daemon user may write.
 """
 import io
 import re
 
+from tgdeploy._compat import NOT_STRICT, ConfigParserError, RawConfigParser
 from tgdeploy.projectfiles import read_config
 
 SECTION = re.compile(r'^\s*\[([^\]]+)\]\s*$')
 SETTING = re.compile(r'^(?P<key>[^\s#;\[][^=:]*?)\s*(?P<sep>[=:])\s*(?P<value>.*)$')
 TRUE = ('true', 'yes', 'on', '1')
+IN_DATA = re.compile(r'^%\(here\)s/data(/|$)')
+IN_PROJECT = re.compile(r'^%\(here\)s/')
+# Keys naming a place the application writes (Beaker caches and sessions, depot uploads,
+# search indexes, compiled templates...), and the ones it only reads, which stay put.
+WRITTEN = re.compile(r'cache|session|lock|upload|depot|storage|index|archive|compiled|te?mp',
+                     re.I)
+READ_ONLY = re.compile(r'public|static|i18n|locale|lang', re.I)
 
 
 def is_development(ini_path):
@@ -29,6 +38,28 @@ def is_development(ini_path):
             if value is not None:
                 return value.strip().lower() in TRUE
     return False
+
+
+def write_locations(text, here):
+    """[(key, path)] of [app:main] in the ini ``text``: where its SQLite database lies and the
+    folders it names for writing (caches, sessions, uploads...), ``%(here)s`` being ``here``
+    unless the ini sets it."""
+    parser = RawConfigParser(**NOT_STRICT)
+    try:
+        (getattr(parser, 'read_file', None) or parser.readfp)(io.StringIO(text))
+    except ConfigParserError:
+        return []  # the same text is parsed, and refused, before it is ever written
+    if not parser.has_section('app:main'):
+        return []
+    here = parser.defaults().get('here', here)
+    found = []
+    for key, value in parser.items('app:main'):
+        value = value.replace('%(here)s', here).strip()
+        if value.startswith('sqlite:///') and value[len('sqlite:///'):].startswith('/'):
+            found.append((key, value[len('sqlite:///'):].partition('?')[0]))
+        elif value.startswith('/') and WRITTEN.search(key) and not READ_ONLY.search(key):
+            found.append((key, value))
+    return found
 
 
 def has_logging(ini_path):
@@ -132,9 +163,13 @@ def rewrite(line, section, here, data_dir, db_name, forced):
             value.strip().upper() == 'DEBUG':
         value = 'INFO'
     elif value.startswith('sqlite:///%(here)s/'):
-        value = 'sqlite:///%s/%s' % (data_dir, db_name)
-    elif value.strip() in ('%(here)s/data', '%(here)s/data/'):
-        value = data_dir
+        # Its options (Kallithea's ?timeout=60) stay with it.
+        value = 'sqlite:///%s/%s' % (data_dir, db_name) + value.partition('?')[1] + \
+            value.partition('?')[2]
+    elif IN_DATA.match(value.strip()):
+        value = data_dir + IN_DATA.sub('/', value.strip()).rstrip('/')
+    elif IN_PROJECT.match(value.strip()) and WRITTEN.search(key) and not READ_ONLY.search(key):
+        value = data_dir + IN_PROJECT.sub('/', value.strip()).rstrip('/')
     value = value.replace('%(here)s', here)
     if value == old:
         return line

@@ -12,11 +12,12 @@ import os
 import pwd
 import re
 import shlex
+import socket
 import sys
 
-from tgdeploy import __version__, inifile, production, tg1config
+from tgdeploy import __version__, inifile, production, tg1config, tls
 from tgdeploy.project import FLAVOR_NAMES
-from tgdeploy.projectfiles import pyvenv_cfg
+from tgdeploy.projectfiles import import_root, pyvenv_cfg
 from tgdeploy.errors import TgDeployError
 
 # Chosen from bench/threads.py (BENCHMARKS.md has the figures and the reasons): one daemon
@@ -74,7 +75,29 @@ OPTION_DEFAULTS = {
     'sentry_dsn': None,
     'startup': None,
     'setenv': None,
+    # HTTPS and proxies (settle_https)
+    'https': 'no',
+    'ssl_certificate': None,
+    'ssl_key': None,
+    'ssl_chain': None,
+    'https_port': '443',
+    'https_only': 'no',
+    'hsts': None,
+    'acme_email': None,
+    'acme_ca': None,
+    'trust_proxy': None,
 }
+HTTPS_CHOICES = ('no', 'own', 'acme')
+# The options that mean something only with --https, and with which kind of it.
+HTTPS_ONLY_OPTIONS = ('ssl_certificate', 'ssl_key', 'ssl_chain', 'https_port', 'https_only',
+                      'hsts', 'acme_email', 'acme_ca')
+OWN_OPTIONS = ('ssl_certificate', 'ssl_key', 'ssl_chain')
+ACME_OPTIONS = ('acme_email', 'acme_ca')
+MAX_HSTS = 10 * 365 * 24 * 3600  # ten years; browsers cap it lower
+SAFE_URL = re.compile(r'^https?://[A-Za-z0-9._~:@/+-]+\Z')
+# The headers a trusted proxy may set, as mod_wsgi names them: the client's address, the
+# scheme it used, the host it asked for.
+TRUSTED_PROXY_HEADERS = ('X-Forwarded-For', 'X-Forwarded-Proto', 'X-Forwarded-Host')
 TG1_LINES = ('1.0', '1.1', '1.5')
 
 
@@ -83,7 +106,7 @@ def settle(project, given):
     given = dict((k, v) for k, v in given.items() if v not in (None, ''))
     unknown = sorted(set(given) - set(OPTION_DEFAULTS))
     if unknown:
-        raise TgDeployError('unknown option(s) %s: see paster tgdeploy --help' % ', '.join(unknown))
+        raise TgDeployError('unknown option(s) %s: see tgdeploy --help' % ', '.join(unknown))
     opts = dict(OPTION_DEFAULTS)
     if project.uses_sqlobject or project.memory_sessions:
         # State kept per process (SQLObject's row cache, sessions in memory): one process,
@@ -125,6 +148,7 @@ def settle(project, given):
         'evidence': project.evidence,
         'memory_sessions': project.memory_sessions,
         'project_dir': project_dir,
+        'import_dir': import_root(project_dir),
         'apache_dir': apache_dir,
         'htdocs_dir': os.path.join(apache_dir, 'htdocs'),
         'wsgi_file': os.path.join(apache_dir, slug + '.wsgi'),
@@ -169,15 +193,130 @@ def settle(project, given):
         'source_config': project.config_file and check_path('config file', project.config_file),
         'cherrypy_config': None,
         'uses_sqlobject': project.uses_sqlobject,
-        'legacy_stdout': check_choice('legacy-stdout', opts['legacy_stdout'], ('yes', 'no')) == 'yes',
+        'legacy_stdout': check_choice('legacy-stdout', opts['legacy_stdout'],
+                                      ('yes', 'no')) == 'yes',
         'tg_version': None,
         'tg_cfg': '',
         'tg_cfg_file': None,
     }
     if project.flavor == 'tg1':
         values['tg_version'] = tg1_line(opts['tg_version'], project, python_home)
+    values.update(settle_https(opts, given, values))
     values.update(app_config(project, values))
     return values
+
+
+def settle_https(opts, given, values):
+    """The HTTPS and proxy values: which virtual hosts the config holds and what each does."""
+    explicit = set(k for k, v in given.items() if v != OPTION_DEFAULTS.get(k))
+    https = check_choice('https', opts['https'], HTTPS_CHOICES)
+    refuse_https_mismatch(https, explicit, values)
+    https = None if https == 'no' else https
+    https_only = check_choice('https-only', opts['https_only'], ('yes', 'no')) == 'yes'
+    https_port = check_count('https-port', opts['https_port'], 1, 65535)
+    if https and https_port == values['port']:
+        raise TgDeployError('--https-port %d is also the HTTP --port: give them different ports '
+                            '(the defaults are 80 and 443)' % https_port)
+    files = dict((name, https == 'own' and opts[name] and check_path(
+        '--' + dashed(name), folder(opts[name], values['project_dir'], '')))
+        for name in OWN_OPTIONS)
+    if https == 'own' and not values['elsewhere']:
+        tls.check_files(files['ssl_certificate'], files['ssl_key'], files['ssl_chain'])
+    return dict(files, **{
+        'https': https,
+        'https_port': https_port,
+        'https_only': https_only,
+        'https_url': https and 'https://%s%s' % (values['server_name'], '' if https_port == 443
+                                                 else ':%d' % https_port),
+        'hsts': opts['hsts'] and check_count('hsts', opts['hsts'], 1, MAX_HSTS),
+        'acme_email': https == 'acme' and production.check_email('acme-email',
+                                                                 opts['acme_email']),
+        'acme_ca': https == 'acme' and opts['acme_ca'] and check_url('acme-ca', opts['acme_ca']),
+        'trust_proxy': check_proxies(opts['trust_proxy']),
+        'trusted_proxy_headers': TRUSTED_PROXY_HEADERS,
+        # Session and login cookies marked Secure: only where no page is served over HTTP.
+        'secure_cookies': https_only,
+        'hosts': virtual_hosts(https, https_only, values['port'], https_port),
+    })
+
+
+def virtual_hosts(https, https_only, port, https_port):
+    """[(port, tls, redirect, daemon)] of the virtual hosts the config holds: the HTTP one,
+    which only redirects with --https-only, and the HTTPS one. The daemon processes are
+    defined in the first host that serves the application (both share one ServerName, so
+    both may use them)."""
+    if not https:
+        return [(port, False, False, True)]
+    return [(port, False, https_only, not https_only), (https_port, True, False, https_only)]
+
+
+def refuse_https_mismatch(https, explicit, values):
+    """HTTPS options that would be ignored, or that cannot work together."""
+    extra = sorted(explicit & set(HTTPS_ONLY_OPTIONS))
+    if https == 'no' and extra:
+        raise TgDeployError('--%s applies to HTTPS only: add --https own (with '
+                            '--ssl-certificate and --ssl-key) or --https acme (with '
+                            '--acme-email), or drop it' % dashed(extra[0]))
+    if https == 'no':
+        return
+    if not values['server_name']:
+        raise TgDeployError('--https needs --server-name: a certificate is for a host name, and '
+                            'the HTTPS virtual host answers to it')
+    if values['apache'] != '2.4':
+        raise TgDeployError('--https writes for Apache 2.4 (TLS 1.3, mod_md): drop --apache %s'
+                            % values['apache'])
+    other, needed = (ACME_OPTIONS, ('ssl_certificate', 'ssl_key')) if https == 'own' else \
+        (OWN_OPTIONS, ('acme_email',))
+    extra = sorted(explicit & set(other))
+    if extra:
+        raise TgDeployError('--%s does not apply to --https %s: drop it%s' % (
+            dashed(extra[0]), https, ' (mod_md obtains the certificate)' if https == 'acme'
+            else ''))
+    missing = [name for name in needed if name not in explicit]
+    if missing:
+        raise TgDeployError('--https %s needs %s' % (https, ' and '.join(
+            '--' + dashed(name) for name in missing)))
+
+
+def dashed(name):
+    return name.replace('_', '-')
+
+
+def check_url(name, value):
+    if not SAFE_URL.match(value):
+        raise TgDeployError('--%s %r is not a URL such as https://acme-staging-v02.api.'
+                            'letsencrypt.org/directory' % (name, value))
+    return value
+
+
+def check_proxies(given):
+    """--trust-proxy CIDR[,CIDR...]: addresses or networks, IPv4 or IPv6."""
+    if not given:
+        return []
+    proxies = [item.strip() for item in given.split(',')]
+    for item in proxies:
+        address, _, bits = item.partition('/')
+        family = socket.AF_INET6 if ':' in address else socket.AF_INET
+        widest = 128 if family == socket.AF_INET6 else 32
+        if not (is_address(family, address) and (not bits or (
+                bits.isdigit() and len(bits) <= 3 and int(bits) <= widest))):
+            raise TgDeployError('--trust-proxy %r is not an address or network such as '
+                                '10.0.0.5 or 10.0.0.0/8 (several: comma-separated)' % item)
+        if bits and int(bits) == 0:
+            raise TgDeployError('--trust-proxy %s trusts every address, so any client could '
+                                'claim any address and scheme: name the proxies\' own addresses'
+                                % item)
+    return proxies
+
+
+def is_address(family, text):
+    if not re.match(r'^[0-9A-Fa-f.:]+\Z', text):
+        return False
+    try:
+        socket.inet_pton(family, text)
+        return True
+    except (socket.error, ValueError):
+        return False
 
 
 def app_config(project, values):
@@ -196,7 +335,7 @@ def app_config(project, values):
         secrets, origins = settle_secrets(values, project.config_file, app_cfg, ini_path,
                                           repository)
         forced = production.tg2_settings(secrets, values['error_email'], values['smtp'],
-                                         values['sentry_dsn'])
+                                         values['sentry_dsn'], values['secure_cookies'])
         if values['startup']:
             forced.append(('filter-with', 'startup', '--startup runs [filter:startup] once'))
         derived = inifile.derive_production(project.config_file,
@@ -211,12 +350,15 @@ def app_config(project, values):
         cherrypy_config = project.config_file and check_path('config file', project.config_file)
         return dict(common, config_file=ini_path, write_ini=True, derived_ini='',
                     cherrypy_config=cherrypy_config, has_logging=True,
-                    cherrypy_production=production.CHERRYPY_PRODUCTION,
-                    production_changes=production.cherrypy_changes(cherrypy_config))
+                    cherrypy_production=production.cherrypy_settings(values['secure_cookies']),
+                    production_changes=production.cherrypy_changes(cherrypy_config,
+                                                                   values['secure_cookies']))
     cfg_path = os.path.join(values['apache_dir'], values['slug'] + '.cfg')
     secrets, origins = settle_secrets(values, project.config_file, None, cfg_path, repository)
+    added = production.TG1_SECURE_COOKIES[values['tg_version']] if values['secure_cookies'] \
+        else ()
     cfg_text = tg1config.derive_deployment(project.config_file, values['project_dir'],
-                                           values['data_dir'], values['slug'], secrets)
+                                           values['data_dir'], values['slug'], secrets, added)
     return dict(common, config_file=ini_path, write_ini=True, derived_ini='', has_logging=False,
                 tg_cfg_file=cfg_path, tg_cfg=cfg_text,
                 production_changes=production.changes(read(project.config_file), cfg_text,
@@ -629,6 +771,22 @@ OPTION_HELP = (
                 'the virtualenv)'),
     ('setenv', 'NAME=VALUE put into os.environ before the application is imported; repeat it '
                'for several'),
+    ('https', 'own: serve HTTPS with --ssl-certificate and --ssl-key; acme: with a certificate '
+              'Apache\'s mod_md obtains and renews (--acme-email); needs --server-name '
+              '(default no)'),
+    ('ssl_certificate', 'the PEM certificate for --https own (the chain may follow it in the '
+                        'same file)'),
+    ('ssl_key', 'its PEM private key, unencrypted, readable by root only'),
+    ('ssl_chain', 'a PEM file of intermediate certificates, if not in --ssl-certificate'),
+    ('https_port', 'port of the HTTPS virtual host (default 443)'),
+    ('hsts', 'send Strict-Transport-Security with this max-age in seconds (default: none; '
+             'browsers remember it, so start small)'),
+    ('acme_email', 'contact address for the ACME account (--https acme)'),
+    ('acme_ca', 'ACME directory URL of the certificate authority (default Let\'s Encrypt; '
+                'its staging directory to try things out)'),
+    ('trust_proxy', 'CIDR[,CIDR...] of the proxies or load balancers in front: their '
+                    'X-Forwarded-For, -Proto and -Host are believed, nobody else\'s (default: '
+                    'none)'),
 )
 
 # Options that may be given several times (a list; paster create: space-separated).
@@ -638,4 +796,6 @@ REPEATED = ('setenv',)
 FLAGS = (
     ('rotate_secrets', 'replace the secrets the deployed config holds with fresh ones (logs '
                        'every user out)'),
+    ('https_only', 'answer plain HTTP with 301 to HTTPS (except ACME challenges) and mark '
+                   'session and login cookies Secure'),
 )

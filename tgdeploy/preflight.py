@@ -9,16 +9,16 @@ exposes, a missing locale, RHEL's socket folder.
 """
 import fnmatch
 import glob
-import grp
 import io
 import os
-import pwd
 import re
-import stat
 import subprocess
 
-from tgdeploy import production
+from tgdeploy import inifile, own_deployment, production, tls
 from tgdeploy._compat import shell_quote
+from tgdeploy.access import access_problem, user_ids
+from tgdeploy.modwsgi_file import (linked_python_prefix, module_python, module_version,
+                                   python_prefixes)
 from tgdeploy.projectfiles import pyvenv_cfg
 
 ERROR, WARNING = 'error', 'warning'
@@ -58,7 +58,9 @@ def examine(values, apache_root=None, mod_wsgi=None):
     findings = []
     findings += python_findings(values, mod_wsgi)
     findings += version_findings(values, mod_wsgi)
+    findings += embedded_python_findings(values, mod_wsgi, config_files)
     findings += access_findings(values)
+    findings += write_location_findings(values)
     findings += daemon_name_findings(values, config_files)
     findings += mount_order_findings(values, apache_root, config_files)
     findings += same_mount_findings(values, config_files)
@@ -67,6 +69,8 @@ def examine(values, apache_root=None, mod_wsgi=None):
     findings += locale_findings(values)
     findings += socket_prefix_findings(values, apache_root, config_files)
     findings += [Finding(level, text) for level, text in production.doctor(values)]
+    findings += [Finding(level, text) for level, text in tls.doctor(values, mod_wsgi)]
+    findings += [Finding(level, text) for level, text in own_deployment.findings(values)]
     return findings
 
 
@@ -190,6 +194,36 @@ def python_findings(values, mod_wsgi):
     return findings
 
 
+def embedded_python_findings(values, mod_wsgi, config_files):
+    """Apache's own processes start Python as well, unless told not to, from the prefix
+    mod_wsgi's libpython was built for; where the Apache user cannot read that (a pyenv
+    Python under root's home) each of them dies at start and no request is answered, even
+    though the daemon processes, given python-home, are fine."""
+    if not mod_wsgi or not os.path.isfile(mod_wsgi):
+        return []
+    if any([w.lower() for w in words(args)][:1] == ['on'] for path in config_files
+           for args in directives(path, 'WSGIRestrictEmbedded')):
+        return []
+    version, ids = module_python(mod_wsgi), user_ids(values['user'])
+    if not (version and ids):
+        return []
+    for prefix in python_prefixes(mod_wsgi, version):
+        library = os.path.join(prefix, 'lib', 'python' + version)
+        problem = access_problem(library, ids[0], ids[1], os.R_OK)
+        if problem:
+            break
+    else:
+        return []
+    fix = ('add `WSGIRestrictEmbedded On` to the server config (every application on this '
+           'server runs in daemon mode)' if values['mode'] == 'daemon' else
+           'use a Python %s the Apache user can read, or --mode daemon with '
+           '`WSGIRestrictEmbedded On` in the server config' % version)
+    return [Finding(ERROR, '%s embeds the Python in %s, which %s cannot read (%s): Apache\'s '
+                           'own processes start it and die ("failed to get the Python codec '
+                           'of the filesystem encoding"), so no request is answered; %s'
+                    % (mod_wsgi, prefix, values['user'], problem[1], fix))]
+
+
 def version_findings(values, mod_wsgi):
     if values['mode'] != 'daemon' or not mod_wsgi or not os.path.isfile(mod_wsgi):
         return []
@@ -208,26 +242,6 @@ def version_findings(values, mod_wsgi):
                        shell_quote(requirement), bin_dir))]
 
 
-# A mod_wsgi module is a few MB: what --mod-wsgi names is read no further than this.
-MODULE_BYTES = 64 * 1024 * 1024
-
-
-def module_version(path):
-    """mod_wsgi's own version, (4, 9, 4), read from its bytes: the string just before the
-    "mod_wsgi/%s" of Apache's server banner (so in every build seen here, 4.5.5 to 6.1.1).
-    None if it is not there; --check's configtest still catches an old module."""
-    with open(path, 'rb') as f:
-        match = re.search(br'\x00(\d+(?:\.\d+)+)\x00mod_wsgi/%s\x00', f.read(MODULE_BYTES))
-    return tuple(int(n) for n in match.group(1).split(b'.')) if match else None
-
-
-def module_python(path):
-    """The Python version a mod_wsgi module links against ('3.11'), read from its bytes."""
-    with open(path, 'rb') as f:
-        match = re.search(br'libpython(\d+\.\d+)', f.read(MODULE_BYTES))
-    return match.group(1).decode('ascii') if match else None
-
-
 def lib_python(home):
     found = glob.glob(os.path.join(home, 'lib', 'python*.*'))
     return os.path.basename(found[0])[len('python'):] if found else None
@@ -244,20 +258,6 @@ def venv_base_prefix(home):
         return None
     home = os.path.realpath(keys['home'])
     return os.path.dirname(home) if os.path.basename(home) == 'bin' else home
-
-
-def linked_python_prefix(mod_wsgi):
-    """The prefix of the libpython mod_wsgi loads, as the dynamic linker resolves it."""
-    try:
-        out = subprocess.Popen(['ldd', mod_wsgi], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE).communicate()[0].decode('utf-8', 'replace')
-    except OSError:
-        return None
-    match = re.search(r'libpython[\d.]+\S*\s+=>\s+(\S+)', out)
-    if not match:
-        return None
-    lib = os.path.realpath(match.group(1))
-    return lib.split('/lib/')[0] or '/'
 
 
 def access_findings(values):
@@ -293,47 +293,48 @@ def access_findings(values):
     return findings
 
 
-def user_ids(user):
-    """(uid, the ids of every group it is in), or None if there is no such user."""
-    try:
-        entry = pwd.getpwnam(user)
-    except KeyError:
-        return None
-    return entry.pw_uid, set([entry.pw_gid] + [g.gr_gid for g in grp.getgrall()
-                                               if user in g.gr_mem])
+def write_location_findings(values):
+    """The places the TurboGears 2 ini has the application write (its SQLite database,
+    caches, sessions, uploads...) outside the data folder that the daemon user cannot write:
+    a PermissionError on the first request that writes there."""
+    ids = user_ids(values['user'])
+    if values['flavor'] != 'tg2' or ids is None:
+        return []
+    if values['write_ini']:
+        text, here = values['derived_ini'], os.path.dirname(values['source_config'])
+    else:
+        text, here = read_text(values['config_file']), os.path.dirname(values['config_file'])
+    findings, said = [], set()
+    for key, path in inifile.write_locations(text, here):
+        database = key.startswith('sqlalchemy.') or key.endswith('.url')
+        # SQLite writes a journal beside its database: the folder must be writable too.
+        folder = os.path.dirname(path) if database else path
+        if under(folder, values['data_dir']):
+            continue  # the data folder's own finding covers it
+        folder = nearest_existing(folder)
+        if folder in said:
+            continue
+        problem = access_problem(folder, ids[0], ids[1], os.W_OK)
+        if problem:
+            said.add(folder)
+            fix = problem[2] or 'chown -R %s:%s %s, or point it into the data folder %s' % (
+                values['user'], values['group'], shell_quote(folder), values['data_dir'])
+            what = ('%s keeps its SQLite database %s' if database else
+                    '%s = %s has the application write') % (key, path)
+            findings.append(Finding(ERROR, '%s cannot write %s, where %s (%s): %s'
+                                    % (values['user'], folder, what, problem[1], fix)))
+    return findings
 
 
-def access_problem(path, uid, gids, need):
-    """(blocking path, reason, fix) for what stops ``uid`` on the way to ``path``, or None;
-    the fix is empty where only the caller knows it (ownership of a writable folder)."""
-    if not os.path.exists(path):
-        return (path, 'it does not exist', 'run paster tgdeploy again, or create it')
-    parts = os.path.abspath(path).split(os.sep)
-    for depth in range(2, len(parts)):
-        folder = os.sep.join(parts[:depth])
-        if not permitted(os.stat(folder), uid, gids, stat.S_IXUSR):
-            return (folder, '%s is not searchable for it' % folder,
-                    'chmod o+x %s' % shell_quote(folder))
-    st = os.stat(path)
-    if need == os.W_OK:
-        if not permitted(st, uid, gids, stat.S_IWUSR):
-            return (path, 'not writable for it', '')
-        return None
-    is_dir = os.path.isdir(path)
-    if not permitted(st, uid, gids, stat.S_IRUSR) or \
-            (is_dir and not permitted(st, uid, gids, stat.S_IXUSR)):
-        return (path, 'not readable for it',
-                'chmod o+%s %s' % ('rx' if is_dir else 'r', shell_quote(path)))
-    return None
+def nearest_existing(path):
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return path
 
 
-def permitted(st, uid, gids, user_bit):
-    """Whether ``uid`` (in ``gids``) gets ``user_bit`` (an S_I?USR bit) on a file's mode."""
-    if st.st_uid == uid:
-        return bool(st.st_mode & user_bit)
-    if st.st_gid in gids:
-        return bool(st.st_mode & (user_bit >> 3))
-    return bool(st.st_mode & (user_bit >> 6))
+def read_text(path):
+    with io.open(path, encoding='utf-8', errors='replace') as f:
+        return f.read()
 
 
 def daemon_name_findings(values, config_files):

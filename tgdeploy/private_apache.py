@@ -5,15 +5,17 @@ It loads the system's modules by absolute path, writes its pid file, logs and mo
 sockets under its own folder, and stops what it started: stop() waits until the parent
 process is gone and returns how long that took.
 """
+import copy
 import os
 import socket
+import ssl
 import subprocess
 import time
 
 from paste.util.template import paste_script_template_renderer
 
 from tgdeploy import __version__
-from tgdeploy._compat import HTTPConnection
+from tgdeploy._compat import HTTPConnection, HTTPSConnection
 from tgdeploy.errors import TgDeployError
 from tgdeploy.render import template_dir
 
@@ -23,6 +25,9 @@ LAYOUTS = (  # (binary, modules folder): Debian, then RHEL
 )
 MODULES = ('mpm_event', 'authz_core', 'authz_host', 'authn_core', 'alias', 'mime', 'dir',
            'access_compat')
+# With an HTTPS port: mod_ssl and its session cache (as Debian's ssl.conf sets it up),
+# mod_headers (HSTS), mod_md (ACME; mod_watchdog, which it needs, is built into httpd).
+TLS_MODULES = ('socache_shmcb', 'ssl', 'headers', 'md')
 
 
 def find_apache():
@@ -45,19 +50,24 @@ def free_port():
 class PrivateApache(object):
     """One httpd around ``includes``. ``root`` must be a folder ``user`` can traverse."""
 
+    scheme = 'http'
+
     def __init__(self, root, includes, wsgi_module, port=None, extra='', log_level='info',
-                 user='www-data', group='www-data', document_root=None):
+                 user='www-data', group='www-data', document_root=None, https_port=None):
         self.binary, modules_dir = find_apache()
         self.root = root
         self.port = port or free_port()
+        self.http_port = self.port
+        self.https_port = https_port
         self.config = os.path.join(root, 'httpd.conf')
         self.pid_file = os.path.join(root, 'httpd.pid')
         self.error_log_path = os.path.join(root, 'error.log')
         self.started = False  # a start was issued and no stop has seen the parent gone
         values = dict(tgdeploy_version=__version__, root=root, port=self.port,
-                      log_level=log_level, user=user, group=group, modules=MODULES,
-                      modules_dir=modules_dir, wsgi_module=wsgi_module, includes=list(includes),
-                      extra=extra, document_root=document_root)
+                      log_level=log_level, user=user, group=group,
+                      modules=MODULES + (TLS_MODULES if https_port else ()),
+                      https_port=https_port, modules_dir=modules_dir, wsgi_module=wsgi_module,
+                      includes=list(includes), extra=extra, document_root=document_root)
         path = os.path.join(template_dir('private_apache'), 'httpd.conf_tmpl')
         with open(path) as f:
             text = paste_script_template_renderer(f.read(), values, filename=path)
@@ -66,7 +76,14 @@ class PrivateApache(object):
 
     @property
     def url(self):
-        return 'http://127.0.0.1:%d' % self.port
+        return '%s://127.0.0.1:%d' % (self.scheme, self.port)
+
+    def over_https(self):
+        """The same Apache, its get() and url on the HTTPS port. The certificate is not
+        verified there (a loopback check of our own config; tests verify with curl)."""
+        view = copy.copy(self)
+        view.scheme, view.port = 'https', self.https_port
+        return view
 
     def apachectl(self, *args):
         """(exit code, output) of the httpd binary run on this config."""
@@ -102,12 +119,29 @@ class PrivateApache(object):
 
     def get(self, path, host=None, timeout=30):
         """(status, headers dict, body text) of one GET, redirects not followed."""
-        connection = HTTPConnection('127.0.0.1', self.port, timeout=timeout)
+        connection = self.connection(host, timeout)
         try:
             connection.request('GET', path, headers={'Host': host or '127.0.0.1:%d' % self.port})
             response = connection.getresponse()
             body = response.read().decode('utf-8', 'replace')
             return response.status, dict(response.getheaders()), body
+        finally:
+            connection.close()
+
+    def connection(self, host, timeout):
+        if self.scheme == 'http':
+            return HTTPConnection('127.0.0.1', self.port, timeout=timeout)
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return HTTPSConnection('127.0.0.1', self.port, timeout=timeout, context=context)
+
+    def served_certificate(self):
+        """The certificate the HTTPS port presents, in DER."""
+        connection = self.over_https().connection(None, 10)
+        try:
+            connection.connect()
+            return connection.sock.getpeercert(binary_form=True)
         finally:
             connection.close()
 

@@ -173,6 +173,7 @@ WHY = (  # (key pattern, why), first match wins; secrets are told apart by is_se
     (r'^level$', 'INFO rather than DEBUG: logs of a size production can keep'),
     (r'(^|\.)echo$', 'SQL statements not logged'),
     (r'^base_url_filter\.', 'the host comes from Apache, not from an old proxy\'s base_url'),
+    (r'(^|\.)(secure|cookie_secure)$', 'cookies sent over HTTPS only (--https-only)'),
     (r'^server\.webpath$', 'the mount comes from Apache (SCRIPT_NAME); a webpath as well made '
                            'every page a 404'),
 )
@@ -233,24 +234,45 @@ CHERRYPY_PRODUCTION = (
 )
 
 
-def cherrypy_changes(config_file):
+# Session and login cookies marked Secure under --https-only, per framework: TurboGears 2
+# (Beaker's session, repoze.who's auth_tkt through TG's sa_auth.authtkt.*), CherryPy 3+
+# (its session tool), TurboGears 1.x (its visit cookie; 1.0/1.1 sessions are CherryPy 2's
+# session filter, 1.5's CherryPy 3's session tool).
+TG2_SECURE_COOKIES = (('session.secure', 'true'), ('sa_auth.authtkt.secure', 'true'))
+CHERRYPY_SECURE_COOKIES = (('tools.sessions.secure', 'True'),)
+TG1_SECURE_COOKIES = {
+    '1.0': (('visit.cookie.secure', 'True'), ('session_filter.cookie_secure', 'True')),
+    '1.1': (('visit.cookie.secure', 'True'), ('session_filter.cookie_secure', 'True')),
+    '1.5': (('visit.cookie.secure', 'True'), ('tools.sessions.secure', 'True')),
+}
+
+
+def cherrypy_settings(secure_cookies):
+    """The CherryPy global settings the generated ini forces."""
+    return CHERRYPY_PRODUCTION + (CHERRYPY_SECURE_COOKIES if secure_cookies else ())
+
+
+def cherrypy_changes(config_file, secure_cookies=False):
     """What the generated ini overrides of the CherryPy config's [global] (or adds)."""
     given = dict(settings_in(config_file))
     lines = []
-    for key, value in CHERRYPY_PRODUCTION:
+    for key, value in cherrypy_settings(secure_cookies):
         old = given.get(key)
         if old is None or old.strip() != value:
             lines.append('[app:main] %s = %s (%s): %s' % (
                 key, value, 'added' if old is None else 'was %s' % old.strip(),
+                why(key) if key in dict(CHERRYPY_SECURE_COOKIES) else
                 'production: no reloader, no tracebacks or parameters shown to visitors'))
     return lines
 
 
-def tg2_settings(secrets, error_email=None, smtp=None, sentry_dsn=None):
+def tg2_settings(secrets, error_email=None, smtp=None, sentry_dsn=None, secure_cookies=False):
     """(key, value, why) a TurboGears 2 production ini must carry."""
     forced = [(key, secrets[key], 'a secret of its own, not the repository\'s')
               for key in sorted(secrets)]
     forced += list(TG2_DEBUG_OFF)
+    if secure_cookies:
+        forced += [(key, value, why(key)) for key, value in TG2_SECURE_COOKIES]
     if error_email:
         host, port = smtp
         forced += [('trace_errors.enable', 'true', 'error reports by mail'),
@@ -331,7 +353,7 @@ def doctor(values):
         if origin:
             found.append(('warning', '%s in %s is also in the project\'s own files (%s): anyone '
                                      'who can read the repository can forge its cookies; '
-                                     'deploy with secrets of their own (paster tgdeploy derives '
+                                     'deploy with secrets of their own (tgdeploy derives '
                                      'them from development.ini; --rotate-secrets, or '
                                      '--secrets-from a file outside the project)'
                           % (key, where, origin)))

@@ -80,11 +80,21 @@ def find_first(directory, names):
     return None
 
 
+def import_root(directory):
+    """The folder the project's packages are imported from: ``src/`` in a src layout (a
+    plain folder holding packages), else the project folder itself."""
+    src = os.path.join(directory, 'src')
+    if os.path.isdir(src) and not os.path.islink(src) and not is_package(src):
+        if any(is_package(os.path.join(src, name)) for name in sorted(os.listdir(src))):
+            return src
+    return directory
+
+
 def packages_with(directory, relative_files, depth=3):
-    """[(dotted name, folder)] of the packages below ``directory`` holding one of
-    ``relative_files`` (namespace packages too: bkr/server/config/app.cfg is bkr.server)."""
+    """[(dotted name, folder)] of the packages below ``directory`` (or its src/) holding one
+    of ``relative_files`` (namespace packages too: bkr/server/config/app.cfg is bkr.server)."""
     found = []
-    pending = [((), directory)]
+    pending = [((), import_root(directory))]
     while pending:
         names, folder = pending.pop(0)
         for name in sorted(os.listdir(folder)):
@@ -104,8 +114,11 @@ def is_package(path):
 
 
 def module_of(directory, path):
-    """The dotted module name of a .py file of the project."""
-    module = os.path.relpath(path, directory)[:-3].replace(os.sep, '.')
+    """The dotted module name of a .py file of the project (src/ is no part of it)."""
+    root = import_root(directory)
+    if not path.startswith(root + os.sep):
+        root = directory
+    module = os.path.relpath(path, root)[:-3].replace(os.sep, '.')
     return module[:-len('.__init__')] if module.endswith('.__init__') else module
 
 

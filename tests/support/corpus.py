@@ -2,7 +2,10 @@
 name (scripts/provision-py27 downloads the sdists into the lab, never into this
 repository), unpacked into a temp folder, deployed by tgdeploy at / and at /sub, and each
 generated config checked by a private Apache (`apache2 -t`) loading the mod_wsgi for the
-application's Python. One row per application; the tests compare the rows with the table."""
+application's Python. An application with a virtualenv of its own in the lab (made from
+tests/corpus-requirements) is then served: deployed into its own apache/ folder, the
+README's step 2 run as written, and `tgdeploy --check` crawling it at / and at /sub.
+One row per application; the tests compare the rows with the table."""
 import glob
 import os
 import re
@@ -12,6 +15,8 @@ import tarfile
 import tempfile
 
 LAB = os.environ.get('TGDEPLOY_LAB', '/opt/tgdeploy-lab')
+CORPUS_REQUIREMENTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                   'corpus-requirements')
 CORPUS = os.path.join(LAB, 'corpus')
 DEBIAN_WSGI = '/usr/lib/apache2/modules/mod_wsgi.so'
 
@@ -32,7 +37,7 @@ def apps():
 
 
 COLUMNS = ('application', 'detected', 'at /', 'at /sub', 'served')
-NOT_SERVED = 'not yet: its requirements are not installed in the lab'
+MOUNTS = ('/', '/sub')
 
 
 def sdist(name, version):
@@ -52,11 +57,11 @@ def row(name, version, venv, mod_wsgi, options):
             tar.extractall(work)
         project = os.path.join(work, '%s-%s' % (name, version))
         venv_dir = os.path.join(LAB, venv)
-        cells = [deploy(project, venv_dir, mod_wsgi, options, mount, work)
-                 for mount in ('/', '/sub')]
+        cells = [deploy(project, venv_dir, mod_wsgi, options, mount, work) for mount in MOUNTS]
         detected = cells[0][0] if cells[0][0] else cells[1][0]
+        deployed = cells[0][1] == cells[1][1] == 'apache2 -t: Syntax OK'
         return ['%s %s' % (name, version), detected, cells[0][1], cells[1][1],
-                NOT_SERVED if cells[0][1] == 'apache2 -t: Syntax OK' else '']
+                served(name, project, mod_wsgi, options) if deployed else '']
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -77,6 +82,66 @@ def deploy(project, venv, mod_wsgi, options, mount, work):
     return clean('; '.join(seen), project), configtest(conf, mod_wsgi, work)
 
 
+def serving_venv(name):
+    return os.path.join(LAB, 'py27', 'corpus-' + name)
+
+
+def served(name, project, mod_wsgi, options):
+    """What came of serving the application at each mount, or why it is not served."""
+    venv = serving_venv(name)
+    if not os.path.exists(os.path.join(CORPUS_REQUIREMENTS, name + '.txt')):
+        return 'not served: no tests/corpus-requirements/%s.txt' % name
+    if os.path.exists(venv + '.missing'):
+        with open(venv + '.missing') as f:
+            return 'not served: its requirements do not install: ' + ', '.join(
+                f.read().split('\n')).strip(', ')
+    if not os.path.exists(os.path.join(venv, 'bin', 'tgdeploy')):
+        return 'not served: no virtualenv for it (run scripts/provision-py27)'
+    crawls = [crawl(project, venv, mod_wsgi, options, mount) for mount in MOUNTS]
+    if crawls[0] == crawls[1]:
+        return 'at / and /sub: ' + crawls[0]
+    return '; '.join('at %s: %s' % (mount, text) for mount, text in zip(MOUNTS, crawls))
+
+
+def crawl(project, venv, mod_wsgi, options, mount):
+    """Deploy into the project's own apache/, run README.txt's step 2 as written (data folder,
+    tables, owner), then `tgdeploy --check`: the statuses its crawl saw, in short."""
+    command = [os.path.join(venv, 'bin', 'tgdeploy'), '--python-home', venv, '--mount', mount,
+               '--overwrite'] + options + [project]
+    env = dict(os.environ, PIP_CONFIG_FILE='/dev/null')
+    subprocess.run(command, check=True, stdout=subprocess.PIPE, env=env, timeout=120)
+    for line in readme_step(os.path.join(project, 'apache', 'README.txt'), 2):
+        subprocess.run(['bash', '-c', line], check=True, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, env=env, timeout=120)
+    module = mod_wsgi if os.path.isabs(mod_wsgi) else os.path.join(LAB, mod_wsgi)
+    proc = subprocess.run(command + ['--check', '--mod-wsgi', module], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, env=env, timeout=300)
+    return crawl_summary(proc.stdout)
+
+
+def readme_step(path, number):
+    """The commands of a numbered step of the generated README (its lines indented by five)."""
+    with open(path) as f:
+        text = f.read()
+    step = re.search(r'^%d\. .*?(?=^\d+\. )' % number, text, re.S | re.M).group(0)
+    return [line.strip() for line in step.splitlines() if re.match(r'^     \S', line)]
+
+
+def crawl_summary(out):
+    """The landing page's statuses (its redirects followed) and the classes of status the
+    rest of --check's crawl saw, failures named; no counts, which pages that list live
+    objects (dowser) change from run to run."""
+    requests = re.findall(r'^check: GET (\S+) -> (\d+)', out, re.M)
+    if not requests:
+        return 'no request made: ' + ' '.join(out.strip().splitlines()[-1:])
+    statuses = [status for _, status in requests]
+    landing = next((i + 1 for i, s in enumerate(statuses) if s[0] != '3'), len(statuses))
+    classes = sorted(set(s[0] + 'xx' for s in statuses[landing:] if s[0] in '23'))
+    failed = ['%s %s' % (s, path) for path, s in requests if s[0] not in '23']
+    return 'landing page %s; the rest of the crawl: %s' % (
+        ' > '.join(statuses[:landing]), ', '.join(classes + failed) or 'nothing')
+
+
 def configtest(conf, mod_wsgi, work):
     from tgdeploy.private_apache import PrivateApache
     root = tempfile.mkdtemp(dir=work)
@@ -93,7 +158,8 @@ def clean(text, project):
 
 
 def table():
-    rows = [COLUMNS, ['---'] * len(COLUMNS)] + [row(*app) for app in apps()]
+    from support import kallithea  # its own lab (scripts/provision-kallithea), its own steps
+    rows = [COLUMNS, ['---'] * len(COLUMNS)] + [row(*app) for app in apps()] + [kallithea.row()]
     return [row_line(cells) for cells in rows]
 
 
