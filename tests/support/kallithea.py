@@ -8,12 +8,12 @@ Shared by tests/test_kallithea.py and the REAL-PROJECTS.md table (row())."""
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 from http.client import HTTPConnection
 from urllib.parse import urlencode, urljoin, urlsplit
 
+from support import venv
 from tgdeploy import crawl as tgdeploy_crawl
 from tgdeploy.private_apache import PrivateApache
 
@@ -46,13 +46,7 @@ def run(args, cwd=None, check=True, timeout=300):
     """Run a lab command (the machine's pip configuration left out, as provisioning did)."""
     env = dict(os.environ, PIP_CONFIG_FILE='/dev/null')
     env.pop('PIP_FIND_LINKS', None)
-    proc = subprocess.run([str(a) for a in args], cwd=cwd and str(cwd), env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          timeout=timeout)
-    if check and proc.returncode != 0:
-        raise AssertionError('%s failed with %d\n--- stdout\n%s\n--- stderr\n%s' % (
-            ' '.join(map(str, args)), proc.returncode, proc.stdout, proc.stderr))
-    return proc
+    return venv.run(args, cwd=cwd, env=env, check=check, timeout=timeout)
 
 
 def tool(name):
