@@ -56,7 +56,11 @@ def test_console_script_is_the_same_command(shop):
 
 
 def test_help_lists_every_option(tmp_path):
+    script = run([LAB_PY3.bin('tgdeploy'), '--help'], cwd=tmp_path).stdout
+    assert script.splitlines()[0] == 'Usage: tgdeploy [options] [PROJECT_DIR]'
     out = paster('tgdeploy', '--help', cwd=tmp_path).stdout
+    assert out.splitlines()[0] == 'Usage: paster tgdeploy [options] [PROJECT_DIR]'
+    assert script.splitlines()[1:] == out.splitlines()[1:]
     for option in ('--mount', '--mode', '--processes', '--threads', '--user', '--group',
                    '--python-home', '--server-name', '--port', '--config', '--apache',
                    '--output-dir', '--simulate', '--overwrite', '-v'):
@@ -78,8 +82,8 @@ BAD_OPTIONS = [
     (['--server-name', 'a"b'], 'is not a host name'),
     (['--server-name', '<b>'], 'is not a host name'),
     (['--user', "o'neil"], 'is not a valid user or group name'),
-    (['--output-dir', '/tmp/a"b'], 'cannot carry safely'),
-    (['--python-home', '/tmp/x>y'], 'cannot carry safely'),
+    (['--output-dir', '/tmp/a${HOME}b'], 'which Apache expands on every config line'),
+    (['--python-home', '/tmp/x\ny'], 'which an Apache config line cannot carry'),
     (['--python-home', '/usr'], 'is not a virtualenv'),
     (['--config', 'missing.ini'], 'not found: pass --config'),
     (['--flavor', 'django'], 'unknown flavor'),
@@ -129,7 +133,7 @@ def test_paster_create_adds_apache_to_an_existing_project(shop):
                   'python_home=' + venv_of(shop), cwd=shop.parent)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     conf = (shop / 'apache' / 'shop.conf').read_text()
-    assert 'WSGIScriptAlias /store %s/apache/shop.wsgi' % shop in conf
+    assert 'WSGIScriptAlias /store "%s/apache/shop.wsgi"' % shop in conf
 
 
 def test_paster_create_and_tgdeploy_write_the_same_files(tmp_path):

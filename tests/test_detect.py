@@ -221,6 +221,12 @@ def test_src_layout(tmp_path):
     make_tg2(tmp_path / 'tg2')
     (tmp_path / 'tg2' / 'src').mkdir()
     (tmp_path / 'tg2' / 'shop').rename(tmp_path / 'tg2' / 'src' / 'shop')
+    write(tmp_path / 'tg2' / 'tests' / '__init__.py')
     project = detect(str(tmp_path / 'tg2'))
     assert (project.flavor, project.package) == ('tg2', 'shop')
     assert project.package_dir == str(tmp_path / 'tg2' / 'src' / 'shop')
+    # A package beside src/: src/ holds something else, the project is imported from its top.
+    write(tmp_path / 'cp' / 'src' / 'vendored' / '__init__.py')
+    write(tmp_path / 'cp' / 'site' / '__init__.py', 'import cherrypy\n\nclass Root:\n    pass\n')
+    (tmp_path / 'cp' / 'src' / 'dowser' / '__init__.py').unlink()
+    assert detect(str(tmp_path / 'cp')).root == 'site:Root'

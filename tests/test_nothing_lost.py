@@ -51,7 +51,8 @@ def leftovers(folder):
 def assert_complete(apache, mount):
     """apache/ is whole and the manifest matches every generated file: one run's output."""
     manifest = install.read_manifest(str(apache), install.entries_below(str(apache)))
-    assert sorted(manifest) == ['README.txt', 'shop.conf', 'shop.ini', 'shop.wsgi']
+    assert sorted(manifest) == ['README.txt', 'shop.conf', 'shop.ini', 'shop.logrotate',
+                                'shop.wsgi', 'wsgi-server.conf']
     for name, digest in manifest.items():
         assert install.checksum(str(apache / name)) == digest, name
     assert 'WSGIScriptAlias %s ' % mount in (apache / 'shop.conf').read_text()
@@ -294,7 +295,7 @@ def test_elsewhere_writes_for_another_machine(project):
                   '--python-home', '/srv/shop/venv')
     assert proc.returncode == 0, proc.stderr
     conf = (project / 'apache' / 'shop.conf').read_text()
-    assert 'user=shopd group=shopd' in conf and 'python-home=/srv/shop/venv' in conf
+    assert 'user=shopd group=shopd' in conf and 'python-home="/srv/shop/venv"' in conf
 
 
 def test_paster_create_errors_go_to_stderr(project):
@@ -316,16 +317,21 @@ def test_gearbox_quiet_is_quiet(project):
     assert (project / 'apache' / 'shop.conf').is_file()
 
 
-def test_static_file_with_an_odd_name_is_left_to_the_application(project):
+def test_static_files_with_odd_names_are_aliased_quoted(project):
+    """A space, a '%' or accented letters in a static file's name: aliased, quoted (UTF-8);
+    only what Apache cannot carry ('${', which it expands everywhere) is left to the
+    application."""
     (project / 'shop' / 'public' / 'my file.txt').write_text('x')
     (project / 'shop' / 'public' / 'r\u00e9sum\u00e9.pdf').write_text('x')
+    (project / 'shop' / 'public' / 'a${b}.txt').write_text('x')
     proc = paster(project)
     assert proc.returncode == 0, proc.stderr
-    conf = (project / 'apache' / 'shop.conf').read_bytes()
-    assert b'Alias /css ' in conf and b'my file' not in conf
-    conf.decode('ascii')
+    conf = (project / 'apache' / 'shop.conf').read_text(encoding='utf-8')
+    assert 'Alias "/my file.txt" "%s/shop/public/my file.txt"' % project in conf, conf
+    assert 'Alias "/r\u00e9sum\u00e9.pdf" ' in conf
+    assert 'a${b}' not in conf
     readme = (project / 'apache' / 'README.txt').read_text()
-    assert "Left to the application" in readme and "my file.txt" in readme
+    assert "Left to the application" in readme and "a${b}.txt" in readme
 
 
 def test_relative_output_dir_is_taken_from_the_project(project, www_tmp):

@@ -80,9 +80,21 @@ BAD = [
     ({'server_name': 'a"b'}, 'is not a host name'),
     ({'locale': 'C.UTF-8 %{ENV}'}, 'is not a locale name'),
     ({'python_home': '/usr'}, 'python home /usr is not a virtualenv'),
-    ({'python_home': '/tmp/x\ny'}, 'holds characters Apache config cannot carry safely'),
-    ({'output_dir': '/tmp/<x>'}, 'holds characters Apache config cannot carry safely'),
-    ({'data_dir': "/tmp/it's"}, 'holds characters Apache config cannot carry safely'),
+    ({'python_home': '/tmp/x\ny'}, "holds '\\n', which an Apache config line cannot carry"),
+    ({'output_dir': '/tmp/a${HOME}'}, "holds '${', which Apache expands on every config line"),
+    ({'data_dir': '/tmp/100%'}, "holds '%', which PasteDeploy reads in an ini as an "
+                                "interpolation"),
+    ({'maximum_requests': '-1'}, "--maximum-requests '-1' must be a whole number from 0"),
+    ({'queue_timeout': 'soon'}, "--queue-timeout 'soon' must be a whole number"),
+    ({'header_buffer_size': '4096'}, 'mod_wsgi takes 8192 bytes or more'),
+    ({'request_timeout': '30', 'mode': 'embedded'}, '--request-timeout applies to daemon mode '
+                                                    'only'),
+    ({'pass_authorization': 'On'}, "--pass-authorization 'On' is not one of yes, no"),
+    ({'alias': ['media=/srv']}, "--alias 'media=/srv' is not URL=PATH"),
+    ({'alias': ['/css=/usr/share/doc']}, '--alias /css clashes with the static alias /css'),
+    ({'alias': ['/src=.']}, 'would open a private folder of the project'),
+    ({'alias': ['/x=/nonexistent-folder']}, '/nonexistent-folder does not exist'),
+    ({'static_max_age': 'week'}, "--static-max-age 'week' must be a whole number"),
     ({'colour': 'blue'}, 'unknown option(s) colour'),
 ]
 
@@ -106,12 +118,40 @@ def test_one_daemon_process_per_core():
 
 
 def test_project_in_a_folder_with_a_space(tmp_path):
-    project = detect(make_tg2(tmp_path / 'my shop'))
-    with pytest.raises(TgDeployError, match='project directory .* holds characters'):
-        settle(project)
+    """Quoted, not refused (tests/test_day_two.py serves one)."""
+    project = detect(make_tg2(tmp_path / 'My Projects' / 'shop \u00e9\u00e9'))
+    values = settle(project)
+    assert values['project_dir'] == str(tmp_path / 'My Projects' / 'shop \u00e9\u00e9')
+    assert values['q'](values['project_dir']) == '"%s"' % values['project_dir']
 
 
-APACHE_VALUES = ('mount', 'user', 'group', 'server_name', 'locale', 'output_dir', 'data_dir')
+def ap_getword_conf(text):
+    """Apache's reading of one double-quoted argument (server/util.c): \\ and \" are
+    escapes; returns (word, rest)."""
+    assert text[0] == '"'
+    word, i = [], 1
+    while text[i] != '"':
+        if text[i] == '\\' and text[i + 1] in '\\"':
+            i += 1
+        word.append(text[i])
+        i += 1
+    return ''.join(word), text[i + 1:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(path=st.text(min_size=1, max_size=30))
+def test_apache_quoting_round_trips(path):
+    """Whatever a path holds, Apache reads back exactly that path from the quoted argument,
+    and nothing after it."""
+    quoted = options.apache_quote('/' + path)
+    assert ap_getword_conf(quoted + ' rest') == ('/' + path, ' rest')
+    pattern = options.glob_escape('/' + path)
+    import fnmatch
+    assert fnmatch.fnmatchcase('/' + path, pattern)
+
+
+APACHE_VALUES = ('mount', 'user', 'group', 'server_name', 'locale')
+PATH_VALUES = ('output_dir', 'data_dir', 'log_dir')
 
 
 @settings(max_examples=300, deadline=None)
@@ -123,9 +163,24 @@ def test_no_string_smuggles_apache_syntax(tmp_path_factory, name, value):
         values = options.settle(project, {name: value})
     except TgDeployError:
         return
-    settled = str(values['apache_dir' if name == 'output_dir' else name])
+    settled = str(values[name])
     assert not set(settled) & set('\n\r"\'<>\\ \t'), settled
     assert '%{' not in settled
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.sampled_from(PATH_VALUES), value=st.text(min_size=1, max_size=30))
+def test_no_path_breaks_its_line(tmp_path_factory, name, value):
+    """A path is refused or reaches Apache quoted: no line break, no ${ expansion."""
+    project = detect(make_tg2(tmp_path_factory.mktemp('p') / 'shop'))
+    try:
+        values = options.settle(project, {name: '/tmp/' + value})
+    except TgDeployError as e:
+        assert '\n' not in str(e)
+        return
+    settled = values[{'output_dir': 'apache_dir'}.get(name, name)]
+    assert not set(settled) & set('\n\r\x00') and '${' not in settled.replace(
+        '${APACHE_LOG_DIR}', '')
 
 
 TRAILING_NEWLINE = {'mount': '/shop\n', 'user': 'nobody\n', 'group': 'nogroup\n',
@@ -133,7 +188,7 @@ TRAILING_NEWLINE = {'mount': '/shop\n', 'user': 'nobody\n', 'group': 'nogroup\n'
                     'output_dir': '/srv/apache\n', 'data_dir': '/srv/data\n'}
 
 
-@pytest.mark.parametrize('name', APACHE_VALUES)
+@pytest.mark.parametrize('name', sorted(TRAILING_NEWLINE))
 def test_a_trailing_newline_is_refused(tmp_path, name):
     """A regex's ``$`` also matches before a final newline (hypothesis found 'A\\n')."""
     project = detect(make_tg2(tmp_path / 'shop'))
@@ -156,7 +211,8 @@ EVERY_OPTION = sorted(set(options.OPTION_DEFAULTS) | {'flavor', 'config', 'root'
 @given(given=st.dictionaries(st.sampled_from(EVERY_OPTION), st.text(max_size=40), max_size=4))
 def test_any_unicode_in_any_option_is_refused_or_ascii(tmp_path_factory, given):
     """Whatever the user types into whichever options: one TgDeployError line, or a config
-    that is pure ASCII. Never another exception (a traceback for the user)."""
+    in UTF-8 (paths may hold any letter, quoted). Never another exception (a traceback for
+    the user)."""
     from tgdeploy.deploy import deploy
     base = tmp_path_factory.mktemp('any')
     make_venv_marker(base / 'venv')
@@ -171,5 +227,5 @@ def test_any_unicode_in_any_option_is_refused_or_ascii(tmp_path_factory, given):
         assert '\n' not in str(e) and '\r' not in str(e)
         return
     conf = open(values['conf_file'], 'rb').read()
-    conf.decode('ascii')
+    conf.decode('utf-8')
     assert b'\x00' not in conf

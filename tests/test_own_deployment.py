@@ -190,14 +190,11 @@ def test_what_the_options_cover_is_not_reported(shop):
 
 def test_an_apache_config_of_the_project(shop):
     write(shop / 'deploy' / 'fas.conf', FAS_CONF)
-    conf = 'apache/shop.conf'
     assert texts(settle(shop)) == [
         'deploy/fas.conf:4: runs one thread per process (threads=1: code that is not '
         'thread-safe), the generated config runs 8 threads: pass --threads 1',
         'deploy/fas.conf:4: restarts each daemon process after 1000 requests '
-        '(maximum-requests=1000), the generated config does not: tgdeploy has no option for '
-        'it yet, so add `maximum-requests=1000` to the WSGIDaemonProcess line of %s '
-        '(tgdeploy keeps an edited file)' % conf,
+        '(maximum-requests=1000), the generated config does not: pass --maximum-requests 1000',
         'deploy/fas.conf:4: runs the daemon as fas, the generated config as www-data: pass '
         '--user fas',
         'deploy/fas.conf:6: adds /srv/fas/lib to the Python path (WSGIPythonPath), the '
@@ -207,17 +204,14 @@ def test_an_apache_config_of_the_project(shop):
         'generated .wsgi adds only the project folder: install that code into the virtualenv '
         '(pip install -e /srv/fas/vendor) or add it from --startup',
         'deploy/fas.conf:7: passes the Authorization header to the application '
-        '(WSGIPassAuthorization On), the generated config does not: tgdeploy has no option '
-        'for it yet, so add `WSGIPassAuthorization On` inside <Directory %s> of %s (tgdeploy '
-        'keeps an edited file)' % (shop / 'apache', conf),
+        '(WSGIPassAuthorization On), the generated config does not: pass '
+        '--pass-authorization yes',
         'deploy/fas.conf:8: sets MAIL_HOST in the environment, the generated .wsgi does not: '
         'pass --setenv MAIL_HOST=smtp.example.org',
         'deploy/fas.conf:10: mounts the application at /accounts, the generated config at /: '
         'pass --mount /accounts',
         'deploy/fas.conf:12: serves /media/ (Alias /media/ /srv/fas-media/), the generated '
-        'config does not: tgdeploy has no option for it yet, so add `Alias /media/ '
-        '/srv/fas-media/` (and a <Directory> granting its folder) to %s (tgdeploy keeps an '
-        'edited file)' % conf,
+        'config does not: pass --alias /media=/srv/fas-media/',
     ]
 
 
@@ -225,6 +219,13 @@ def test_the_apache_findings_go_with_the_options(shop):
     write(shop / 'deploy' / 'fas.conf', FAS_CONF)
     found = texts(settle(shop, threads='1', mount='/accounts', setenv=['MAIL_HOST=x']))
     assert not [t for t in found if 'threads=1' in t or '--mount' in t or 'MAIL_HOST' in t]
+    media = shop.parent / 'fas-media'
+    media.mkdir()
+    write(shop / 'deploy' / 'fas.conf', FAS_CONF.replace('/srv/fas-media/', str(media) + '/'))
+    found = texts(settle(shop, pass_authorization='yes', maximum_requests='1000',
+                         alias=['/media=%s' % media]))
+    assert not [t for t in found if 'Authorization' in t or 'maximum-requests' in t or
+                '/media' in t], found
     # /accounts/css/ is the generated /css under the mount: it was never reported.
     assert not [t for t in found if "/css" in t]
 
@@ -339,9 +340,8 @@ def test_the_projects_own_apache_folder(shop):
     assert (shop / 'apache' / 'shop.conf').exists()
     assert texts(settle(shop, mount='/bkr', threads='1')) == [
         'apache/beaker-server.conf:2: restarts each daemon process after 1000 requests '
-        '(maximum-requests=1000), the generated config does not: tgdeploy has no option for '
-        'it yet, so add `maximum-requests=1000` to the WSGIDaemonProcess line of '
-        'apache/shop.conf (tgdeploy keeps an edited file)',
+        '(maximum-requests=1000), the generated config does not: pass --maximum-requests '
+        '1000',
         'apache/beaker-server.wsgi:7: the .wsgi calls log_to_syslog(...) when loaded, the '
         'generated deployment does not: put that call in a function of the project\'s '
         'package and pass --startup package.module:function',

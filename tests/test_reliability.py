@@ -213,9 +213,16 @@ USER_VALUES = ['mount', 'user', 'group', 'server_name', 'locale', 'python_home',
 PATH_VALUES = ('mount', 'python_home', 'output_dir', 'data_dir')
 
 
+# Folders the deployment writes may hold these: Apache reads them back quoted.
+QUOTED = ['x"y', "x'y", 'x<y', 'x>y', 'x y']
+WRITTEN_FOLDERS = ('output_dir', 'data_dir')
+
+
 @pytest.mark.parametrize('payload', PAYLOADS, ids=repr)
 @pytest.mark.parametrize('name', USER_VALUES)
 def test_injection_is_refused_before_writing(tmp_path, name, payload):
+    if name in WRITTEN_FOLDERS and payload in QUOTED:
+        return test_odd_folder_names_are_quoted(tmp_path, name, payload)
     from tgdeploy.errors import TgDeployError
     project = make_tg1(tmp_path / 'mysite') if name == 'tg_version' else \
         make_cherrypy(tmp_path / 'cherryapp') if name == 'root' else make_tg2(tmp_path / 'shop')
@@ -226,3 +233,18 @@ def test_injection_is_refused_before_writing(tmp_path, name, payload):
     assert '\n' not in str(error.value) and '\r' not in str(error.value)
     assert not (project / 'apache').exists()
     assert not [n for n in os.listdir(str(project)) if n.startswith('.tgdeploy')]
+
+
+def test_odd_folder_names_are_quoted(tmp_path, name, payload):
+    """A quote, an angle bracket or a space in a folder name is no injection once quoted:
+    the deployment is written, and Apache reads the same config back."""
+    from support.httpd import Apache
+    project = make_tg2(tmp_path / 'shop')
+    conf = deploy(str(project), {'python_home': LAB_PY3.prefix,
+                                 name: str(tmp_path / payload)})['conf_file']
+    (tmp_path / 'httpd').mkdir()
+    proc = Apache(str(tmp_path / 'httpd'), [conf]).configtest()
+    assert proc.returncode == 0 and 'Syntax OK' in proc.stdout, (name, payload, proc.stdout)
+
+
+test_odd_folder_names_are_quoted.__test__ = False  # run through the parametrized test above

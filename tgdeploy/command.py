@@ -13,6 +13,7 @@ from tgdeploy._compat import print_line
 from tgdeploy.deploy import run
 from tgdeploy.errors import TgDeployError
 from tgdeploy.options import ACTIONS, CHECK_OPTIONS, FLAGS, OPTION_HELP, REPEATED
+from tgdeploy.reload import ACTIONS as RELOAD_ACTIONS
 
 
 def build_parser():
@@ -23,7 +24,7 @@ def build_parser():
     for name, help_text in FLAGS:
         parser.add_option('--' + name.replace('_', '-'), dest=name, action='store_const',
                           const='yes', help=help_text)
-    for name, help_text in ACTIONS:
+    for name, help_text in ACTIONS + RELOAD_ACTIONS:
         parser.add_option('--' + name, dest='action', action='store_const', const=name,
                           help=help_text)
     return parser
@@ -40,6 +41,8 @@ class TgDeployCommand(Command):
     README with the next steps. Files you edited there are kept unless --overwrite;
     --simulate shows what would change and writes nothing. --doctor checks the deployment
     against this machine, --check also runs it in a private Apache, --serve serves it.
+    --reload reloads the running application in its daemon processes without failing a
+    request (after a code change; writes nothing).
     Exit codes: 0 fine, 1 warnings, 2 bad input, 3 will not work.
     """
     group_name = 'tgdeploy'
@@ -67,10 +70,18 @@ class TgDeployCommand(Command):
             return 2
 
 
+class ScriptCommand(TgDeployCommand):
+    """The command as its own script: its usage line names the script once, not
+    "tgdeploy tgdeploy" as paster's "paster tgdeploy" pattern would."""
+
+    def _prog_name(self):
+        return os.path.basename(sys.argv[0])
+
+
 def main(argv=None):
     """The ``tgdeploy`` console script: the same command without paster."""
     args = sys.argv[1:] if argv is None else argv
-    return TgDeployCommand('tgdeploy').run(args)
+    return ScriptCommand('tgdeploy').run(args)
 
 
 if __name__ == '__main__':

@@ -8,7 +8,7 @@ import contextlib
 import io
 import os
 
-from tgdeploy import check, detect, install, options, own_deployment, render
+from tgdeploy import check, detect, install, options, own_deployment, reload, render
 from tgdeploy.errors import TgDeployError, describe_os_error
 
 # Options that steer detection rather than the generated files.
@@ -38,7 +38,8 @@ def deploy(directory, given, simulate=False, overwrite=False, out=None):
 
 def run(action, directory, given, out, simulate=False, overwrite=False, apache_root=None,
         mod_wsgi=None):
-    """What every front end does: ``action`` is None (write apache/), doctor, check or serve.
+    """What every front end does: ``action`` is None (write apache/), doctor, check, serve
+    or reload (signals the running daemons; writes nothing).
     Returns the exit code."""
     with os_errors_as_one_line():
         return run_action(action, directory, given, out, simulate, overwrite, apache_root,
@@ -51,6 +52,8 @@ def run_action(action, directory, given, out, simulate, overwrite, apache_root, 
     if action and simulate:
         raise TgDeployError('--simulate writes nothing, so there is nothing to --%s: drop one '
                             'of the two' % action)
+    if action == 'reload':
+        return reload.reload(settle(directory, given), out)
     values = deploy(directory, given, simulate=simulate, overwrite=overwrite, out=out)
     if action is None:
         return 0

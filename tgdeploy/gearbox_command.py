@@ -14,6 +14,7 @@ from tgdeploy._compat import print_line
 from tgdeploy.deploy import run
 from tgdeploy.errors import TgDeployError
 from tgdeploy.options import ACTIONS, CHECK_OPTIONS, FLAGS, OPTION_HELP, REPEATED
+from tgdeploy.reload import ACTIONS as RELOAD_ACTIONS
 
 
 class TgDeployGearboxCommand(Command):
@@ -35,7 +36,7 @@ class TgDeployGearboxCommand(Command):
         for name, help_text in FLAGS:
             parser.add_argument('--' + name.replace('_', '-'), dest=name, action='store_const',
                                 const='yes', help=help_text)
-        for name, help_text in ACTIONS:
+        for name, help_text in ACTIONS + RELOAD_ACTIONS:
             parser.add_argument('--' + name, dest='action', action='store_const', const=name,
                                 help=help_text)
         return parser

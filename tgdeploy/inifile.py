@@ -42,8 +42,19 @@ def is_development(ini_path):
 
 def write_locations(text, here):
     """[(key, path)] of [app:main] in the ini ``text``: where its SQLite database lies and the
-    folders it names for writing (caches, sessions, uploads...), ``%(here)s`` being ``here``
-    unless the ini sets it."""
+    folders it names for writing (caches, sessions, uploads...)."""
+    found = []
+    for key, value in app_settings(text, here):
+        if value.startswith('sqlite:///') and value[len('sqlite:///'):].startswith('/'):
+            found.append((key, value[len('sqlite:///'):].partition('?')[0]))
+        elif value.startswith('/') and WRITTEN.search(key) and not READ_ONLY.search(key):
+            found.append((key, value))
+    return found
+
+
+def app_settings(text, here):
+    """[(key, value)] of [app:main] in the ini ``text``, ``%(here)s`` being ``here`` unless
+    the ini sets it; [] for a text that does not parse."""
     parser = RawConfigParser(**NOT_STRICT)
     try:
         (getattr(parser, 'read_file', None) or parser.readfp)(io.StringIO(text))
@@ -52,14 +63,8 @@ def write_locations(text, here):
     if not parser.has_section('app:main'):
         return []
     here = parser.defaults().get('here', here)
-    found = []
-    for key, value in parser.items('app:main'):
-        value = value.replace('%(here)s', here).strip()
-        if value.startswith('sqlite:///') and value[len('sqlite:///'):].startswith('/'):
-            found.append((key, value[len('sqlite:///'):].partition('?')[0]))
-        elif value.startswith('/') and WRITTEN.search(key) and not READ_ONLY.search(key):
-            found.append((key, value))
-    return found
+    return [(key, value.replace('%(here)s', here).strip())
+            for key, value in parser.items('app:main')]
 
 
 def has_logging(ini_path):

@@ -1,8 +1,10 @@
 """Step 2: settle every value the templates need, from the project and the user's options.
 
-Everything that reaches Apache is checked against a strict pattern here, so the templates
-can write values as they are: no newline, quote, ``<``, ``>`` or ``%{`` can get through.
-Values that reach Python are written with repr() by the templates themselves.
+Names that reach Apache (mount, user, host, locale) are checked against a strict pattern
+here, so the templates write them as they are. Paths are quoted instead (apache_quote,
+directory_pattern, expr_string: Apache's own rules), so a project under "My Projects" or
+"shop \u00e9" deploys; check_path refuses only what no quoting carries. Values that reach
+Python are written with repr() by the templates themselves.
 """
 import glob
 import grp
@@ -16,6 +18,7 @@ import socket
 import sys
 
 from tgdeploy import __version__, inifile, production, tg1config, tls
+from tgdeploy._compat import shell_quote
 from tgdeploy.project import FLAVOR_NAMES
 from tgdeploy.projectfiles import import_root, pyvenv_cfg
 from tgdeploy.errors import TgDeployError
@@ -41,7 +44,11 @@ SYSTEM_DIRS = ('/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', 
 MODES = ('daemon', 'embedded')
 APACHE_VERSIONS = ('2.4', '2.2')
 
-SAFE_PATH = re.compile(r'^/[A-Za-z0-9._+@~/-]*\Z')
+# What no quoting carries into Apache config or the ini (each proven in tests/test_day_two.py
+# and tests/test_options.py): the config is read line by line (newline, carriage return),
+# C strings end at NUL, Apache expands ${NAME} on every line before it parses it (quoted or
+# not), and PasteDeploy's ini reads % as the start of an interpolation.
+UNCARRIED = re.compile(r'[\n\r\x00%]|\$\{')
 SAFE_MOUNT = re.compile(r'^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?\Z')
 # ASCII only, spelt out: with re.I, [a-z] would also match the Kelvin sign (U+212A).
 SAFE_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_.-]*\$?\Z')
@@ -70,6 +77,7 @@ OPTION_DEFAULTS = {
     'elsewhere': 'no',
     'rotate_secrets': 'no',
     'secrets_from': None,
+    'hosts': '1',
     'error_email': None,
     'smtp_server': 'localhost',
     'sentry_dsn': None,
@@ -86,7 +94,44 @@ OPTION_DEFAULTS = {
     'acme_email': None,
     'acme_ca': None,
     'trust_proxy': None,
+    # Day two: logs, leak guards and timeouts, what real deployments set (settle_day_two)
+    'log_dir': None,
+    'maximum_requests': '0',
+    'restart_interval': '0',
+    'inactivity_timeout': '0',
+    'request_timeout': '60',
+    'queue_timeout': '45',
+    'socket_timeout': '60',
+    'header_buffer_size': '0',
+    'pass_authorization': 'no',
+    'alias': None,
+    'compress': 'no',
+    'static_max_age': None,
 }
+# The daemon options tgdeploy sets, with mod_wsgi-express's defaults as the reference:
+# request-timeout 60, queue-timeout 45 and socket-timeout 60 are express's own; the leak
+# guards (maximum-requests, restart-interval, inactivity-timeout) are off there and here,
+# because a restart costs the preload (0.56 s for a TurboGears 2 quickstart, BENCHMARKS.md)
+# and only a project that leaks needs one; header-buffer-size 0 keeps mod_wsgi's 32768
+# bytes for the response headers a daemon hands back (a large Set-Cookie needs more).
+# (option, low, high): 0 turns a guard or timeout off; mod_wsgi refuses a header buffer
+# under 8192 bytes other than 0.
+DAEMON_LIMITS = (
+    ('maximum_requests', 0, 2 ** 31 - 1),
+    ('restart_interval', 0, 365 * 24 * 3600),
+    ('inactivity_timeout', 0, 365 * 24 * 3600),
+    ('request_timeout', 0, 365 * 24 * 3600),
+    ('queue_timeout', 0, 365 * 24 * 3600),
+    ('socket_timeout', 0, 365 * 24 * 3600),
+    ('header_buffer_size', 0, 2 ** 31 - 1),
+)
+# Where Apache's logs live: Debian's envvars sets APACHE_LOG_DIR (/var/log/apache2); RHEL's
+# ServerRoot /etc/httpd holds logs -> /var/log/httpd. (Apache config text, path, Apache's
+# process name, its graceful restart command.)
+DEBIAN_LOGS = ('${APACHE_LOG_DIR}', '/var/log/apache2', 'apache2', 'apache2ctl graceful')
+RHEL_LOGS = ('logs', '/var/log/httpd', 'httpd', 'apachectl graceful')
+# The project's config asks CherryPy for one request thread (code that is not thread-safe).
+ONE_THREAD = re.compile(r'^\s*server\.thread_pool\s*=\s*1\s*(#.*)?$', re.M)
 HTTPS_CHOICES = ('no', 'own', 'acme')
 # The options that mean something only with --https, and with which kind of it.
 HTTPS_ONLY_OPTIONS = ('ssl_certificate', 'ssl_key', 'ssl_chain', 'https_port', 'https_only',
@@ -112,6 +157,8 @@ def settle(project, given):
         # State kept per process (SQLObject's row cache, sessions in memory): one process,
         # many threads (see the README).
         opts.update(processes='1', threads='15')
+    if one_thread_pool(project):
+        opts['threads'] = '1'
     if project.flavor == 'tg1':
         # Where the project was served behind its proxy: the mount unless told otherwise
         # (the derived config drops server.webpath, as the mount comes from Apache).
@@ -132,10 +179,13 @@ def settle(project, given):
     apache_dir = check_path('output directory', folder(opts['output_dir'], project_dir, 'apache'))
     data_dir = check_path('data directory', folder(opts['data_dir'], project_dir, 'data'))
     static_urls, static_skipped = apache_static(project.static_urls, mount)
-    static_dirs = folders_of(static_urls)
     check_data_dir(data_dir, project_dir, python_home)
     check_output_dir(apache_dir, project_dir)
-    check_placement(apache_dir, data_dir, static_dirs)
+    check_placement(apache_dir, data_dir, folders_of(static_urls))
+    aliases = check_aliases(opts['alias'], static_urls, (project_dir, apache_dir, data_dir),
+                            folders_of(static_urls), project_dir, elsewhere)
+    static_urls = aliases + static_urls
+    static_dirs = folders_of(static_urls)
 
     values = {
         'tgdeploy_version': __version__,
@@ -145,7 +195,9 @@ def settle(project, given):
         'slug': slug,
         'package': project.package,
         'package_dir': project.package_dir,
-        'evidence': project.evidence,
+        'evidence': project.evidence + (
+            ['server.thread_pool = 1 in %s: one thread per daemon process' % project.config_file]
+            if one_thread_pool(project) and 'threads' not in given else []),
         'memory_sessions': project.memory_sessions,
         'project_dir': project_dir,
         'import_dir': import_root(project_dir),
@@ -161,6 +213,9 @@ def settle(project, given):
         'processes': check_count('processes', opts['processes'] or str(default_processes()),
                                  1, MAX_PROCESSES),
         'threads': check_count('threads', opts['threads'], 1, 1000),
+        # How many hosts will serve this deployment alike (the doctor then finds the state
+        # that lives on one: host_state.py); 'hosts' names the virtual hosts.
+        'host_count': check_count('hosts', opts['hosts'], 1, 1000),
         'user': user,
         'group': group,
         'python_home': python_home,
@@ -202,8 +257,137 @@ def settle(project, given):
     if project.flavor == 'tg1':
         values['tg_version'] = tg1_line(opts['tg_version'], project, python_home)
     values.update(settle_https(opts, given, values))
+    values.update(settle_day_two(opts, given, values, project))
     values.update(app_config(project, values))
     return values
+
+
+def settle_day_two(opts, given, values, project):
+    """Logs of its own, the daemon's leak guards and timeouts, and what real deployments
+    set: the Authorization header, compression, cache headers for static files."""
+    explicit = set(k for k, v in given.items() if v != OPTION_DEFAULTS.get(k))
+    daemon_only = [name for name, _, _ in DAEMON_LIMITS if name in explicit]
+    if daemon_only and values['mode'] == 'embedded':
+        raise TgDeployError('--%s applies to daemon mode only (a WSGIDaemonProcess option): '
+                            'drop it, or use --mode daemon' % dashed(daemon_only[0]))
+    limits = dict((name, check_count(name, opts[name], low, high))
+                  for name, low, high in DAEMON_LIMITS)
+    if 0 < limits['header_buffer_size'] < 8192:
+        raise TgDeployError('--header-buffer-size %d: mod_wsgi takes 8192 bytes or more (0 '
+                            'keeps its 32768)' % limits['header_buffer_size'])
+    log_text, log_path, apache_process, graceful = platform_logs()
+    if opts['log_dir']:
+        log_path = log_text = check_path('--log-dir', folder(opts['log_dir'],
+                                                             values['project_dir'], ''))
+        if not values['elsewhere'] and not os.path.isdir(log_path):
+            # Apache refuses to start without it (AH02291).
+            raise TgDeployError('--log-dir %s is not a folder: create it (root may own it: '
+                                'Apache opens its logs before it drops root)' % log_path)
+    return dict(limits, **{
+        # The optional daemon options, in the order the WSGIDaemonProcess line gives them.
+        'leak_guards': [(dashed(name), limits[name]) for name in (
+            'maximum_requests', 'restart_interval', 'inactivity_timeout') if limits[name]],
+        'log_dir': log_text,
+        'log_path': log_path,
+        'apache_process': apache_process,
+        'graceful_command': graceful,
+        'error_log': values['daemon_name'] + '-error.log',
+        'access_log': values['daemon_name'] + '-access.log',
+        'thread_pool_one': one_thread_pool(project) and 'threads' not in given,
+        'pass_authorization': check_choice('pass-authorization', opts['pass_authorization'],
+                                           ('yes', 'no')) == 'yes',
+        'compress': check_choice('compress', opts['compress'], ('yes', 'no')) == 'yes',
+        'static_max_age': opts['static_max_age'] and check_count(
+            'static-max-age', opts['static_max_age'], 0, MAX_HSTS),
+        'q': apache_quote,
+        'qdir': directory_pattern,
+        'qexpr': expr_string,
+        'sh': shell_quote,
+    })
+
+
+def platform_logs():
+    """(log folder as Apache config says it, as a path, Apache's process name, its graceful
+    restart command)."""
+    if os.path.isdir('/etc/httpd') and not os.path.isdir('/etc/apache2'):
+        return RHEL_LOGS
+    return DEBIAN_LOGS
+
+
+def one_thread_pool(project):
+    """Whether the TurboGears 1.x or CherryPy config sets server.thread_pool = 1."""
+    if project.flavor not in ('tg1', 'cherrypy') or not project.config_file:
+        return False
+    try:
+        return bool(ONE_THREAD.search(read(project.config_file)))
+    except (IOError, OSError):
+        return False
+
+
+def check_aliases(given, static_urls, private, static_dirs, project_dir, elsewhere):
+    """[(url, path)] from --alias URL=PATH (repeatable): Apache serves PATH at URL."""
+    if not given:
+        return []
+    try:
+        items = list(given) if isinstance(given, (list, tuple)) else shlex.split(given)
+    except ValueError as e:
+        raise TgDeployError('--alias %r: %s; quote each URL=PATH as a shell would' % (given, e))
+    aliases = []
+    for item in items:
+        url, sep, path = item.partition('=')
+        if not sep or not url.startswith('/') or not path:
+            raise TgDeployError('--alias %r is not URL=PATH, such as /media=/srv/shop/media'
+                                % item)
+        check_url_path(url, item)
+        path = check_path('--alias ' + url, folder(path, project_dir, ''))
+        if not elsewhere and not os.path.exists(path):
+            raise TgDeployError('--alias %s: %s does not exist: create it, or pass '
+                                '--elsewhere yes if these files are for another machine'
+                                % (url, path))
+        for taken, _ in static_urls + aliases:
+            if within(url.rstrip('/'), taken.rstrip('/')) or within(taken, url.rstrip('/')):
+                raise TgDeployError('--alias %s clashes with the static alias %s the project '
+                                    'already has: choose another URL' % (url, taken))
+        if any(either_within(path, p) or either_within(p, path) for p in private) and \
+                not any(either_within(path, s) for s in static_dirs):
+            raise TgDeployError('--alias %s=%s would open a private folder of the project '
+                                '(its sources, apache/ or data): serve a folder outside it'
+                                % (url, path))
+        aliases.append((url.rstrip('/') or '/', path))
+    return aliases
+
+
+def check_url_path(url, item):
+    if re.search(r'[\x00-\x20\x7f"\\<>%]', url) or '${' in url or \
+            set(url.split('/')) & set(['.', '..']):
+        raise TgDeployError('--alias %r: the URL may hold letters, digits and ._~-/ '
+                            'such as /media' % item)
+
+
+def apache_quote(text):
+    """One Apache config argument: in double quotes, where Apache reads \\ and \" as
+    escapes (ap_getword_conf)."""
+    return '"%s"' % text.replace('\\', '\\\\').replace('"', '\\"')
+
+
+def glob_escape(path):
+    # <Directory> and -strmatch read * ? [ as wildcards (apr_fnmatch); in brackets they are
+    # themselves (a backslash escape is not enough for "[": measured, 403).
+    return re.sub(r'([*?[])', r'[\1]', path)
+
+
+def directory_pattern(path):
+    """A <Directory> argument that matches ``path`` only."""
+    return apache_quote(glob_escape(path))
+
+
+def expr_string(path):
+    """``path`` as a -strmatch pattern inside a single-quoted ap_expr string, inside a
+    double-quoted Apache argument: escaped for each of the three, innermost first. An
+    ap_expr string has no escape for its own quote (measured: a syntax error), so a "'"
+    is matched by "?", any one character, in its place."""
+    inner = glob_escape(path).replace('\\', '\\\\').replace("'", '?')
+    return apache_quote(inner)[1:-1]
 
 
 def settle_https(opts, given, values):
@@ -425,14 +609,15 @@ def folder(given, project_dir, default_name):
 
 
 def apache_static(urls, mount):
-    """(Aliases Apache can carry, paths it cannot): a file named "my file.txt" or
-    "résumé.pdf" is left to the application, which serves the static folder too."""
+    """(Aliases Apache can carry, paths it cannot): quoted, a file named "my file.txt" or
+    "r\u00e9sum\u00e9.pdf" is served by Apache; only names UNCARRIED holds are left to the
+    application, which serves the static folder too."""
     usable, skipped = [], []
     for url, path in urls:
-        if SAFE_PATH.match(url) and SAFE_PATH.match(path):
-            usable.append((join_url(mount, url), path))
-        else:
+        if UNCARRIED.search(url.replace('%', '')) or UNCARRIED.search(path.replace('%', '')):
             skipped.append(path)
+        else:
+            usable.append((join_url(mount, url), path))
     return usable, skipped
 
 
@@ -689,9 +874,13 @@ def check_locale(locale):
 
 
 def check_path(what, path):
-    if not SAFE_PATH.match(path):
-        raise TgDeployError('%s %r holds characters Apache config cannot carry safely: use a '
-                            'path of letters, digits and ._+@~-/' % (what, path))
+    """Any absolute path Apache and the ini can carry once quoted (see UNCARRIED)."""
+    found = UNCARRIED.search(path)
+    if found:
+        raise TgDeployError('%s %r holds %r, which %s: rename the folder' % (
+            what, path, found.group(0), 'PasteDeploy reads in an ini as an interpolation'
+            if found.group(0) == '%' else 'Apache expands on every config line'
+            if found.group(0) == '${' else 'an Apache config line cannot carry'))
     return path
 
 
@@ -758,6 +947,9 @@ OPTION_HELP = (
      % DEFAULT_BODY_LIMIT),
     ('elsewhere', 'yes: the files are for another machine, so --user, --group and '
                   '--python-home need not exist here (default no)'),
+    ('hosts', 'how many hosts serve this deployment alike behind a balancer: --doctor then '
+              'names the state that lives on one host (sessions in memory or files, SQLite, '
+              'local caches, per-host secrets) and the keys to change (default 1)'),
     ('secrets_from', 'a file of "KEY = VALUE" lines with the secrets to deploy (session.secret, '
                      'sa_auth.cookie_secret...), kept by the operator so that several hosts '
                      'share them (default: fresh ones on the first deploy, kept after)'),
@@ -787,15 +979,41 @@ OPTION_HELP = (
     ('trust_proxy', 'CIDR[,CIDR...] of the proxies or load balancers in front: their '
                     'X-Forwarded-For, -Proto and -Host are believed, nobody else\'s (default: '
                     'none)'),
+    ('log_dir', 'folder of the error and access logs of its own (default: Apache\'s, '
+                '${APACHE_LOG_DIR} on Debian, logs/ under /etc/httpd on RHEL)'),
+    ('maximum_requests', 'restart each daemon process gracefully after this many requests, a '
+                         'guard against memory leaks (default 0: never, as mod_wsgi-express)'),
+    ('restart_interval', 'restart each daemon process gracefully after this many seconds '
+                         '(default 0: never)'),
+    ('inactivity_timeout', 'restart a daemon process that has had no request for this many '
+                           'seconds, to give its memory back (default 0: never; the '
+                           'application is loaded again on restart)'),
+    ('request_timeout', 'seconds after which a daemon process whose requests run too long '
+                        'is restarted; mod_wsgi 4.x averages the running requests\' time over '
+                        'the process\'s threads (default 60, as mod_wsgi-express; 0: never)'),
+    ('queue_timeout', 'a request that waited this many seconds for a free daemon thread is '
+                      'answered 504 (default 45, as mod_wsgi-express; 0: waits on)'),
+    ('socket_timeout', 'seconds Apache waits on the daemon\'s socket before it gives up on a '
+                       'request (default 60, as mod_wsgi-express; 0: Apache\'s Timeout)'),
+    ('header_buffer_size', 'largest response header the daemon may hand back, in bytes, for '
+                           'large cookies (default 0: mod_wsgi\'s 32768; at least 8192)'),
+    ('pass_authorization', 'yes: the application sees the Authorization header (token APIs, '
+                           'its own HTTP authentication); default no, Apache keeps it'),
+    ('alias', 'URL=PATH: Apache serves the file or folder PATH at URL, granted to every '
+              'client; repeat it for several'),
+    ('static_max_age', 'Cache-Control max-age in seconds for the static files Apache serves '
+                       '(default: none; needs mod_headers)'),
 )
 
 # Options that may be given several times (a list; paster create: space-separated).
-REPEATED = ('setenv',)
+REPEATED = ('setenv', 'alias')
 
 # Options that take no value: --name sets them to yes.
 FLAGS = (
     ('rotate_secrets', 'replace the secrets the deployed config holds with fresh ones (logs '
                        'every user out)'),
+    ('compress', 'gzip HTML, CSS, JavaScript, JSON, SVG and plain text answers (mod_deflate) '
+                 'for clients that accept it'),
     ('https_only', 'answer plain HTTP with 301 to HTTPS (except ACME challenges) and mark '
                    'session and login cookies Secure'),
 )

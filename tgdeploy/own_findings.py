@@ -13,13 +13,9 @@ from tgdeploy.own_files import inside
 WEB_SERVER_USERS = ('www-data', 'apache', 'httpd')
 
 # What tgdeploy cannot set yet, and where an operator adds it by hand: one table, so that an
-# option added later replaces one string. %(conf)s is the generated Apache config.
+# option added later replaces one string (as --pass-authorization, --maximum-requests and
+# --alias did). %(conf)s is the generated Apache config.
 BY_HAND = {
-    'pass_authorization': 'add `WSGIPassAuthorization On` inside <Directory %(apache_dir)s> '
-                          'of %(conf)s',
-    'maximum_requests': 'add `maximum-requests=%(value)s` to the WSGIDaemonProcess line of '
-                        '%(conf)s',
-    'alias': 'add `%(value)s` (and a <Directory> granting its folder) to %(conf)s',
     'script_alias': 'add `%(value)s` (with its own WSGIDaemonProcess) to %(conf)s',
 }
 
@@ -87,14 +83,19 @@ def judge_path(values, folder, how):
 
 
 def judge_pass_authorization(values):
+    if values.get('pass_authorization'):
+        return None
     return ('passes the Authorization header to the application (WSGIPassAuthorization On), '
-            'the generated config does not', by_hand('pass_authorization', values))
+            'the generated config does not', 'pass --pass-authorization yes')
 
 
 def judge_maximum_requests(values, count):
+    if values.get('maximum_requests') == count:
+        return None
     return ('restarts each daemon process after %d requests (maximum-requests=%d), the '
-            'generated config does not' % (count, count),
-            by_hand('maximum_requests', values, count))
+            'generated config %s' % (count, count, 'after %d' % values['maximum_requests']
+                                     if values.get('maximum_requests') else 'does not'),
+            'pass --maximum-requests %d' % count)
 
 
 def judge_threads(values, count):
@@ -144,7 +145,7 @@ def judge_alias(values, text, url, target, mount):
                                      for _, p in ours):
         return None
     return ('serves %s (%s), the generated config does not' % (url, text),
-            by_hand('alias', values, text))
+            'pass --alias %s' % shell_quote('%s=%s' % (url.rstrip('/') or '/', target)))
 
 
 def under_mount(url, mount):

@@ -14,7 +14,7 @@ import os
 import re
 import subprocess
 
-from tgdeploy import inifile, own_deployment, production, tls
+from tgdeploy import host_state, inifile, own_deployment, production, tls
 from tgdeploy._compat import shell_quote
 from tgdeploy.access import access_problem, user_ids
 from tgdeploy.modwsgi_file import (linked_python_prefix, module_python, module_version,
@@ -71,6 +71,8 @@ def examine(values, apache_root=None, mod_wsgi=None):
     findings += [Finding(level, text) for level, text in production.doctor(values)]
     findings += [Finding(level, text) for level, text in tls.doctor(values, mod_wsgi)]
     findings += [Finding(level, text) for level, text in own_deployment.findings(values)]
+    findings += [Finding(level, text) for level, text in host_state.findings(
+        values, values['host_count'])]
     return findings
 
 

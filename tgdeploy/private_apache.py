@@ -1,11 +1,12 @@
-"""A private Apache httpd on 127.0.0.1: the deployment's real config, run without touching
-the system's Apache (for --check, --serve and the tests).
+"""A private Apache httpd on 127.0.0.1 (or another loopback address): the deployment's real
+config, run without touching the system's Apache (for --check, --serve and the tests).
 
 It loads the system's modules by absolute path, writes its pid file, logs and mod_wsgi
 sockets under its own folder, and stops what it started: stop() waits until the parent
 process is gone and returns how long that took.
 """
 import copy
+import glob
 import os
 import socket
 import ssl
@@ -23,11 +24,12 @@ LAYOUTS = (  # (binary, modules folder): Debian, then RHEL
     ('/usr/sbin/apache2', '/usr/lib/apache2/modules'),
     ('/usr/sbin/httpd', '/usr/lib64/httpd/modules'),
 )
+# mod_filter and mod_deflate for --compress, mod_headers for --static-max-age and HSTS.
 MODULES = ('mpm_event', 'authz_core', 'authz_host', 'authn_core', 'alias', 'mime', 'dir',
-           'access_compat')
+           'access_compat', 'filter', 'deflate', 'headers')
 # With an HTTPS port: mod_ssl and its session cache (as Debian's ssl.conf sets it up),
-# mod_headers (HSTS), mod_md (ACME; mod_watchdog, which it needs, is built into httpd).
-TLS_MODULES = ('socache_shmcb', 'ssl', 'headers', 'md')
+# mod_md (ACME; mod_watchdog, which it needs, is built into httpd).
+TLS_MODULES = ('socache_shmcb', 'ssl', 'md')
 
 
 def find_apache():
@@ -53,9 +55,12 @@ class PrivateApache(object):
     scheme = 'http'
 
     def __init__(self, root, includes, wsgi_module, port=None, extra='', log_level='info',
-                 user='www-data', group='www-data', document_root=None, https_port=None):
+                 user='www-data', group='www-data', document_root=None, https_port=None,
+                 address='127.0.0.1'):
         self.binary, modules_dir = find_apache()
         self.root = root
+        # Another loopback address (127.0.0.2...) stands for another host (tests/test_balancer.py).
+        self.address = address
         self.port = port or free_port()
         self.http_port = self.port
         self.https_port = https_port
@@ -67,6 +72,7 @@ class PrivateApache(object):
                       log_level=log_level, user=user, group=group,
                       modules=MODULES + (TLS_MODULES if https_port else ()),
                       https_port=https_port, modules_dir=modules_dir, wsgi_module=wsgi_module,
+                      address=address,
                       includes=list(includes), extra=extra, document_root=document_root)
         path = os.path.join(template_dir('private_apache'), 'httpd.conf_tmpl')
         with open(path) as f:
@@ -76,7 +82,7 @@ class PrivateApache(object):
 
     @property
     def url(self):
-        return '%s://127.0.0.1:%d' % (self.scheme, self.port)
+        return '%s://%s:%d' % (self.scheme, self.address, self.port)
 
     def over_https(self):
         """The same Apache, its get() and url on the HTTPS port. The certificate is not
@@ -106,13 +112,13 @@ class PrivateApache(object):
         # it once it is "started" finds the pid to stop.
         while not (self.listening() and self.pid()):
             if time.time() > deadline:
-                raise TgDeployError('Apache did not listen on 127.0.0.1:%d within %ds: see %s'
-                                    % (self.port, timeout, self.error_log_path))
+                raise TgDeployError('Apache did not listen on %s:%d within %ds: see %s'
+                                    % (self.address, self.port, timeout, self.error_log_path))
             time.sleep(0.05)
 
     def listening(self):
         try:
-            socket.create_connection(('127.0.0.1', self.port), 0.5).close()
+            socket.create_connection((self.address, self.port), 0.5).close()
             return True
         except (IOError, OSError):
             return False
@@ -121,7 +127,7 @@ class PrivateApache(object):
         """(status, headers dict, body text) of one GET, redirects not followed."""
         connection = self.connection(host, timeout)
         try:
-            connection.request('GET', path, headers={'Host': host or '127.0.0.1:%d' % self.port})
+            connection.request('GET', path, headers={'Host': host or '%s:%d' % (self.address, self.port)})
             response = connection.getresponse()
             body = response.read().decode('utf-8', 'replace')
             return response.status, dict(response.getheaders()), body
@@ -130,11 +136,11 @@ class PrivateApache(object):
 
     def connection(self, host, timeout):
         if self.scheme == 'http':
-            return HTTPConnection('127.0.0.1', self.port, timeout=timeout)
+            return HTTPConnection(self.address, self.port, timeout=timeout)
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-        return HTTPSConnection('127.0.0.1', self.port, timeout=timeout, context=context)
+        return HTTPSConnection(self.address, self.port, timeout=timeout, context=context)
 
     def served_certificate(self):
         """The certificate the HTTPS port presents, in DER."""
@@ -189,11 +195,18 @@ class PrivateApache(object):
         return time.time() - started
 
     def error_log(self):
-        try:
-            with open(self.error_log_path, 'rb') as f:
-                return f.read().decode('utf-8', 'replace')
-        except (IOError, OSError):
-            return ''
+        """The server's error log, then those of the virtual hosts, which write their own
+        into ${APACHE_LOG_DIR}, this folder (each only grows, so offsets into the text stay
+        valid as long as the set of files does)."""
+        text = []
+        for path in [self.error_log_path] + sorted(glob.glob(os.path.join(self.root,
+                                                                          '*-error.log'))):
+            try:
+                with open(path, 'rb') as f:
+                    text.append(f.read().decode('utf-8', 'replace'))
+            except (IOError, OSError):
+                continue
+        return ''.join(text)
 
 
 def process_alive(pid):

@@ -80,13 +80,22 @@ def find_first(directory, names):
     return None
 
 
+NOT_THE_APPLICATION = ('tests', 'test', 'docs', 'doc')
+
+
 def import_root(directory):
     """The folder the project's packages are imported from: ``src/`` in a src layout (a
     plain folder holding packages), else the project folder itself."""
     src = os.path.join(directory, 'src')
-    if os.path.isdir(src) and not os.path.islink(src) and not is_package(src):
-        if any(is_package(os.path.join(src, name)) for name in sorted(os.listdir(src))):
-            return src
+    if not os.path.isdir(src) or os.path.islink(src) or is_package(src):
+        return directory
+    # A package beside src/ (tests aside) means src/ is something else: sources of a
+    # bundled library, a C extension's...
+    if any(is_package(os.path.join(directory, name)) for name in os.listdir(directory)
+           if name not in NOT_THE_APPLICATION):
+        return directory
+    if any(is_package(os.path.join(src, name)) for name in os.listdir(src)):
+        return src
     return directory
 
 
