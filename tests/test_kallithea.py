@@ -133,8 +133,16 @@ def test_tgdeploy_check_serves_kallithea(www_tmp):
     no error reports are configured)."""
     require_lab()
     ini, conf, _ = deployed(www_tmp, '/sub')
-    proc = kallithea.deploy(ini, '/sub', www_tmp / 'apache-out', '--check',
-                            '--mod-wsgi', kallithea.MOD_WSGI, check=False)
+    # The server's config as the doctor asks for it with this Python (its libpython starts
+    # from a prefix under root's home): without it, --check says so and fails.
+    tree = www_tmp / 'etc-apache2'
+    for folder in ('mods-enabled', 'conf-enabled', 'sites-enabled'):
+        (tree / folder).mkdir(parents=True)
+    check = ['--check', '--mod-wsgi', kallithea.MOD_WSGI, '--apache-root', str(tree)]
+    proc = kallithea.deploy(ini, '/sub', www_tmp / 'apache-out', *check, check=False)
+    assert proc.returncode == 3 and 'WSGIRestrictEmbedded On' in proc.stdout, proc.stdout
+    (tree / 'conf-enabled' / 'wsgi.conf').write_text('WSGIRestrictEmbedded On\n')
+    proc = kallithea.deploy(ini, '/sub', www_tmp / 'apache-out', *check, check=False)
     output = proc.stdout + proc.stderr
     assert proc.returncode in (0, 1), output
     seen = kallithea.statuses(proc.stdout.splitlines())
