@@ -42,7 +42,7 @@ def findings(values, hosts):
 
 
 def tg2_findings(values):
-    settings = dict(inifile.app_settings(*ini_of(values)))
+    settings = dict(inifile.app_settings(*inifile.deployed_ini(values)))
     found = []
     for prefix in ('session.', 'beaker.session.'):
         kind = settings.get(prefix + 'type', '').strip()
@@ -62,14 +62,6 @@ def tg2_findings(values):
             found.append((ERROR, 'the SQLite database of %s exists on one host only: %s'
                                  % (key, SHARED_DATABASE % key)))
     return found
-
-
-def ini_of(values):
-    """(text, here) of the ini the deployment runs with (derived, or the project's own)."""
-    if values['write_ini'] and values['derived_ini']:
-        return values['derived_ini'], os.path.dirname(values['source_config'])
-    with io.open(values['config_file'], encoding='utf-8', errors='replace') as f:
-        return f.read(), os.path.dirname(values['config_file'])
 
 
 def tg1_findings(values):

@@ -7,10 +7,11 @@ apache/ and Apache's working directory is "/". The places the application writes
 the data folder, the one folder the daemon user may write.
 """
 import io
+import os
 import re
 
 from tgdeploy._compat import NOT_STRICT, ConfigParserError, RawConfigParser
-from tgdeploy.projectfiles import read_config
+from tgdeploy.projectfiles import read_config, read_text
 
 SECTION = re.compile(r'^\s*\[([^\]]+)\]\s*$')
 SETTING = re.compile(r'^(?P<key>[^\s#;\[][^=:]*?)\s*(?P<sep>[=:])\s*(?P<value>.*)$')
@@ -50,6 +51,14 @@ def write_locations(text, here):
         elif value.startswith('/') and WRITTEN.search(key) and not READ_ONLY.search(key):
             found.append((key, value))
     return found
+
+
+def deployed_ini(values):
+    """(text, here) of the ini a deployment runs with: the derived one, or the project's own
+    used as it is."""
+    if values['write_ini'] and values['derived_ini']:
+        return values['derived_ini'], os.path.dirname(values['source_config'])
+    return read_text(values['config_file']), os.path.dirname(values['config_file'])
 
 
 def app_settings(text, here):

@@ -302,12 +302,8 @@ def write_location_findings(values):
     ids = user_ids(values['user'])
     if values['flavor'] != 'tg2' or ids is None:
         return []
-    if values['write_ini']:
-        text, here = values['derived_ini'], os.path.dirname(values['source_config'])
-    else:
-        text, here = read_text(values['config_file']), os.path.dirname(values['config_file'])
     findings, said = [], set()
-    for key, path in inifile.write_locations(text, here):
+    for key, path in inifile.write_locations(*inifile.deployed_ini(values)):
         database = key.startswith('sqlalchemy.') or key.endswith('.url')
         # SQLite writes a journal beside its database: the folder must be writable too.
         folder = os.path.dirname(path) if database else path
@@ -332,11 +328,6 @@ def nearest_existing(path):
     while not os.path.exists(path) and os.path.dirname(path) != path:
         path = os.path.dirname(path)
     return path
-
-
-def read_text(path):
-    with io.open(path, encoding='utf-8', errors='replace') as f:
-        return f.read()
 
 
 def daemon_name_findings(values, config_files):
