@@ -21,9 +21,13 @@ MOD_WSGI_27 = LAB / 'py27' / 'mod_wsgi-py27.so'
 
 @pytest.fixture
 def apache_tree(www_tmp):
-    """An /etc/apache2-like tree that loads Debian's mod_wsgi."""
+    """An /etc/apache2-like tree that loads Debian's mod_wsgi and the modules the generated
+    README has an operator enable (a2enmod ...)."""
     root = www_tmp / 'etc-apache2'
     write(root / 'mods-enabled' / 'wsgi.load', 'LoadModule wsgi_module %s\n' % DEBIAN_WSGI)
+    for name in ('ssl', 'md', 'headers', 'rewrite', 'filter', 'deflate'):
+        write(root / 'mods-enabled' / ('%s.load' % name),
+              'LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n' % (name, name))
     (root / 'conf-enabled').mkdir()
     (root / 'sites-enabled').mkdir()
     return root

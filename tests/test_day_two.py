@@ -6,12 +6,14 @@ The application is the CherryPy fixture under another package name (so that the 
 install of the session's cherryapp cannot shadow it), with a few pages of its own: a slow
 one, one that shows the Authorization header it received, and a large HTML page.
 """
+import grp
 import gzip
 import os
+import pwd
 import subprocess
 import threading
 import time
-from http.client import HTTPConnection
+from http.client import HTTPConnection, HTTPException
 
 import pytest
 
@@ -191,27 +193,103 @@ def test_logs_of_its_own_rotate_and_keep_receiving(www_tmp, deploy_venv, apache_
     assert request(apache, '/boom', host='day.test')[0] == 500
     access, error = logs / values['access_log'], logs / values['error_log']
     assert wait_for_line(access, 'GET /boom')
-    line = access.read_text().splitlines()[-1]
+    line = [l for l in access.read_text().splitlines() if 'GET /boom' in l][-1]
     # combined format, then the duration in microseconds
     assert '"GET /boom HTTP/1.1" 500 ' in line and line.split()[-1].isdigit(), line
     assert 'tgdeploy test: boom' in error.read_text()
 
-    rotation = os.path.join(values['apache_dir'], values['slug'] + '.logrotate')
-    env = dict(os.environ, APACHE_ARGUMENTS='-f %s' % apache.config)  # apache2ctl's own knob
-    subprocess.run(['logrotate', '-f', '-s', str(www_tmp / 'logrotate.state'), rotation],
-                   env=env, check=True, timeout=60)
-    assert os.path.exists(str(access) + '.1') and os.path.exists(str(error) + '.1')
-    # The graceful restart opened the files anew: the next request is in the new file. (Its
-    # first answers may be 503: the gap of a graceful restart, README's known limits.)
-    deadline = time.time() + 15
-    while apache.wait_for_answer('/pid', host='day.test')[0] != 200:
-        assert time.time() < deadline, apache.error_log()[-2000:]
-        time.sleep(0.2)
+    # Rotations under load. The generated line starts a file a day; here the same line starts
+    # one every 2 seconds (its interval and file names changed, nothing else), so that
+    # rotations happen while clients run: no request fails (nothing restarts), and every
+    # request the clients made is one line in the logs.
+    conf = values['conf_file']
+    with open(conf) as f:
+        text = f.read()
+    assert text.count(' 86400"') == 1, text
+    with open(conf, 'w') as f:
+        f.write(text.replace(' 86400"', ' 2"').replace('%Y-%m-%d', '%Y-%m-%d-%H%M%S'))
+    apache.stop()
+    assert apache.start(None) is None
+    assert apache.wait_for_answer('/about', host='day.test')[0] == 200
+    counts, stop = [], threading.Event()
+
+    def client(number):
+        done = failed = 0
+        connection = HTTPConnection('127.0.0.1', apache.port, timeout=30)
+        while not stop.is_set():
+            try:
+                connection.request('GET', '/pid', headers={'Host': 'day.test',
+                                                           'User-Agent': 'load-%d' % number})
+                response = connection.getresponse()
+                response.read()
+                done, failed = done + 1, failed + (response.status != 200)
+            except (OSError, HTTPException):
+                failed += 1
+                connection.close()
+                connection = HTTPConnection('127.0.0.1', apache.port, timeout=30)
+        connection.close()
+        counts.append((done, failed))
+
+    clients = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+    for thread in clients:
+        thread.start()
+    try:
+        time.sleep(7)
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join(60)
+    done, failed = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    assert failed == 0 and done > 100, (done, failed)
     assert request(apache, '/pid', host='day.test',
                    headers={'User-Agent': 'after-rotation'})[0] == 200
     assert wait_for_line(access, '"after-rotation"')
-    with open(str(access) + '.1') as f:
-        assert 'after-rotation' not in f.read()
+    dated = sorted(access.parent.glob('access.*-*.log'))
+    assert len(dated) >= 3, dated  # rotated at least twice under load
+    logged = sum(path.read_text().count('"load-') for path in dated)
+    print('logs under load: %d requests, %d failed, %d lines missing, %d files'
+          % (done, failed, done - logged, len(dated)))
+    assert logged == done, (logged, done)
+    # The error log, a plain file, rotated by the generated logrotate file (copytruncate):
+    # the lines go on into the same file, and Apache was never restarted.
+    rotation = os.path.join(values['apache_dir'], values['slug'] + '.logrotate')
+    subprocess.run(['logrotate', '-f', '-s', str(www_tmp / 'logrotate.state'), rotation],
+                   check=True, timeout=60)
+    with open(str(error) + '.1') as f:
+        assert 'tgdeploy test: boom' in f.read()
+    assert request(apache, '/boom', host='day.test')[0] == 500
+    assert wait_for_line(error, 'tgdeploy test: boom')
+    assert 'SIGUSR1' not in apache.error_log() and 'SIGHUP' not in apache.error_log()
+    # Stopping Apache ends its rotatelogs too.
+    apache.stop()
+    time.sleep(0.5)
+    assert str(logs) not in subprocess.run(['ps', '-eo', 'args'], stdout=subprocess.PIPE,
+                                           universal_newlines=True).stdout
+
+
+def test_the_log_retention_file_parses_and_makes_the_folder(www_tmp, deploy_venv):
+    """apache/<slug>.tmpfiles, as systemd-tmpfiles reads it: the folder is made with the
+    distribution's owner and mode, and a clean-up keeps today's files."""
+    logs = www_tmp / 'logs'
+    logs.mkdir()
+    values = deployed(www_tmp, deploy_venv, server_name='day.test', log_dir=str(logs))
+    retention = os.path.join(values['apache_dir'], values['slug'] + '.tmpfiles')
+    made = subprocess.run(['systemd-tmpfiles', '--create', retention], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True)
+    assert made.returncode == 0 and not made.stdout.strip(), made.stdout
+    folder = logs / values['log_folder']
+    owner, group, mode = values['log_owner']
+    info = folder.stat()
+    assert (pwd.getpwuid(info.st_uid).pw_name, grp.getgrgid(info.st_gid).gr_name,
+            '%04o' % (info.st_mode & 0o7777)) == (owner, group, mode)
+    today = folder / 'access.2026-12-01.log'
+    today.write_text('a line\n')
+    cleaned = subprocess.run(['systemd-tmpfiles', '--clean', retention], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, universal_newlines=True)
+    assert cleaned.returncode == 0 and not cleaned.stdout.strip(), cleaned.stdout
+    assert today.exists()
+    with open(retention) as f:
+        assert ' %dd\n' % values['log_days'] in f.read()
 
 
 def test_a_mount_without_virtual_host_gets_its_own_access_log(www_tmp, deploy_venv,

@@ -128,6 +128,54 @@ def test_tg2_quickstart(tg2_project, tg2_data, deploy_venv, apache_factory, moun
     assert_clean_log(apache)
 
 
+@pytest.mark.parametrize('mount', ['/', '/sub'])
+def test_tg2_public_is_served_as_a_folder(tg2_project, tg2_data, deploy_venv, apache_factory,
+                                          mount):
+    """Files added to public/ after the deployment was written are Apache's to serve too
+    (mod_rewrite); hidden files, symlinks, folders and missing files go to the application,
+    and no URL reaches outside public/."""
+    public = tg2_project / 'tg2app' / 'public'
+    added = [public / 'added-later.txt', public / 'added-later' / 'deep.css']
+    hidden, link = public / '.added-hidden.txt', public / 'added-link.txt'
+    apache = apache_factory([tg2_project / 'apache' / 'tg2app.conf'])
+    deploy(deploy_venv, tg2_project, '--mount', mount, '--static-max-age', '77',
+           '--server-name', '127.0.0.1', '--port', str(apache.port))
+    try:
+        added[1].parent.mkdir()
+        for path in added + [hidden]:
+            path.write_text('added after the deployment: %s\n' % path.name)
+            # (Apache gives a file changed within the last second a weak ETag.)
+            os.utime(str(path), (time.time() - 60, time.time() - 60))
+        link.symlink_to(added[0])
+        prefix = prefix_of(mount)
+        assert apache.start(prefix + '/demo')[0] == 200
+        for path in added:
+            url = prefix + '/' + str(path.relative_to(public))
+            assert_served_by_apache(apache, url, path)
+            assert apache.get(url)[1].get('Cache-Control') == 'public, max-age=77', url
+        # The application's own answers: no Cache-Control from Apache's static folder.
+        for url in ('/.added-hidden.txt', '/added-link.txt', '/added-later', '/added-later/',
+                    '/no-such-file.txt', '/demo'):
+            status, headers, _ = apache.get(prefix + url)
+            assert 'max-age=77' not in headers.get('Cache-Control', ''), (url, status, headers)
+        assert apache.get(prefix + '/no-such-file.txt')[0] == 404
+        # Nothing outside public/ through the rule: the sources, the ini, the project.
+        secret = (tg2_project / 'tg2app' / 'config' / 'app_cfg.py').read_text()[:200]
+        for url in ('/../config/app_cfg.py', '/%2e%2e/config/app_cfg.py',
+                    '/css/..%2f..%2fconfig%2fapp_cfg.py', '/..%2fconfig/app_cfg.py',
+                    '//etc/passwd', '/%2fetc%2fpasswd'):
+            status, _, body = apache.get(prefix + url)
+            assert secret not in body and 'root:x:0:0' not in body, (url, status)
+        assert apache.stop() < STOP_BOUND
+        assert_clean_log(apache)
+    finally:
+        for path in [link, hidden] + added:
+            if os.path.lexists(str(path)):
+                path.unlink()
+        if added[1].parent.exists():
+            added[1].parent.rmdir()
+
+
 @pytest.mark.parametrize('mode', ['daemon', 'embedded'])
 @pytest.mark.parametrize('mount', ['/', '/shop/cp'])
 def test_cherrypy_app(cherry_project, deploy_venv, apache_factory, mount, mode):
@@ -156,6 +204,8 @@ def test_cherrypy_app(cherry_project, deploy_venv, apache_factory, mount, mode):
     assert 'ENGINE Bus EXITED' in log
     # CherryPy's own HTTP server was never started inside Apache.
     assert 'Serving on' not in log
+    # Nor did its access log repeat Apache's, a line per request, in the error log.
+    assert 'cherrypy.access' not in log and '"GET /about HTTP/1.1"' not in log, log[-3000:]
 
 
 @pytest.mark.parametrize('mode', ['daemon', 'embedded'])

@@ -36,12 +36,33 @@ def test_turbogears2_session_files_and_caches(tmp_path):
     values = dict(settle(project, tmp_path), secrets_from=str(tmp_path / 'secrets'))
     assert texts(values, 2) == [
         'error: 2 hosts: Beaker keeps sessions in files on this host (session.type = '
-        'file): set session.type = ext:memcached (or ext:redis, ext:database) and session.url '
-        'to the shared server, the same on every host',
+        'file): set session.type = ext:memcached and session.url = HOST:11211 (Beaker needs '
+        'python-memcached in the virtualenv), or ext:redis and redis://HOST:6379/0 (needs '
+        'redis), or ext:database and a database URL; the same on every host',
         'warning: 2 hosts: Beaker caches in memory on each host (beaker.cache.type = memory): '
         'each host fills its own; for a cache every host must agree on, set beaker.cache.type '
-        '= ext:memcached (or ext:redis, ext:database) and beaker.cache.url to the shared '
-        'server, the same on every host']
+        '= ext:memcached and beaker.cache.url = HOST:11211 (Beaker needs python-memcached in '
+        'the virtualenv), or ext:redis and redis://HOST:6379/0 (needs redis), or ext:database '
+        'and a database URL; the same on every host']
+    # The fix the finding names (tests/test_shared_sessions.py serves it with memcached).
+    ini.write_text(ini.read_text().replace('session.type = file', 'session.type = '
+                                           'ext:memcached\nsession.url = 127.0.0.1:11211'))
+    assert [t for t in texts(settle(project, tmp_path), 2) if 'session' in t] == []
+
+
+def test_turbogears2_sessions_in_memory(tmp_path):
+    """Named once, with the keys to change (not also as the generic "memory" finding)."""
+    project = make_tg2(tmp_path / 'shop')
+    ini = project / 'development.ini'
+    ini.write_text(ini.read_text().replace('session.type = cookie',
+                                           'beaker.session.type = memory'))
+    found = [t for t in texts(settle(project, tmp_path)) if 'session' in t]
+    assert found == [
+        "error: 3 hosts: Beaker keeps sessions in each process's memory on this host "
+        '(beaker.session.type = memory): set beaker.session.type = ext:memcached and '
+        'beaker.session.url = HOST:11211 (Beaker needs python-memcached in the virtualenv), or '
+        'ext:redis and redis://HOST:6379/0 (needs redis), or ext:database and a database URL; '
+        'the same on every host']
 
 
 def test_turbogears1(tmp_path):

@@ -44,7 +44,7 @@ def test_first_run_writes_files_and_manifest(project):
     lines = run(project)
     apache = project / 'apache'
     assert sorted(snapshot(apache)) == [install.MANIFEST, 'README.txt', 'shop.conf', 'shop.ini',
-                                        'shop.logrotate', 'shop.wsgi', 'wsgi-server.conf']
+                                        'shop.logrotate', 'shop.tmpfiles', 'shop.wsgi', 'wsgi-server.conf']
     assert any(line.startswith('  created ') and line.endswith('shop.wsgi') for line in lines)
     assert 'Next steps' in lines
     assert not leftovers(project)

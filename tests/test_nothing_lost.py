@@ -51,7 +51,7 @@ def leftovers(folder):
 def assert_complete(apache, mount):
     """apache/ is whole and the manifest matches every generated file: one run's output."""
     manifest = install.read_manifest(str(apache), install.entries_below(str(apache)))
-    assert sorted(manifest) == ['README.txt', 'shop.conf', 'shop.ini', 'shop.logrotate',
+    assert sorted(manifest) == ['README.txt', 'shop.conf', 'shop.ini', 'shop.logrotate', 'shop.tmpfiles',
                                 'shop.wsgi', 'wsgi-server.conf']
     for name, digest in manifest.items():
         assert install.checksum(str(apache / name)) == digest, name

@@ -4,6 +4,7 @@ a mod_wsgi module: its own version; and of the Apache config tree: another appli
 our mount, another WSGIPythonHome. What those findings say Apache does is shown on a real
 private Apache first."""
 import os
+import re
 import sys
 
 import pytest
@@ -242,3 +243,93 @@ def test_a_mod_wsgi_whose_python_the_apache_user_cannot_read(tmp_path, tree):
     assert preflight.embedded_python_findings(values, MOD_WSGI,
                                               preflight.included_files(str(tree))) == []
     assert preflight.embedded_python_findings(values, DEBIAN_WSGI, []) == []
+
+
+# -- the modules the config uses ---------------------------------------------------------
+
+def module_texts(values, tree):
+    return [str(f) for f in preflight.module_findings(values,
+                                                      preflight.included_files(str(tree)))]
+
+
+def enable(tree, *names):
+    for name in names:
+        write(tree / 'mods-enabled' / ('%s.load' % name),
+              'LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n' % (name, name))
+
+
+def test_mod_rewrite_missing_costs_only_apache_serving_later_files(tmp_path, tree):
+    enable(tree, 'wsgi')
+    values = settle(tmp_path)
+    assert module_texts(values, tree) == [
+        'warning: Apache does not load mod_rewrite: files added to %s later are served by '
+        'the application, not Apache; a2enmod rewrite' % values['static_root']]
+    enable(tree, 'rewrite')
+    assert module_texts(values, tree) == []
+
+
+def test_modules_without_which_apache_refuses_the_config(tmp_path, tree):
+    enable(tree, 'wsgi', 'rewrite')
+    values = settle(tmp_path, compress='yes', static_max_age='60')
+    assert module_texts(values, tree) == [
+        'error: the config uses mod_headers, which Apache does not load (it refuses the '
+        'config): a2enmod headers',
+        'error: the config uses mod_filter, which Apache does not load (it refuses the '
+        'config): a2enmod filter',
+        'warning: Apache does not load mod_deflate: answers are not compressed; a2enmod '
+        'deflate']
+    enable(tree, 'headers', 'filter', 'deflate')
+    assert module_texts(values, tree) == []
+
+
+def test_no_apache_tree_no_module_findings(tmp_path):
+    assert preflight.module_findings(settle(tmp_path), []) == []
+
+
+def test_apache_refuses_a_header_line_without_mod_headers(www_tmp):
+    """What the error says, on the real Apache: the config is refused."""
+    conf = write(www_tmp / 'h.conf', 'ServerName t\nListen 127.0.0.1:%d\nPidFile %s/pid\n'
+                 'ErrorLog %s/error.log\nLoadModule mpm_event_module '
+                 '/usr/lib/apache2/modules/mod_mpm_event.so\nHeader set X-Test "1"\n'
+                 % (free_port(), www_tmp, www_tmp))
+    result = run(['/usr/sbin/apache2', '-t', '-f', str(conf)], check=False)
+    assert result.returncode != 0 and "Invalid command 'Header'" in result.stdout + \
+        result.stderr, result
+
+
+# -- the distribution's log rotation -----------------------------------------------------
+
+DEBIAN_ROTATION = '/etc/logrotate.d/apache2'  # Debian's apache2 package ships it
+RHEL_ROTATION = ('/var/log/httpd/*log {\n    missingok\n    notifempty\n    sharedscripts\n'
+                 '    delaycompress\n    postrotate\n        /bin/systemctl reload '
+                 'httpd.service > /dev/null 2>/dev/null || true\n    endscript\n}\n')
+
+
+def rotation_texts(values, tree, rhel=False):
+    from tgdeploy import system_rotation
+    return ['%s: %s' % f for f in system_rotation.findings(values, str(tree), rhel)]
+
+
+def test_debians_nightly_reload_is_named_with_the_fix(tmp_path, tree):
+    with open(DEBIAN_ROTATION) as f:
+        shipped = f.read()
+    rotation = write(tree.parent / 'logrotate.d' / 'apache2', shipped)
+    values = settle(tmp_path)
+    found = rotation_texts(values, tree)
+    assert len(found) == 1 and found[0].startswith(
+        'warning: %s restarts Apache after each rotation (invoke-rc.d apache2 reload' % rotation)
+    assert 'put "copytruncate" in that file' in found[0] and values['daemon_name'] in found[0]
+    assert rotation_texts(settle(tmp_path, mode='embedded'), tree) == []
+    # The fix the finding names: copytruncate in place of the scripts.
+    fixed = re.sub(r'\s*(sharedscripts|prerotate.*?endscript|postrotate.*?endscript)', '',
+                   shipped, flags=re.S).replace('{', '{\n\tcopytruncate', 1)
+    write(rotation, fixed)
+    assert rotation_texts(values, tree) == []
+
+
+def test_rhels_nightly_reload_is_named(tmp_path):
+    root = tmp_path / 'httpd'
+    write(root / 'conf' / 'httpd.conf', 'ServerRoot /etc/httpd\n')
+    write(tmp_path / 'logrotate.d' / 'httpd', RHEL_ROTATION)
+    found = rotation_texts(settle(tmp_path), root, rhel=True)
+    assert len(found) == 1 and '(/bin/systemctl reload httpd.service' in found[0], found

@@ -124,6 +124,6 @@ def test_no_blank_line_left_by_template_logic(projects, tmp_path):
 def test_only_the_template_tree_is_rendered(projects, tmp_path):
     output = rendered('shop', {}, staging=tmp_path)
     assert sorted(os.listdir(str(output))) == ['README.txt', 'htdocs', 'shop.conf', 'shop.ini',
-                                               'shop.logrotate', 'shop.wsgi',
+                                               'shop.logrotate', 'shop.tmpfiles', 'shop.wsgi',
                                                'wsgi-server.conf']
     assert os.listdir(str(output / 'htdocs')) == []

@@ -1,12 +1,19 @@
-"""The front of several hosts: ``paster create -t tg_balancer NAME backends=... engine=...``.
+"""The front of several hosts: ``paster create -t tg_balancer NAME backends=... engine=...``,
+or the same without paster: ``tgdeploy-balancer NAME --backend URL ... --engine ENGINE``.
 
 It writes, into the folder NAME, a load balancer config for back ends that are ordinary
 tgdeploy deployments (one per host): Apache's mod_proxy_balancer with mod_proxy_hcheck, or
 HAProxy, and a README with the steps. The config text lives in paste_templates/tg_balancer;
 this module only checks the variables and decides which blocks apply.
 """
+from __future__ import print_function
+
+import argparse
+import os
 import re
+import shutil
 import sys
+import tempfile
 
 from paste.script import copydir
 from paste.script.templates import Template, var
@@ -14,7 +21,7 @@ from paste.util.template import paste_script_template_renderer
 
 from tgdeploy import __version__
 from tgdeploy._compat import urlsplit
-from tgdeploy.errors import TgDeployError
+from tgdeploy.errors import TgDeployError, describe_os_error
 from tgdeploy.render import template_dir
 
 TEMPLATE_NAME = 'tg_balancer'
@@ -57,25 +64,39 @@ HELP = [
 PASTER_VARS = ('project', 'package', 'egg', 'egg_plugins')
 
 
-def settle(given):
-    """The template's values from the ``name=value`` variables; TgDeployError if unusable."""
+def as_variable(name, value):
+    """How paster create spells a setting in a message: name=value."""
+    return '%s=%s' % (name, value)
+
+
+def as_option(name, value):
+    """How tgdeploy-balancer spells it: --name value."""
+    return '--%s %s' % (name.replace('_', '-'), value)
+
+
+def settle(given, spell=as_variable, made_by='paster create -t tg_balancer'):
+    """The template's values from the ``name=value`` variables; TgDeployError if unusable
+    (its message spells the settings as ``spell`` does)."""
     refuse_unknown(given)
     given = dict(DEFAULTS, **dict((k, v) for k, v in given.items() if v is not None))
     engine = given['engine'].strip().lower()
     if engine not in ENGINES:
-        raise TgDeployError('engine=%r: use engine=apache or engine=haproxy' % given['engine'])
+        raise TgDeployError('%s: use %s or %s' % (
+            spell('engine', repr(given['engine'])), spell('engine', 'apache'),
+            spell('engine', 'haproxy')))
     backends = check_backends(given['backends'])
     return {
         'tgdeploy_version': __version__,
+        'made_by': made_by,
         'slug': check_name(given.get('project') or 'front'),
         'engine': engine,
         'backends': backends,
         'tls_backends': any(b['scheme'] == 'https' for b in backends),
         'sticky': check_flag('sticky', given['sticky']),
-        'health': check_path(given['health']),
-        'listen': check_listen(given['listen']),
-        'server_name': check_server_name(given['server_name']),
-        'admin_socket': check_socket(given['admin_socket']),
+        'health': check_path(given['health'], spell),
+        'listen': check_listen(given['listen'], spell),
+        'server_name': check_server_name(given['server_name'], spell),
+        'admin_socket': check_socket(given['admin_socket'], spell),
     }
 
 
@@ -134,29 +155,30 @@ def check_flag(name, value):
     return value in YES
 
 
-def check_path(path):
+def check_path(path, spell=as_variable):
     if not SAFE_PATH.match(path) or '/../' in path + '/' or '/./' in path + '/':
-        raise TgDeployError('health=%r is not a plain URL path such as /favicon.ico' % path)
+        raise TgDeployError('%s is not a plain URL path such as /favicon.ico'
+                            % spell('health', repr(path)))
     return path
 
 
-def check_listen(listen):
+def check_listen(listen, spell=as_variable):
     match = SAFE_LISTEN.match(listen.strip())
     if not match or not 0 < int(match.group(3)) < 65536:
-        raise TgDeployError('listen=%r: use PORT or ADDRESS:PORT, such as *:80 or 10.0.0.1:80'
-                            % listen)
+        raise TgDeployError('%s: use PORT or ADDRESS:PORT, such as *:80 or 10.0.0.1:80'
+                            % spell('listen', repr(listen)))
     return '%s:%s' % (match.group(2) or '*', match.group(3))
 
 
-def check_server_name(name):
+def check_server_name(name, spell=as_variable):
     if name and not SAFE_HOST.match(name):
-        raise TgDeployError('server_name=%r is not a host name' % name)
+        raise TgDeployError('%s is not a host name' % spell('server_name', repr(name)))
     return name
 
 
-def check_socket(path):
+def check_socket(path, spell=as_variable):
     if not SAFE_SOCKET.match(path):
-        raise TgDeployError('admin_socket=%r is not an absolute path' % path)
+        raise TgDeployError('%s is not an absolute path' % spell('admin_socket', repr(path)))
     return path
 
 
@@ -192,3 +214,111 @@ class TgBalancerTemplate(Template):
         write(values, output_dir, simulate=command.simulate,
               overwrite=command.options.overwrite, interactive=command.interactive,
               verbosity=command.verbose)
+
+
+# -- tgdeploy-balancer: the template as a console script --------------------------------
+
+SCRIPT = 'tgdeploy-balancer'
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line naming the fix (main prints it), not the usage."""
+
+    def error(self, message):
+        raise TgDeployError('%s: %s --help lists the options' % (message, SCRIPT))
+
+
+def build_parser():
+    parser = OneLineParser(
+        prog=SCRIPT, description='Write the front of several tgdeploy hosts: an Apache '
+        'mod_proxy_balancer or HAProxy config and a README with the install and rolling-restart '
+        'steps, into the folder NAME (or --output-dir). Exit codes: 0 written, 2 bad input '
+        '(nothing written).')
+    helps = dict(HELP)
+    parser.add_argument('name', metavar='NAME', help='the balancer\'s name: its config file, '
+                        'HAProxy backend or Apache balancer, and the default folder')
+    parser.add_argument('--backend', action='append', default=[], metavar='URL',
+                        help='a back end, http://HOST:PORT or https://HOST:PORT, each an '
+                        'ordinary tgdeploy deployment; repeat it for each host')
+    parser.add_argument('--engine', default=DEFAULTS['engine'], help=helps['engine'])
+    parser.add_argument('--sticky', action='store_const', const='yes', default='no',
+                        help='a cookie keeps each client on one back end (only for sessions '
+                        'kept on one host)')
+    for name in ('health', 'listen', 'server_name', 'admin_socket'):
+        parser.add_argument('--' + name.replace('_', '-'), dest=name, default=DEFAULTS[name],
+                            help=helps[name])
+    parser.add_argument('--output-dir', metavar='DIR', help='the folder to write (default: NAME)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace files there that differ (otherwise nothing is written)')
+    parser.add_argument('-q', '--quiet', action='store_true', help='print nothing when fine')
+    return parser
+
+
+def script_values(options):
+    """The template's values from the script's options (settle() checks them all)."""
+    given = dict((name, getattr(options, name)) for name in DEFAULTS if name != 'backends')
+    given.update(project=options.name, backends=' '.join(options.backend))
+    if not options.backend:
+        raise TgDeployError('no back ends: give --backend http://HOST:PORT for each host')
+    return settle(given, spell=as_option, made_by=SCRIPT)
+
+
+def write_folder(values, output_dir, overwrite=False):
+    """Render into a staging folder, then copy the files into ``output_dir``; a file there
+    that differs is refused, before anything is written, unless ``overwrite``. Returns the
+    paths written."""
+    if os.path.exists(output_dir) and not os.path.isdir(output_dir):
+        raise TgDeployError('%s is not a folder: pass --output-dir DIR' % output_dir)
+    staging = tempfile.mkdtemp(prefix='tgdeploy-balancer-')
+    try:
+        write(values, staging, verbosity=0)
+        names = sorted(os.listdir(staging))
+        changed = [name for name in names
+                   if differs(os.path.join(staging, name), os.path.join(output_dir, name))]
+        replaced = [name for name in changed if os.path.exists(os.path.join(output_dir, name))]
+        if replaced and not overwrite:
+            raise TgDeployError('%s exists and differs from what would be written: pass '
+                                '--overwrite to replace it, or another --output-dir'
+                                % os.path.join(output_dir, replaced[0]))
+        if not os.path.isdir(output_dir):
+            os.makedirs(output_dir)
+        for name in changed:
+            shutil.copyfile(os.path.join(staging, name), os.path.join(output_dir, name))
+        return [os.path.join(output_dir, name) for name in changed]
+    except (IOError, OSError) as e:
+        raise TgDeployError(describe_os_error(e))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def differs(new, old):
+    """True when writing ``new`` over ``old`` changes something (no file is a change)."""
+    if not os.path.exists(old):
+        return True
+    with open(new, 'rb') as a:
+        with open(old, 'rb') as b:
+            return a.read() != b.read()
+
+
+def main(argv=None):
+    """The ``tgdeploy-balancer`` console script: 0 written, 2 bad input (nothing written)."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        options = build_parser().parse_args(args)
+        values = script_values(options)
+        output_dir = options.output_dir or options.name
+        written = write_folder(values, output_dir, options.overwrite)
+    except TgDeployError as e:
+        sys.stderr.write('%s: error: %s\n' % (SCRIPT, e))
+        return 2
+    if not options.quiet:
+        for path in written:
+            print('wrote %s' % path)
+        if not written:
+            print('%s is up to date' % output_dir)
+        print('next: %s' % os.path.join(output_dir, 'README.txt'))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

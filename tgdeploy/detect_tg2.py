@@ -40,7 +40,8 @@ def detect(directory, config):
                    config_file=config_file,
                    static_urls=static_entries(static_dir) if static_dir else [],
                    package_dir=package_dir, evidence=['TurboGears 2: ' + seen],
-                   memory_sessions=memory_sessions(config_file))
+                   memory_sessions=memory_sessions(config_file),
+                   static_root=static_dir if static_dir and os.path.isdir(static_dir) else None)
 
 
 def installed_application(config_file, directory):

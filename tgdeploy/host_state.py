@@ -12,13 +12,16 @@ ERROR, WARNING = 'error', 'warning'
 
 # What breaks when the next request lands on another host (an error), and what only
 # duplicates work there (a warning).
-SHARED_SESSIONS = ('set %(key)s = ext:memcached (or ext:redis, ext:database) and %(url)s '
-                   'to the shared server, the same on every host')
+# The client libraries are Beaker's own choice (1.14: python-memcached, python-binary-memcached
+# or cmemcache for ext:memcached; pylibmc and pymemcache are not among them).
+SHARED_SESSIONS = ('set %(key)s = ext:memcached and %(url)s = HOST:11211 (Beaker needs '
+                   'python-memcached in the virtualenv), or ext:redis and redis://HOST:6379/0 '
+                   '(needs redis), or ext:database and a database URL; the same on every host')
 SHARED_DATABASE = 'point %s at a database server every host reaches (postgresql://...)'
 SECRETS = ('each host deployed on its own gets secrets of its own, and refuses the cookies the '
            'others sign: deploy every host with --secrets-from the same file')
 
-FILES = {'file': 'files', 'dbm': 'dbm files'}
+FILES = {'file': 'files', 'dbm': 'dbm files', 'memory': 'each process\'s memory'}
 TG1_SQLITE = re.compile(r'^\s*(\w+\.dburi)\s*=\s*["\']?sqlite:', re.M)
 TG1_SESSION_FILES = re.compile(
     r'^\s*((?:session_filter|tools\.sessions)\.storage_type)\s*=\s*["\']?file', re.M | re.I)
@@ -31,7 +34,7 @@ def findings(values, hosts):
     if hosts < 2:
         return []
     found = []
-    if values['memory_sessions']:
+    if values['memory_sessions'] and values['flavor'] != 'tg2':  # tg2: with its keys below
         found.append((ERROR, 'sessions kept in each process\'s memory (%s) are on one host '
                              'only: keep them in a shared store' % values['memory_sessions']))
     reader = {'tg2': tg2_findings, 'tg1': tg1_findings, 'cherrypy': cherrypy_findings}
@@ -46,7 +49,7 @@ def tg2_findings(values):
     found = []
     for prefix in ('session.', 'beaker.session.'):
         kind = settings.get(prefix + 'type', '').strip()
-        if kind in ('file', 'dbm'):
+        if kind in FILES:
             found.append((ERROR, 'Beaker keeps sessions in %s on this host (%stype = %s): '
                                  % (FILES[kind], prefix, kind) + SHARED_SESSIONS % {
                                      'key': prefix + 'type', 'url': prefix + 'url'}))

@@ -126,10 +126,15 @@ DAEMON_LIMITS = (
     ('header_buffer_size', 0, 2 ** 31 - 1),
 )
 # Where Apache's logs live: Debian's envvars sets APACHE_LOG_DIR (/var/log/apache2); RHEL's
-# ServerRoot /etc/httpd holds logs -> /var/log/httpd. (Apache config text, path, Apache's
-# process name, its graceful restart command.)
-DEBIAN_LOGS = ('${APACHE_LOG_DIR}', '/var/log/apache2', 'apache2', 'apache2ctl graceful')
-RHEL_LOGS = ('logs', '/var/log/httpd', 'httpd', 'apachectl graceful')
+# ServerRoot /etc/httpd holds logs -> /var/log/httpd. (The folder as Apache config says it,
+# as a path, the distribution's rotation of it, Apache's rotatelogs, the owner, group and
+# mode the distribution gives its log folder.)
+DEBIAN_LOGS = ('${APACHE_LOG_DIR}', '/var/log/apache2', '/etc/logrotate.d/apache2',
+               '/usr/bin/rotatelogs', ('root', 'adm', '0750'))
+RHEL_LOGS = ('logs', '/var/log/httpd', '/etc/logrotate.d/httpd', '/usr/sbin/rotatelogs',
+             ('root', 'root', '0700'))
+# Days a log file is kept (systemd-tmpfiles removes older ones: apache/<slug>.tmpfiles).
+LOG_DAYS = 14
 # The project's config asks CherryPy for one request thread (code that is not thread-safe).
 ONE_THREAD = re.compile(r'^\s*server\.thread_pool\s*=\s*1\s*(#.*)?$', re.M)
 HTTPS_CHOICES = ('no', 'own', 'acme')
@@ -179,13 +184,15 @@ def settle(project, given):
     apache_dir = check_path('output directory', folder(opts['output_dir'], project_dir, 'apache'))
     data_dir = check_path('data directory', folder(opts['data_dir'], project_dir, 'data'))
     static_urls, static_skipped = apache_static(project.static_urls, mount)
+    static_root = rewritable(project.static_root)
+    served = folders_of(static_urls, static_root)
     check_data_dir(data_dir, project_dir, python_home)
     check_output_dir(apache_dir, project_dir)
-    check_placement(apache_dir, data_dir, folders_of(static_urls))
+    check_placement(apache_dir, data_dir, served)
     aliases = check_aliases(opts['alias'], static_urls, (project_dir, apache_dir, data_dir),
-                            folders_of(static_urls), project_dir, elsewhere)
+                            served, project_dir, elsewhere)
     static_urls = aliases + static_urls
-    static_dirs = folders_of(static_urls)
+    static_dirs = folders_of(static_urls, static_root)
 
     values = {
         'tgdeploy_version': __version__,
@@ -228,6 +235,8 @@ def settle(project, given):
         'preload': check_choice('preload', opts['preload'], ('yes', 'no')) == 'yes',
         'static_urls': static_urls,
         'static_dirs': static_dirs,
+        'static_root': static_root,
+        'static_root_pattern': static_root and '^%s/(.+)$' % re.escape(mount.rstrip('/')),
         # Denied to every client: the project, and the data folder wherever it is.
         'private_dirs': [project_dir] + ([] if within(data_dir, project_dir) else [data_dir]),
         'static_skipped': static_skipped,
@@ -275,10 +284,13 @@ def settle_day_two(opts, given, values, project):
     if 0 < limits['header_buffer_size'] < 8192:
         raise TgDeployError('--header-buffer-size %d: mod_wsgi takes 8192 bytes or more (0 '
                             'keeps its 32768)' % limits['header_buffer_size'])
-    log_text, log_path, apache_process, graceful = platform_logs()
+    log_text, log_path, system_rotation, rotatelogs, log_owner = platform_logs()
     if opts['log_dir']:
         log_path = log_text = check_path('--log-dir', folder(opts['log_dir'],
                                                              values['project_dir'], ''))
+        if re.search(r'[\'"\\]', log_path):
+            raise TgDeployError('--log-dir %s: a quote or backslash cannot be passed to Apache\'s '
+                                'rotatelogs: choose a folder without them' % log_path)
         if not values['elsewhere'] and not os.path.isdir(log_path):
             # Apache refuses to start without it (AH02291).
             raise TgDeployError('--log-dir %s is not a folder: create it (root may own it: '
@@ -289,10 +301,18 @@ def settle_day_two(opts, given, values, project):
             'maximum_requests', 'restart_interval', 'inactivity_timeout') if limits[name]],
         'log_dir': log_text,
         'log_path': log_path,
-        'apache_process': apache_process,
-        'graceful_command': graceful,
+        'system_rotation': system_rotation,
+        'rotatelogs': rotatelogs,
+        'log_owner': log_owner,
+        'log_days': LOG_DAYS,
+        # The access logs' folder of its own in the log folder: the distribution's rotation
+        # of *.log there (with its nightly restart) must not take rotatelogs' files too.
+        'log_folder': values['daemon_name'],
+        # Relative to the log folder: the error log, a plain file (the application's last
+        # lines as its processes exit reach it; a piped one lost them), and today's access
+        # log, a link rotatelogs moves along (the HTTPS virtual host's: https-access.log).
         'error_log': values['daemon_name'] + '-error.log',
-        'access_log': values['daemon_name'] + '-access.log',
+        'access_log': values['daemon_name'] + '/access.log',
         'thread_pool_one': one_thread_pool(project) and 'threads' not in given,
         'pass_authorization': check_choice('pass-authorization', opts['pass_authorization'],
                                            ('yes', 'no')) == 'yes',
@@ -303,12 +323,13 @@ def settle_day_two(opts, given, values, project):
         'qdir': directory_pattern,
         'qexpr': expr_string,
         'sh': shell_quote,
+        'shq': piped_argument,
+        'tmpfiles_path': tmpfiles_path,
     })
 
 
 def platform_logs():
-    """(log folder as Apache config says it, as a path, Apache's process name, its graceful
-    restart command)."""
+    """DEBIAN_LOGS or RHEL_LOGS, by the Apache tree this machine has."""
     if os.path.isdir('/etc/httpd') and not os.path.isdir('/etc/apache2'):
         return RHEL_LOGS
     return DEBIAN_LOGS
@@ -368,6 +389,19 @@ def apache_quote(text):
     """One Apache config argument: in double quotes, where Apache reads \\ and \" as
     escapes (ap_getword_conf)."""
     return '"%s"' % text.replace('\\', '\\\\').replace('"', '\\"')
+
+
+def piped_argument(path):
+    """``path`` as one word of a piped logger's command inside a double-quoted Apache
+    argument: in single quotes, which Apache 2.4 (apr_tokenize_to_argv) and the shell of 2.2
+    both read as one word (settle_day_two refuses a log folder with quotes or backslashes)."""
+    return "'%s'" % path
+
+
+def tmpfiles_path(path):
+    """A path in a tmpfiles.d line: whitespace and backslashes C-escaped, % doubled (its
+    specifiers)."""
+    return re.sub(r'[\\\s]', lambda m: '\\x%02x' % ord(m.group()), path).replace('%', '%%')
 
 
 def glob_escape(path):
@@ -621,10 +655,21 @@ def apache_static(urls, mount):
     return usable, skipped
 
 
-def folders_of(static_urls):
-    """The folders Apache serves: each aliased folder, or the folder of an aliased file."""
-    folders = sorted(set(path if os.path.isdir(path) else os.path.dirname(path)
-                         for _, path in static_urls))
+def rewritable(static_root):
+    """The folder the application serves at its root, if a RewriteCond can name it:
+    mod_rewrite reads $N, %N and backslashes in its strings as its own (elsewhere the
+    application serves the folder, and the aliases its entries)."""
+    if static_root and not re.search(r'[$\\]', static_root) and \
+            not UNCARRIED.search(static_root):
+        return static_root
+    return None
+
+
+def folders_of(static_urls, static_root=None):
+    """The folders Apache serves: each aliased folder, or the folder of an aliased file,
+    and the application's static root."""
+    folders = sorted(set([path if os.path.isdir(path) else os.path.dirname(path)
+                          for _, path in static_urls] + ([static_root] if static_root else [])))
     return [f for f in folders if not any(within(f, other) and f != other for other in folders)]
 
 

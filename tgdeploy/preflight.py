@@ -14,7 +14,7 @@ import os
 import re
 import subprocess
 
-from tgdeploy import host_state, inifile, own_deployment, production, tls
+from tgdeploy import host_state, inifile, own_deployment, production, system_rotation, tls
 from tgdeploy._compat import shell_quote
 from tgdeploy.access import access_problem, user_ids
 from tgdeploy.modwsgi_file import (linked_python_prefix, module_python, module_version,
@@ -68,6 +68,9 @@ def examine(values, apache_root=None, mod_wsgi=None):
     findings += exposure_findings(values, apache_root, config_files)
     findings += locale_findings(values)
     findings += socket_prefix_findings(values, apache_root, config_files)
+    findings += module_findings(values, config_files)
+    findings += [Finding(level, text) for level, text in system_rotation.findings(
+        values, apache_root, is_rhel_layout(apache_root))]
     findings += [Finding(level, text) for level, text in production.doctor(values)]
     findings += [Finding(level, text) for level, text in tls.doctor(values, mod_wsgi)]
     findings += [Finding(level, text) for level, text in own_deployment.findings(values)]
@@ -565,3 +568,43 @@ def socket_prefix_findings(values, apache_root, config_files):
     return [Finding(ERROR, 'RHEL\'s Apache cannot create mod_wsgi daemon sockets in its logs '
                            'folder: echo "WSGISocketPrefix run/wsgi" > %s/conf.d/wsgi-socket.conf'
                     % apache_root)]
+
+
+# The modules the generated config uses beyond mod_wsgi: (module, needed when, whether Apache
+# refuses the config without it; what a missing one costs otherwise).
+def needed_modules(values):
+    static_root = values.get('static_root')
+    return [
+        ('headers', values.get('hsts') or values.get('static_max_age') is not None, True, ''),
+        ('filter', values.get('compress'), True, ''),
+        ('deflate', values.get('compress'), False, 'answers are not compressed'),
+        ('ssl', values.get('https'), True, ''),
+        ('md', values.get('https') == 'acme', True, ''),
+        ('rewrite', static_root, False, 'files added to %s later are served by the '
+                                        'application, not Apache' % static_root),
+    ]
+
+
+def module_findings(values, config_files):
+    if not config_files:
+        return []
+    loaded = set()
+    for path in config_files:
+        for args in directives(path, 'LoadModule'):
+            parts = words(args)
+            if parts:
+                loaded.add(parts[0])
+    rhel = any('/conf.modules.d/' in path for path in config_files)
+    found = []
+    for name, needed, refused, cost in needed_modules(values):
+        if not needed or name + '_module' in loaded:
+            continue
+        fix = ('add "LoadModule %s_module modules/mod_%s.so" to conf.modules.d' % (name, name)
+               if rhel else 'a2enmod %s' % name)
+        if refused:
+            found.append(Finding(ERROR, 'the config uses mod_%s, which Apache does not load '
+                                        '(it refuses the config): %s' % (name, fix)))
+        else:
+            found.append(Finding(WARNING, 'Apache does not load mod_%s: %s; %s'
+                                 % (name, cost, fix)))
+    return found

@@ -24,9 +24,10 @@ LAYOUTS = (  # (binary, modules folder): Debian, then RHEL
     ('/usr/sbin/apache2', '/usr/lib/apache2/modules'),
     ('/usr/sbin/httpd', '/usr/lib64/httpd/modules'),
 )
-# mod_filter and mod_deflate for --compress, mod_headers for --static-max-age and HSTS.
+# mod_filter and mod_deflate for --compress, mod_headers for --static-max-age and HSTS,
+# mod_rewrite for the files added to TurboGears 2's public/ later.
 MODULES = ('mpm_event', 'authz_core', 'authz_host', 'authn_core', 'alias', 'mime', 'dir',
-           'access_compat', 'filter', 'deflate', 'headers')
+           'access_compat', 'filter', 'deflate', 'headers', 'rewrite')
 # With an HTTPS port: mod_ssl and its session cache (as Debian's ssl.conf sets it up),
 # mod_md (ACME; mod_watchdog, which it needs, is built into httpd).
 TLS_MODULES = ('socache_shmcb', 'ssl', 'md')

@@ -8,7 +8,8 @@ class Project(object):
 
     def __init__(self, directory, flavor, name, package, config_file=None,
                  static_urls=(), root=None, tg_requirement=None,
-                 uses_sqlobject=False, package_dir=None, evidence=(), memory_sessions=None):
+                 uses_sqlobject=False, package_dir=None, evidence=(), memory_sessions=None,
+                 static_root=None):
         self.directory = directory
         self.flavor = flavor
         self.name = name
@@ -17,6 +18,9 @@ class Project(object):
         self.config_file = config_file
         # (URL below the mount, absolute path) pairs that Apache can serve itself.
         self.static_urls = list(static_urls)
+        # The folder the application serves at its own root, whole (TurboGears 2's public/):
+        # what is added to it after the deployment was written is Apache's to serve too.
+        self.static_root = static_root
         self.root = root
         # TurboGears 1.x only: the version setup.py asks for, and whether the model
         # uses SQLObject (whose per-process caches want a single process).
