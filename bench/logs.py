@@ -9,7 +9,9 @@ the access and error logs are rotated ROTATIONS times, one second apart, by each
 - logrotate with `copytruncate` (no restart), the access log a plain file;
 - the generated config: the access log piped through Apache's rotatelogs, its interval set
   to one second (and its file names to the second) instead of a day, nothing else changed.
-(The error log is a plain file in all three.)
+(The error log is a plain file in all three.) Then no rotation, ten graceful restarts, with
+the access log as generated and the other way, in daemon and in embedded mode (whose
+generated access log is a plain file).
 A failed request is a status of 500 or more, or a connection error; a missing line is a
 request that got an answer but has no line in the access logs (rotated or current). Each
 method gets its own fresh Apache. Writes its table into BENCHMARKS.md.
@@ -50,8 +52,8 @@ GRACEFUL = ('    sharedscripts\n    postrotate\n        /usr/sbin/apache2 -f {co
             '    endscript')
 
 
-def deploy(venv, project, port, logs):
-    run([venv.bin('paster'), 'tgdeploy', '-q', '--overwrite', '--mount', MOUNT,
+def deploy(venv, project, port, logs, mode='daemon'):
+    run([venv.bin('paster'), 'tgdeploy', '-q', '--overwrite', '--mount', MOUNT, '--mode', mode,
          '--server-name', '127.0.0.1', '--port', str(port), '--log-dir', logs], cwd=project)
     return os.path.join(project, 'apache', 'cherryapp.conf')
 
@@ -101,6 +103,37 @@ METHODS = [
 ]
 
 
+def piped_files(conf, logs):
+    """The generated embedded-mode config with its plain access log piped through rotatelogs
+    instead, as daemon mode's is."""
+    with open(conf) as f:
+        text = f.read()
+    text, count = re.subn(r'^CustomLog "[^|"][^"]*"', 'CustomLog "|/usr/bin/rotatelogs -l -f '
+                          '%s/piped.%%Y-%%m-%%d-access.log 86400"' % logs, text, flags=re.M)
+    assert count == 1, 'the generated log line changed'
+    with open(conf, 'w') as f:
+        f.write(text)
+
+
+def graceful_only(change):
+    """No rotation: a graceful restart each time, as a config change or the distribution's
+    nightly rotation of the server's own logs makes one; the access log as generated, or
+    changed by ``change``."""
+    def prepare_method(conf, logs, apache):
+        if change:
+            change(conf, logs)
+        return apache.graceful
+    return prepare_method
+
+
+RESTARTS = [
+    ('daemon', 'generated: piped through `rotatelogs`', graceful_only(None)),
+    ('daemon', 'a plain file instead', graceful_only(plain_files)),
+    ('embedded', 'generated: a plain file', graceful_only(None)),
+    ('embedded', 'piped through `rotatelogs` instead', graceful_only(piped_files)),
+]
+
+
 def access_lines(logs):
     """Lines for PAGE in every access log file under ``logs``: current, rotated, gzipped
     (not the links rotatelogs keeps to today's file)."""
@@ -116,13 +149,13 @@ def access_lines(logs):
     return count
 
 
-def measure(venv, project, prepare_method, workdir):
+def measure(venv, project, prepare_method, workdir, mode='daemon'):
     os.makedirs(workdir)
     os.chmod(workdir, 0o755)
     logs = os.path.join(workdir, 'logs')
     os.makedirs(logs)
     port = free_port()
-    conf = deploy(venv, project, port, logs)
+    conf = deploy(venv, project, port, logs, mode)
     os.makedirs(os.path.join(workdir, 'apache'), 0o755)
     apache = Apache(os.path.join(workdir, 'apache'), [conf], port=port, log_level='warn')
     rotate = prepare_method(conf, logs, apache)
@@ -166,6 +199,21 @@ def table(rows, elapsed):
     return '\n'.join(lines)
 
 
+def restart_table(rows):
+    lines = [
+        'No rotation, %d graceful restarts (`apache2 -k graceful`) a second apart, same load: '
+        'what a graceful restart does to the access log.' % ROTATIONS,
+        '',
+        '| configuration | requests | failed (≥ 500 or connection error) | answered but missing '
+        'from the access log |',
+        '|---|---|---|---|',
+    ]
+    for name, result in rows:
+        lines.append('| %s | %d | %d | **%d** |' % (name, result['requests'], result['failed'],
+                                                   result['missing']))
+    return '\n'.join(lines)
+
+
 def main():
     started = time.time()
     venv, project = prepare()
@@ -176,7 +224,13 @@ def main():
         result = measure(venv, project, prepare_method, os.path.join(work, str(number)))
         print('%s: %s' % (name, result), flush=True)
         rows.append((name, result))
-    publish('logs.py', table(rows, time.time() - started))
+    restarts = []
+    for number, (mode, name, prepare_method) in enumerate(RESTARTS):
+        result = measure(venv, project, prepare_method,
+                         os.path.join(work, 'restart-%d' % number), mode)
+        print('graceful, %s, %s: %s' % (mode, name, result), flush=True)
+        restarts.append(('%s mode, access log %s' % (mode, name), result))
+    publish('logs.py', table(rows, time.time() - started) + '\n\n' + restart_table(restarts))
 
 
 if __name__ == '__main__':

@@ -267,10 +267,37 @@ def test_logs_of_its_own_rotate_and_keep_receiving(www_tmp, deploy_venv, apache_
                                            universal_newlines=True).stdout
 
 
+def test_embedded_mode_logs_plain_files_rotated_without_restart(www_tmp, deploy_venv,
+                                                                apache_factory):
+    """In embedded mode Apache's processes run the application and finish their requests
+    after a graceful restart has ended a piped logger (bench/logs.py): the access log is a
+    plain file there, rotated by the generated logrotate file (copytruncate)."""
+    logs = www_tmp / 'logs'
+    logs.mkdir()
+    port = free_port()
+    values = deployed(www_tmp, deploy_venv, server_name='day.test', port=str(port),
+                      log_dir=str(logs), mode='embedded')
+    assert not values['piped_access'] and 'rotatelogs' not in open(values['conf_file']).read()
+    apache = apache_factory([values['conf_file']], port=port)
+    assert apache.start(None) is None
+    assert apache.wait_for_answer('/about', host='day.test')[0] == 200
+    access = logs / values['access_log']
+    assert wait_for_line(access, 'GET /about')
+    rotation = os.path.join(values['apache_dir'], values['slug'] + '.logrotate')
+    subprocess.run(['logrotate', '-f', '-s', str(www_tmp / 'logrotate.state'), rotation],
+                   check=True, timeout=60)
+    with open(str(access) + '.1') as f:
+        assert 'GET /about' in f.read()
+    assert request(apache, '/pid', host='day.test', headers={'User-Agent': 'after'})[0] == 200
+    assert wait_for_line(access, '"after"')
+    assert 'SIGUSR1' not in apache.error_log()
+
+
 def test_the_log_retention_file_parses_and_makes_the_folder(www_tmp, deploy_venv):
     """apache/<slug>.tmpfiles, as systemd-tmpfiles reads it: the folder is made with the
-    distribution's owner and mode, and a clean-up keeps today's files."""
-    logs = www_tmp / 'logs'
+    distribution's owner and mode (in a log folder whose name has a space and an accent),
+    and a clean-up keeps today's files."""
+    logs = www_tmp / 'my logs é'
     logs.mkdir()
     values = deployed(www_tmp, deploy_venv, server_name='day.test', log_dir=str(logs))
     retention = os.path.join(values['apache_dir'], values['slug'] + '.tmpfiles')

@@ -128,15 +128,19 @@ def test_tg2_quickstart(tg2_project, tg2_data, deploy_venv, apache_factory, moun
     assert_clean_log(apache)
 
 
-@pytest.mark.parametrize('mount', ['/', '/sub'])
+@pytest.mark.parametrize('mount', ['/', '/sub', '/a.b-c~d'])
 def test_tg2_public_is_served_as_a_folder(tg2_project, tg2_data, deploy_venv, apache_factory,
-                                          mount):
+                                          www_tmp, mount):
     """Files added to public/ after the deployment was written are Apache's to serve too
     (mod_rewrite); hidden files, symlinks, folders and missing files go to the application,
     and no URL reaches outside public/."""
     public = tg2_project / 'tg2app' / 'public'
     added = [public / 'added-later.txt', public / 'added-later' / 'deep.css']
     hidden, link = public / '.added-hidden.txt', public / 'added-link.txt'
+    # Apache would refuse a file behind a symlinked folder (Options None): the application
+    # gets it, as before.
+    elsewhere, linked_dir = www_tmp / 'elsewhere', public / 'added-dir-link'
+    hidden_files = []
     apache = apache_factory([tg2_project / 'apache' / 'tg2app.conf'])
     deploy(deploy_venv, tg2_project, '--mount', mount, '--static-max-age', '77',
            '--server-name', '127.0.0.1', '--port', str(apache.port))
@@ -147,6 +151,15 @@ def test_tg2_public_is_served_as_a_folder(tg2_project, tg2_data, deploy_venv, ap
             # (Apache gives a file changed within the last second a weak ETag.)
             os.utime(str(path), (time.time() - 60, time.time() - 60))
         link.symlink_to(added[0])
+        elsewhere.mkdir()
+        elsewhere.chmod(0o755)
+        (elsewhere / 'f.txt').write_text('through a symlinked folder\n')
+        linked_dir.symlink_to(elsewhere)
+        hidden_files = [public / 'css' / '.htpasswd', public / 'css' / '.git' / 'config',
+                        public / 'added-later' / '.env', public / '.well-known' / 'added.txt']
+        for path in hidden_files:
+            path.parent.mkdir(exist_ok=True)
+            path.write_text('secret\n')
         prefix = prefix_of(mount)
         assert apache.start(prefix + '/demo')[0] == 200
         for path in added:
@@ -154,11 +167,20 @@ def test_tg2_public_is_served_as_a_folder(tg2_project, tg2_data, deploy_venv, ap
             assert_served_by_apache(apache, url, path)
             assert apache.get(url)[1].get('Cache-Control') == 'public, max-age=77', url
         # The application's own answers: no Cache-Control from Apache's static folder.
-        for url in ('/.added-hidden.txt', '/added-link.txt', '/added-later', '/added-later/',
-                    '/no-such-file.txt', '/demo'):
-            status, headers, _ = apache.get(prefix + url)
+        for url in ('/.well-known/added.txt', '/added-link.txt', '/added-later', '/added-later/',
+                    '/no-such-file.txt', '/demo', '/added-dir-link/f.txt',
+                    '/added%3Flater.txt'):
+            status, headers, body = apache.get(prefix + url)
             assert 'max-age=77' not in headers.get('Cache-Control', ''), (url, status, headers)
+            assert 'have permission' not in body, (url, status)  # not Apache's own 403
         assert apache.get(prefix + '/no-such-file.txt')[0] == 404
+        assert apache.get(prefix + '/added-dir-link/f.txt')[2] == 'through a symlinked folder\n'
+        assert apache.get(prefix + '/.well-known/added.txt')[2] == 'secret\n'  # public by design
+        # Hidden files and folders are never served from a static folder.
+        for url in ('/css/.htpasswd', '/css/.git/config', '/added-later/.env',
+                    '/.added-hidden.txt'):
+            status, _, body = apache.get(prefix + url)
+            assert status == 403 and 'secret' not in body, (url, status)
         # Nothing outside public/ through the rule: the sources, the ini, the project.
         secret = (tg2_project / 'tg2app' / 'config' / 'app_cfg.py').read_text()[:200]
         for url in ('/../config/app_cfg.py', '/%2e%2e/config/app_cfg.py',
@@ -169,9 +191,12 @@ def test_tg2_public_is_served_as_a_folder(tg2_project, tg2_data, deploy_venv, ap
         assert apache.stop() < STOP_BOUND
         assert_clean_log(apache)
     finally:
-        for path in [link, hidden] + added:
+        for path in [link, hidden, linked_dir] + hidden_files + added:
             if os.path.lexists(str(path)):
                 path.unlink()
+        for path in (hidden_files[1], hidden_files[3]):
+            if path.parent.exists():
+                path.parent.rmdir()
         if added[1].parent.exists():
             added[1].parent.rmdir()
 

@@ -12,7 +12,7 @@ import pytest
 from support.httpd import DEBIAN_WSGI, free_port
 from support.projects import make_tg2, write
 from support.venv import SYSTEM_PYTHON, run
-from tgdeploy import options, preflight
+from tgdeploy import log_rotation, options, preflight
 from tgdeploy.detect import detect
 from tgdeploy.options import venv_python_version
 from tgdeploy.preflight import module_version, venv_base_prefix
@@ -259,7 +259,7 @@ def enable(tree, *names):
 
 
 def test_mod_rewrite_missing_costs_only_apache_serving_later_files(tmp_path, tree):
-    enable(tree, 'wsgi')
+    enable(tree, 'wsgi', 'alias')
     values = settle(tmp_path)
     assert module_texts(values, tree) == [
         'warning: Apache does not load mod_rewrite: files added to %s later are served by '
@@ -269,7 +269,7 @@ def test_mod_rewrite_missing_costs_only_apache_serving_later_files(tmp_path, tre
 
 
 def test_modules_without_which_apache_refuses_the_config(tmp_path, tree):
-    enable(tree, 'wsgi', 'rewrite')
+    enable(tree, 'wsgi', 'alias', 'rewrite')
     values = settle(tmp_path, compress='yes', static_max_age='60')
     assert module_texts(values, tree) == [
         'error: the config uses mod_headers, which Apache does not load (it refuses the '
@@ -306,8 +306,8 @@ RHEL_ROTATION = ('/var/log/httpd/*log {\n    missingok\n    notifempty\n    shar
 
 
 def rotation_texts(values, tree, rhel=False):
-    from tgdeploy import system_rotation
-    return ['%s: %s' % f for f in system_rotation.findings(values, str(tree), rhel)]
+    return ['%s: %s' % f for f in log_rotation.distribution_findings(
+        values, log_rotation.rotation_file(str(tree), rhel))]
 
 
 def test_debians_nightly_reload_is_named_with_the_fix(tmp_path, tree):
@@ -333,3 +333,82 @@ def test_rhels_nightly_reload_is_named(tmp_path):
     write(tmp_path / 'logrotate.d' / 'httpd', RHEL_ROTATION)
     found = rotation_texts(settle(tmp_path), root, rhel=True)
     assert len(found) == 1 and '(/bin/systemctl reload httpd.service' in found[0], found
+
+
+ROTATION_LINES = {  # a script line of a logrotate file: does it restart Apache?
+    'kill -USR1 $(cat /run/apache2/apache2.pid)': True,
+    'kill -s HUP `cat /var/run/httpd/httpd.pid`': True,
+    'pkill -SIGUSR1 -x httpd': True,
+    '/etc/init.d/apache2 reload > /dev/null': True,
+    'apachectl graceful': True,
+    '# no apache2 reload any more: copytruncate': False,
+    'systemctl reload php-fpm': False,
+    'kill -USR1 $(cat /run/nginx.pid)': False,
+}
+
+
+@pytest.mark.parametrize('line', sorted(ROTATION_LINES))
+def test_which_rotation_scripts_restart_apache(tmp_path, tree, line):
+    write(tree.parent / 'logrotate.d' / 'apache2',
+          '/var/log/apache2/*.log {\n\tpostrotate\n\t\t%s\n\tendscript\n}\n' % line)
+    assert bool(rotation_texts(settle(tmp_path), tree)) == ROTATION_LINES[line]
+
+
+def fake_rotatelogs(path, usage):
+    write(path, '#!/bin/sh\ncat <<EOF >&2\n%sEOF\nexit 1\n' % usage)
+    os.chmod(str(path), 0o755)
+    return str(path)
+
+
+def test_a_rotatelogs_without_the_options_the_log_line_uses(tmp_path):
+    values = settle(tmp_path)
+    values['rotatelogs'] = fake_rotatelogs(tmp_path / 'old-rotatelogs',
+                                           'Usage: rotatelogs [-l] [-f] <logfile> <time>\n'
+                                           '  -l  local time\n  -f  force open\n')
+    assert log_rotation.rotatelogs_findings(values) == [(
+        'error', '%s does not know -D and -L (an older Apache\'s): Apache would serve and log no '
+                 'request; install the rotatelogs of a current Apache 2.4' % values['rotatelogs'])]
+    values['rotatelogs'] = '/usr/bin/rotatelogs'  # Debian 12's: it knows both
+    assert log_rotation.rotatelogs_findings(values) == []
+    values['rotatelogs'] = str(tmp_path / 'none')
+    assert 'which is not installed' in log_rotation.rotatelogs_findings(values)[0][1]
+
+
+def test_a_log_folder_others_may_write(tmp_path):
+    logs = tmp_path / 'logs'
+    logs.mkdir()
+    values = settle(tmp_path, log_dir=str(logs))
+    assert log_rotation.folder_findings(values) == []  # root's, 0755
+    logs.chmod(0o777)
+    found = log_rotation.folder_findings(values)
+    assert len(found) == 1 and found[0][0] == 'warning' and 'symlink planted' in found[0][1]
+
+
+def test_server_wide_rewrite_rules_miss_a_catch_all_virtual_host(tmp_path, tree):
+    default = write(tree / 'sites-enabled' / '000-default.conf',
+                    '<VirtualHost *:80>\n    DocumentRoot /var/www/html\n</VirtualHost>\n')
+    files = preflight.included_files(str(tree))
+    found = [str(f) for f in preflight.rewrite_scope_findings(settle(tmp_path), files)]
+    assert len(found) == 1 and default.name in found[0] and '--server-name' in found[0]
+    assert preflight.rewrite_scope_findings(settle(tmp_path, server_name='shop.example.com'),
+                                            files) == []
+
+
+def test_a_module_loaded_in_apache2_conf_counts(tmp_path, tree):
+    enable(tree, 'wsgi', 'alias', 'rewrite')
+    write(tree / 'apache2.conf', 'LoadModule headers_module /usr/lib/apache2/modules/'
+                                 'mod_headers.so\n')
+    assert module_texts(settle(tmp_path, static_max_age='60'), tree) == []
+
+
+def test_rhel_names_the_package_of_mod_ssl(tmp_path):
+    root = tmp_path / 'httpd'
+    write(root / 'conf' / 'httpd.conf', 'ServerRoot /etc/httpd\n')
+    write(root / 'conf.modules.d' / '00-base.conf',
+          'LoadModule alias_module modules/mod_alias.so\n'
+          'LoadModule rewrite_module modules/mod_rewrite.so\n')
+    values = settle(tmp_path, https='own', server_name='shop.example.com', elsewhere='yes',
+                    ssl_certificate='/etc/pki/shop.pem', ssl_key='/etc/pki/shop.key')
+    found = module_texts(values, root)
+    assert found == ['error: the config uses mod_ssl, which Apache does not load (it refuses '
+                     'the config): dnf install mod_ssl'], found

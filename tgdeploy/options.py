@@ -236,7 +236,9 @@ def settle(project, given):
         'static_urls': static_urls,
         'static_dirs': static_dirs,
         'static_root': static_root,
-        'static_root_pattern': static_root and '^%s/(.+)$' % re.escape(mount.rstrip('/')),
+        # A mount holds only letters, digits and ._~-/: "." is the one regex character, and
+        # goes in brackets (mod_rewrite's quoted arguments keep a backslash as written).
+        'static_root_pattern': static_root and '^%s/(.+)$' % mount.rstrip('/').replace('.', '[.]'),
         # Denied to every client: the project, and the data folder wherever it is.
         'private_dirs': [project_dir] + ([] if within(data_dir, project_dir) else [data_dir]),
         'static_skipped': static_skipped,
@@ -288,9 +290,10 @@ def settle_day_two(opts, given, values, project):
     if opts['log_dir']:
         log_path = log_text = check_path('--log-dir', folder(opts['log_dir'],
                                                              values['project_dir'], ''))
-        if re.search(r'[\'"\\]', log_path):
-            raise TgDeployError('--log-dir %s: a quote or backslash cannot be passed to Apache\'s '
-                                'rotatelogs: choose a folder without them' % log_path)
+        if re.search(r'[\'"\\{}\[\]*?\x00-\x1f]', log_path):
+            raise TgDeployError('--log-dir %s: quotes, backslashes, control characters and '
+                                '{}[]*? cannot reach rotatelogs, logrotate and systemd-tmpfiles '
+                                'intact: choose a folder without them' % log_path)
         if not values['elsewhere'] and not os.path.isdir(log_path):
             # Apache refuses to start without it (AH02291).
             raise TgDeployError('--log-dir %s is not a folder: create it (root may own it: '
@@ -309,10 +312,15 @@ def settle_day_two(opts, given, values, project):
         # of *.log there (with its nightly restart) must not take rotatelogs' files too.
         'log_folder': values['daemon_name'],
         # Relative to the log folder: the error log, a plain file (the application's last
-        # lines as its processes exit reach it; a piped one lost them), and today's access
-        # log, a link rotatelogs moves along (the HTTPS virtual host's: https-access.log).
+        # lines as its processes exit reach it; a piped one lost them), and the access log:
+        # in daemon mode piped through rotatelogs (today's file a link it moves along; the
+        # HTTPS virtual host's: https-access.log), in embedded mode a plain file, since
+        # Apache's processes run the application and finish requests after a graceful
+        # restart has ended the old piped loggers (bench/logs.py).
+        'piped_access': values['mode'] == 'daemon',
         'error_log': values['daemon_name'] + '-error.log',
-        'access_log': values['daemon_name'] + '/access.log',
+        'access_log': values['daemon_name'] + ('/access.log' if values['mode'] == 'daemon'
+                                               else '-access.log'),
         'thread_pool_one': one_thread_pool(project) and 'threads' not in given,
         'pass_authorization': check_choice('pass-authorization', opts['pass_authorization'],
                                            ('yes', 'no')) == 'yes',
@@ -399,9 +407,9 @@ def piped_argument(path):
 
 
 def tmpfiles_path(path):
-    """A path in a tmpfiles.d line: whitespace and backslashes C-escaped, % doubled (its
-    specifiers)."""
-    return re.sub(r'[\\\s]', lambda m: '\\x%02x' % ord(m.group()), path).replace('%', '%%')
+    """A path in a tmpfiles.d line: in double quotes (systemd 252 reads "\\x20" unquoted as
+    "x20"), % doubled (its specifiers); settle_day_two refuses quotes and backslashes."""
+    return '"%s"' % path.replace('%', '%%')
 
 
 def glob_escape(path):
@@ -656,10 +664,11 @@ def apache_static(urls, mount):
 
 
 def rewritable(static_root):
-    """The folder the application serves at its root, if a RewriteCond can name it:
-    mod_rewrite reads $N, %N and backslashes in its strings as its own (elsewhere the
-    application serves the folder, and the aliases its entries)."""
-    if static_root and not re.search(r'[$\\]', static_root) and \
+    """The folder the application serves at its root, if mod_rewrite can name it: it reads
+    $N, %N and backslashes in its strings as its own, has no escape for a double quote, and
+    cuts a substitution at "?" (its query) or "#". Elsewhere the application serves the
+    folder, and the aliases its entries."""
+    if static_root and not re.search(r'[$\\"?#]', static_root) and \
             not UNCARRIED.search(static_root):
         return static_root
     return None

@@ -14,7 +14,7 @@ import os
 import re
 import subprocess
 
-from tgdeploy import host_state, inifile, own_deployment, production, system_rotation, tls
+from tgdeploy import host_state, inifile, log_rotation, own_deployment, production, tls
 from tgdeploy._compat import shell_quote
 from tgdeploy.access import access_problem, user_ids
 from tgdeploy.modwsgi_file import (linked_python_prefix, module_python, module_version,
@@ -31,7 +31,7 @@ FINE, WARNINGS, WILL_NOT_WORK = 0, 1, 3
 DAEMON_MOD_WSGI = (4, 5, 6)
 
 # The files each layout's Apache reads, in the order it reads them.
-DEBIAN_INCLUDES = ('mods-enabled/*.load', 'mods-enabled/*.conf', 'ports.conf',
+DEBIAN_INCLUDES = ('apache2.conf', 'mods-enabled/*.load', 'mods-enabled/*.conf', 'ports.conf',
                    'conf-enabled/*.conf', 'sites-enabled/*')
 RHEL_INCLUDES = ('conf/httpd.conf', 'conf.modules.d/*.conf', 'conf.d/*.conf')
 
@@ -69,7 +69,8 @@ def examine(values, apache_root=None, mod_wsgi=None):
     findings += locale_findings(values)
     findings += socket_prefix_findings(values, apache_root, config_files)
     findings += module_findings(values, config_files)
-    findings += [Finding(level, text) for level, text in system_rotation.findings(
+    findings += rewrite_scope_findings(values, config_files)
+    findings += [Finding(level, text) for level, text in log_rotation.findings(
         values, apache_root, is_rhel_layout(apache_root))]
     findings += [Finding(level, text) for level, text in production.doctor(values)]
     findings += [Finding(level, text) for level, text in tls.doctor(values, mod_wsgi)]
@@ -571,10 +572,15 @@ def socket_prefix_findings(values, apache_root, config_files):
 
 
 # The modules the generated config uses beyond mod_wsgi: (module, needed when, whether Apache
-# refuses the config without it; what a missing one costs otherwise).
+# refuses the config without it; what a missing one costs otherwise). RHEL ships some as
+# packages of their own.
+RHEL_PACKAGED = ('ssl', 'md')
+
+
 def needed_modules(values):
     static_root = values.get('static_root')
     return [
+        ('alias', values.get('static_urls') or values.get('https_only'), True, ''),
         ('headers', values.get('hsts') or values.get('static_max_age') is not None, True, ''),
         ('filter', values.get('compress'), True, ''),
         ('deflate', values.get('compress'), False, 'answers are not compressed'),
@@ -599,8 +605,10 @@ def module_findings(values, config_files):
     for name, needed, refused, cost in needed_modules(values):
         if not needed or name + '_module' in loaded:
             continue
-        fix = ('add "LoadModule %s_module modules/mod_%s.so" to conf.modules.d' % (name, name)
-               if rhel else 'a2enmod %s' % name)
+        fix = 'a2enmod %s' % name
+        if rhel:
+            fix = ('dnf install mod_%s' % name if name in RHEL_PACKAGED else
+                   'LoadModule %s_module modules/mod_%s.so in conf.modules.d' % (name, name))
         if refused:
             found.append(Finding(ERROR, 'the config uses mod_%s, which Apache does not load '
                                         '(it refuses the config): %s' % (name, fix)))
@@ -608,3 +616,19 @@ def module_findings(values, config_files):
             found.append(Finding(WARNING, 'Apache does not load mod_%s: %s; %s'
                                  % (name, cost, fix)))
     return found
+
+
+def rewrite_scope_findings(values, config_files):
+    """mod_rewrite rules at server level do not reach virtual hosts (unless those inherit
+    them), while the aliases and the WSGIScriptAlias do: with a catch-all virtual host such
+    as Debian's 000-default, the rule for files added to public/ later never runs."""
+    if not values.get('static_root') or values['server_name']:
+        return []
+    hosts = [path for path in config_files if VIRTUAL_HOST.search(config_text(path))]
+    if not hosts:
+        return []
+    return [Finding(WARNING, 'without --server-name this config is server-wide, and %s has a '
+                             'virtual host, which does not inherit server-wide mod_rewrite rules: '
+                             'there, files added to %s later are served by the application, not '
+                             'Apache; pass --server-name for a virtual host of its own'
+                    % (hosts[0], values['static_root']))]
