@@ -13,7 +13,7 @@ import pytest
 from conftest import LAB, paster
 from support.httpd import DEBIAN_WSGI
 from support.venv import run
-from support.projects import write
+from support.projects import make_apache_tree, write
 from tgdeploy.private_apache import process_alive
 
 MOD_WSGI_27 = LAB / 'py27' / 'mod_wsgi-py27.so'
@@ -23,14 +23,7 @@ MOD_WSGI_27 = LAB / 'py27' / 'mod_wsgi-py27.so'
 def apache_tree(www_tmp):
     """An /etc/apache2-like tree that loads Debian's mod_wsgi and the modules the generated
     README has an operator enable (a2enmod ...)."""
-    root = www_tmp / 'etc-apache2'
-    write(root / 'mods-enabled' / 'wsgi.load', 'LoadModule wsgi_module %s\n' % DEBIAN_WSGI)
-    for name in ('ssl', 'md', 'headers', 'rewrite', 'filter', 'deflate'):
-        write(root / 'mods-enabled' / ('%s.load' % name),
-              'LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n' % (name, name))
-    (root / 'conf-enabled').mkdir()
-    (root / 'sites-enabled').mkdir()
-    return root
+    return make_apache_tree(www_tmp / 'etc-apache2', DEBIAN_WSGI)
 
 
 @pytest.fixture
@@ -204,12 +197,16 @@ def test_rhel_needs_a_socket_prefix(site, deploy_venv, www_tmp):
     (tree / 'modules').symlink_to(os.path.dirname(DEBIAN_WSGI))
     write(tree / 'conf.modules.d' / '10-wsgi.conf', 'LoadModule wsgi_module modules/%s\n'
           % os.path.basename(DEBIAN_WSGI))
+    write(tree / 'conf.modules.d' / '00-base.conf', ''.join(  # a few of RHEL's defaults
+        'LoadModule %s_module modules/mod_%s.so\n' % (name, name)
+        for name in ('alias', 'dir', 'mime', 'headers', 'rewrite', 'deflate', 'filter')))
     proc = tgdeploy(deploy_venv, site, tree, '--doctor')
     assert proc.returncode == 3
     assert 'error: RHEL\'s Apache cannot create mod_wsgi daemon sockets' in proc.stdout
     assert 'no mod_wsgi module found' not in proc.stdout
     write(tree / 'conf.d' / 'wsgi-socket.conf', 'WSGISocketPrefix run/wsgi\n')
-    assert tgdeploy(deploy_venv, site, tree, '--doctor').returncode == 0
+    proc = tgdeploy(deploy_venv, site, tree, '--doctor')
+    assert proc.returncode == 0, proc.stdout
 
 
 def test_serve_until_interrupted(site, deploy_venv, apache_tree):

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import LAB
 from support.httpd import free_port
-from support.projects import write
+from support.projects import make_apache_tree
 from support.sites import PY27_ENV, quickstart_tg1, setup_tg1_data
 from support.venv import Venv, run
 from test_e2e_apache import STOP_BOUND, assert_served_by_apache, graceful_keeps_serving
@@ -163,9 +163,7 @@ def test_check_in_front_of_the_python27_mod_wsgi(tg1_site, www_tmp):
     as made from the Python mod_wsgi embeds, and the private Apache serves the project."""
     line, venv, project = tg1_site
     deploy(venv, project, '--overwrite')  # the data folder and database the check needs
-    tree = www_tmp / ('etc-apache2-' + line)
-    write(tree / 'mods-enabled' / 'wsgi.load', 'LoadModule wsgi_module %s\n' % MOD_WSGI_27)
-    (tree / 'conf-enabled').mkdir()
+    tree = make_apache_tree(www_tmp / ('etc-apache2-' + line), MOD_WSGI_27)
     proc = run([venv.bin('paster'), 'tgdeploy', '--mount', '/mysite', '--apache-root', tree,
                 '--check', '--overwrite'], cwd=project, env=PY27_ENV, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -180,9 +178,7 @@ def test_check_in_front_of_a_mod_wsgi_too_old_for_the_daemon_config(tg1_site, ww
     if not MOD_WSGI_TOO_OLD.exists():
         pytest.fail('%s is missing: run scripts/provision-py27' % MOD_WSGI_TOO_OLD)
     deploy(venv, project, '--overwrite')
-    tree = www_tmp / ('etc-apache2-old-' + line)
-    write(tree / 'mods-enabled' / 'wsgi.load', 'LoadModule wsgi_module %s\n' % MOD_WSGI_TOO_OLD)
-    (tree / 'conf-enabled').mkdir()
+    tree = make_apache_tree(www_tmp / ('etc-apache2-old-' + line), MOD_WSGI_TOO_OLD)
     check = [venv.bin('paster'), 'tgdeploy', '--apache-root', tree, '--check', '--overwrite']
     proc = run(check, cwd=project, env=PY27_ENV, check=False)
     assert proc.returncode == 3, proc.stdout + proc.stderr

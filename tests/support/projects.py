@@ -60,3 +60,20 @@ def make_venv_marker(directory, version='3.11.2'):
     """Just enough of a virtualenv for python-home checks (pyvenv.cfg)."""
     write(Path(directory) / 'pyvenv.cfg', 'home = /usr/bin\nversion = %s\n' % version)
     return Path(directory)
+
+
+# What a Debian Apache loads once the generated README's a2enmod line has run: Debian's
+# defaults that the generated configs use, and the ones the README names.
+README_MODULES = ('alias', 'dir', 'mime', 'filter', 'deflate', 'headers', 'rewrite', 'ssl', 'md')
+
+
+def make_apache_tree(root, wsgi_module):
+    """An /etc/apache2-like tree that loads ``wsgi_module`` and README_MODULES."""
+    root = Path(root)
+    write(root / 'mods-enabled' / 'wsgi.load', 'LoadModule wsgi_module %s\n' % wsgi_module)
+    for name in README_MODULES:
+        write(root / 'mods-enabled' / ('%s.load' % name),
+              'LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n' % (name, name))
+    for folder in ('conf-enabled', 'sites-enabled'):
+        (root / folder).mkdir(exist_ok=True)
+    return root
