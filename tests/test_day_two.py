@@ -18,6 +18,7 @@ from http.client import HTTPConnection, HTTPException
 import pytest
 
 from support.projects import make_cherrypy, make_venv_marker
+from support.reloading import daemon_pids
 from tgdeploy import options, render
 from tgdeploy.deploy import deploy
 from tgdeploy.detect import detect
@@ -112,6 +113,9 @@ COMBINATIONS = [
     {'server_name': 'shop.example.org', 'port': 'PORT', 'log_dir': 'LOGS', 'compress': 'yes',
      'maximum_requests': '500'},
     {'mode': 'embedded', 'pass_authorization': 'yes', 'static_max_age': '0', 'mount': '/e'},
+    # The CPU-bound profile of README.
+    {'threads': '2', 'queue_timeout': '0', 'script_reloading': 'no'},
+    {'mode': 'embedded', 'script_reloading': 'no'},
 ]
 
 
@@ -366,6 +370,25 @@ def test_an_extra_alias_is_served(www_tmp, deploy_venv, apache_factory):
     apache = apache_factory([values['conf_file']])
     assert apache.start('/about')[0] == 200
     assert request(apache, '/media/logo%20%C3%A9.txt')[:3:2] == (200, b'logo\n')
+
+
+def test_without_script_reloading_a_touch_reloads_nothing(www_tmp, deploy_venv,
+                                                           apache_factory):
+    """--script-reloading no: the .wsgi's time is not looked at, so touching it leaves the
+    daemon processes alone (they are replaced with it); tgdeploy --reload still works."""
+    values = deployed(www_tmp, deploy_venv, script_reloading='no', threads='2',
+                      queue_timeout='0')
+    assert 'WSGIScriptReloading Off' in open(values['conf_file']).read()
+    apache = apache_factory([values['conf_file']])
+    assert apache.start('/about')[0] == 200
+    before = set(daemon_pids(apache.pid()))
+    for _ in range(6):
+        assert request(apache, '/pid')[0] == 200
+    os.utime(values['wsgi_file'], (time.time() + 5, time.time() + 5))
+    for _ in range(6):
+        assert request(apache, '/pid')[0] == 200
+    assert set(daemon_pids(apache.pid())) == before
+    assert 'Shutdown requested' not in apache.error_log()
 
 
 def test_a_single_thread_pool_is_honoured(www_tmp):

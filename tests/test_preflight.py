@@ -412,3 +412,13 @@ def test_rhel_names_the_package_of_mod_ssl(tmp_path):
     found = module_texts(values, root)
     assert found == ['error: the config uses mod_ssl, which Apache does not load (it refuses '
                      'the config): dnf install mod_ssl'], found
+
+
+def test_apache_22_needs_the_access_log_folder_made(tmp_path):
+    logs = tmp_path / 'logs'
+    logs.mkdir()
+    values = settle(tmp_path, log_dir=str(logs), apache='2.2', server_name='shop.example.com')
+    found = log_rotation.folder_findings(values)
+    assert len(found) == 1 and found[0][0] == 'error' and 'cannot make it' in found[0][1]
+    (logs / values['log_folder']).mkdir()
+    assert log_rotation.folder_findings(values) == []

@@ -6,8 +6,9 @@
   (BENCHMARKS.md, "Reloading the application under load"). copytruncate needs no restart.
 - The access log is piped through Apache's rotatelogs: it must be there, and know -D (make
   the folder) and -L (the link to today's file), or Apache serves on and logs nothing.
-- rotatelogs runs as root and opens files in the log folder: a folder someone else may
-  write lets them plant a symlink that root then writes through (Apache's security tips).
+- Apache and rotatelogs run as root when they open files in the log folder: a folder
+  someone else may write lets them plant a symlink that root then writes through (Apache's
+  security tips).
 """
 import os
 import re
@@ -32,7 +33,8 @@ def findings(values, apache_root, rhel):
     """[(level, text)] about the rotation of this deployment's logs."""
     found = distribution_findings(values, rotation_file(apache_root, rhel))
     if (values['server_name'] or values['apache'] == '2.4') and not values['elsewhere']:
-        found += rotatelogs_findings(values)
+        if values['piped_access']:
+            found += rotatelogs_findings(values)
         found += folder_findings(values)
     return found
 
@@ -100,16 +102,23 @@ def usage_text(program):
 
 
 def folder_findings(values):
-    """The log folder and this deployment's folder in it, where they exist: root's alone?"""
+    """The log folder and this deployment's folder in it, where they exist: root's alone?
+    With Apache 2.2, whose rotatelogs cannot make it, the deployment's folder must exist."""
     found = []
-    for path in (values['log_path'], os.path.join(values['log_path'], values['log_folder'])):
+    folder = os.path.join(values['log_path'], values['log_folder'])
+    if values['piped_access'] and values['apache'] == '2.2' and not os.path.isdir(folder):
+        found.append(('error', '%s does not exist, and Apache 2.2\'s rotatelogs cannot make it: '
+                               'Apache would serve and log no request; install %s.tmpfiles and '
+                               'run systemd-tmpfiles --create (apache/README.txt), or mkdir it'
+                      % (folder, values['slug'])))
+    for path in (values['log_path'], folder):
         try:
             info = os.stat(path)
         except (IOError, OSError):
             continue
         if info.st_uid != 0 or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
             found.append(('warning', '%s may be written by others than root (owner uid %d, mode '
-                                     '%04o), and rotatelogs, running as root, opens files there: '
+                                     '%04o), and Apache opens its logs there as root: '
                                      'a symlink planted in it makes root write where it points; '
                                      'chown root %s && chmod go-w %s'
                           % (path, info.st_uid, stat.S_IMODE(info.st_mode), path, path)))

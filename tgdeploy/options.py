@@ -104,6 +104,7 @@ OPTION_DEFAULTS = {
     'socket_timeout': '60',
     'header_buffer_size': '0',
     'pass_authorization': 'no',
+    'script_reloading': 'yes',
     'alias': None,
     'compress': 'no',
     'static_max_age': None,
@@ -324,6 +325,8 @@ def settle_day_two(opts, given, values, project):
         'thread_pool_one': one_thread_pool(project) and 'threads' not in given,
         'pass_authorization': check_choice('pass-authorization', opts['pass_authorization'],
                                            ('yes', 'no')) == 'yes',
+        'script_reloading': check_choice('script-reloading', opts['script_reloading'],
+                                         ('yes', 'no')) == 'yes',
         'compress': check_choice('compress', opts['compress'], ('yes', 'no')) == 'yes',
         'static_max_age': opts['static_max_age'] and check_count(
             'static-max-age', opts['static_max_age'], 0, MAX_HSTS),
@@ -1053,6 +1056,10 @@ OPTION_HELP = (
                            'large cookies (default 0: mod_wsgi\'s 32768; at least 8192)'),
     ('pass_authorization', 'yes: the application sees the Authorization header (token APIs, '
                            'its own HTTP authentication); default no, Apache keeps it'),
+    ('script_reloading', 'no: mod_wsgi stops checking the .wsgi file\'s time on every request '
+                         '(touching it then reloads nothing; tgdeploy --reload does); with '
+                         '--queue-timeout 0 that also saves a round trip per request between '
+                         'Apache and the daemon (the CPU-bound profile: README); default yes'),
     ('alias', 'URL=PATH: Apache serves the file or folder PATH at URL, granted to every '
               'client; repeat it for several'),
     ('static_max_age', 'Cache-Control max-age in seconds for the static files Apache serves '

@@ -213,7 +213,7 @@ def refuse_look_alikes(found, listening, target):
                 'Apache %d runs %d daemon groups whose names start like "%s" and whose home is '
                 '%s, and shows only the start of each name: cannot tell which is this one; '
                 'nothing signalled. Give the mounts names that differ earlier, or touch the '
-                '.wsgi file' % (parent, len(sockets), target['name'], target['home']))
+                '.wsgi file (unless deployed with --script-reloading no)' % (parent, len(sockets), target['name'], target['home']))
 
 
 def all_pids():
