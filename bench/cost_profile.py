@@ -195,16 +195,12 @@ def callgrind(options):
     print('\n\n' + '\n'.join(report))
 
 
-# -- perf (software clock: no hardware counters here) --------------------------------------
-
-def perf(options):
-    """perf stat (context switches, migrations, page faults) and perf record -e cpu-clock
-    (user and kernel functions) on each kind of process while it serves a fixed number of
-    requests."""
+def default_and_gunicorn(options):
+    """(venv, site, requests, hosts) for perf and pyspy: the generated default (with the
+    --edit changes) and gunicorn sync, on the site --site names."""
     venv, project, cherry = lab(True)
     site = site_of(options.site, project, cherry)
     deploy(venv, site)
-    requests = PYSPY_REQUESTS[site.key]
     edits = [EDITS[name] for name in options.edit]
 
     def conf(text):
@@ -213,10 +209,25 @@ def perf(options):
         return text
     hosts = [Host('default 2 x 8', apache_variant(conf=conf if edits else None), 'daemon'),
              Host('gunicorn sync, 2 workers', gunicorn(['-w', '2']), 'process')]
+    return venv, site, PYSPY_REQUESTS[site.key], hosts
+
+
+def host_workdir(prefix, host):
+    workdir = os.path.join(common.ROOT, prefix + re.sub(r'\W', '', host.label))
+    os.makedirs(workdir)
+    os.chmod(workdir, 0o755)
+    return workdir
+
+
+# -- perf (software clock: no hardware counters here) --------------------------------------
+
+def perf(options):
+    """perf stat (context switches, migrations, page faults) and perf record -e cpu-clock
+    (user and kernel functions) on each kind of process while it serves a fixed number of
+    requests."""
+    venv, site, requests, hosts = default_and_gunicorn(options)
     for host in hosts:
-        workdir = os.path.join(common.ROOT, 'perf-' + re.sub(r'\W', '', host.label))
-        os.makedirs(workdir)
-        os.chmod(workdir, 0o755)
+        workdir = host_workdir('perf-', host)
         base, stop = host.start(venv, site, workdir)
         watchers = []
         try:
@@ -277,25 +288,12 @@ def perf(options):
 # -- py-spy --------------------------------------------------------------------------------
 
 def pyspy(options):
-    venv, project, cherry = lab(True)
-    site = site_of(options.site, project, cherry)
-    deploy(venv, site)
+    venv, site, requests, hosts = default_and_gunicorn(options)
     spy = venv.bin('py-spy')
     if not os.path.exists(spy):
         venv.pip_install('py-spy')
-    requests = PYSPY_REQUESTS[site.key]
-    edits = [EDITS[name] for name in options.edit]
-
-    def conf(text):
-        for change in edits:
-            text = change(text)
-        return text
-    hosts = [Host('default 2 x 8', apache_variant(conf=conf if edits else None), 'daemon'),
-             Host('gunicorn sync, 2 workers', gunicorn(['-w', '2']), 'process')]
     for host in hosts:
-        workdir = os.path.join(common.ROOT, 'pyspy-' + re.sub(r'\W', '', host.label))
-        os.makedirs(workdir)
-        os.chmod(workdir, 0o755)
+        workdir = host_workdir('pyspy-', host)
         base, stop = host.start(venv, site, workdir)
         spies = []
         try:

@@ -132,8 +132,9 @@ def test_tg2_quickstart(tg2_project, tg2_data, deploy_venv, apache_factory, moun
 def test_tg2_public_is_served_as_a_folder(tg2_project, tg2_data, deploy_venv, apache_factory,
                                           www_tmp, mount):
     """Files added to public/ after the deployment was written are Apache's to serve too
-    (mod_rewrite); hidden files, symlinks, folders and missing files go to the application,
-    and no URL reaches outside public/."""
+    (mod_rewrite); symlinks, what lies behind a symlinked folder, folders and missing files go
+    to the application; hidden files get 403 (except /.well-known/, the application's); and no
+    URL reaches outside public/."""
     public = tg2_project / 'tg2app' / 'public'
     added = [public / 'added-later.txt', public / 'added-later' / 'deep.css']
     hidden, link = public / '.added-hidden.txt', public / 'added-link.txt'
@@ -194,11 +195,9 @@ def test_tg2_public_is_served_as_a_folder(tg2_project, tg2_data, deploy_venv, ap
         for path in [link, hidden, linked_dir] + hidden_files + added:
             if os.path.lexists(str(path)):
                 path.unlink()
-        for path in (hidden_files[1], hidden_files[3]):
-            if path.parent.exists():
-                path.parent.rmdir()
-        if added[1].parent.exists():
-            added[1].parent.rmdir()
+        for folder in (public / 'css' / '.git', public / '.well-known', added[1].parent):
+            if folder.exists():
+                folder.rmdir()
 
 
 @pytest.mark.parametrize('mode', ['daemon', 'embedded'])
