@@ -14,6 +14,7 @@ from support.projects import make_tg2, write
 from support.venv import SYSTEM_PYTHON, run
 from tgdeploy import log_rotation, options, preflight
 from tgdeploy.detect import detect
+from tgdeploy.errors import TgDeployError
 from tgdeploy.options import venv_python_version
 from tgdeploy.preflight import module_version, venv_base_prefix
 
@@ -422,3 +423,13 @@ def test_apache_22_needs_the_access_log_folder_made(tmp_path):
     assert len(found) == 1 and found[0][0] == 'error' and 'cannot make it' in found[0][1]
     (logs / values['log_folder']).mkdir()
     assert log_rotation.folder_findings(values) == []
+
+
+@pytest.mark.parametrize('name', ['br{ace}', 'gl[ob]', 'st*r', 'qu?', "it's", 'back\\slash',
+                                  'tab\there'])
+def test_a_log_folder_rotatelogs_logrotate_or_tmpfiles_cannot_carry(tmp_path, name):
+    logs = tmp_path / name
+    logs.mkdir()
+    with pytest.raises(TgDeployError) as refused:
+        settle(tmp_path, log_dir=str(logs))
+    assert 'choose a folder without them' in str(refused.value)
