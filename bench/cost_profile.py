@@ -219,6 +219,17 @@ def host_workdir(prefix, host):
     return workdir
 
 
+def warmed_up(base, site):
+    """(the page's URL, the listening process, the pids holding the socket, the server's
+    processes) once the host answers and has served the warm-up."""
+    url = base + site.page
+    wait_ok(url)
+    ab(url, 800)
+    time.sleep(1)
+    root, holders = listener(int(base.rsplit(':', 1)[1]))
+    return url, root, holders, descendants(root)
+
+
 # -- perf (software clock: no hardware counters here) --------------------------------------
 
 def perf(options):
@@ -231,12 +242,7 @@ def perf(options):
         base, stop = host.start(venv, site, workdir)
         watchers = []
         try:
-            url = base + site.page
-            wait_ok(url)
-            ab(url, 800)
-            time.sleep(1)
-            root, holders = listener(int(base.rsplit(':', 1)[1]))
-            pids = descendants(root)
+            url, root, holders, pids = warmed_up(base, site)
             by_kind = collections.defaultdict(list)
             for pid in pids:
                 by_kind[kind_of(pid, root, host.layout, pids, holders)].append(str(pid))
@@ -297,11 +303,7 @@ def pyspy(options):
         base, stop = host.start(venv, site, workdir)
         spies = []
         try:
-            url = base + site.page
-            wait_ok(url)
-            ab(url, 800)
-            root, holders = listener(int(base.rsplit(':', 1)[1]))
-            pids = descendants(root)
+            url, root, holders, pids = warmed_up(base, site)
             python = [p for p in pids
                       if kind_of(p, root, host.layout, pids, holders) == 'python']
             for pid in python:

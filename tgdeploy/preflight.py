@@ -163,14 +163,22 @@ def same_file(a, b):
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def loaded_mod_wsgi(config_files, apache_root):
+def loaded_modules(config_files):
+    """{module name: its file, as the LoadModule line writes it} of the Apache tree; the
+    first line for a name is the one Apache loads."""
+    loaded = {}
     for path in config_files:
         for args in directives(path, 'LoadModule'):
-            parts = args.split()
-            if len(parts) == 2 and parts[0] == 'wsgi_module':
-                # RHEL writes module paths relative to the ServerRoot (modules/...).
-                return os.path.join(apache_root, parts[1].strip('"'))
-    return None
+            parts = words(args)
+            if len(parts) == 2:
+                loaded.setdefault(parts[0], parts[1])
+    return loaded
+
+
+def loaded_mod_wsgi(config_files, apache_root):
+    module = loaded_modules(config_files).get('wsgi_module')
+    # RHEL writes module paths relative to the ServerRoot (modules/...).
+    return module and os.path.join(apache_root, module)
 
 
 # -- the checks ---------------------------------------------------------------------
@@ -594,12 +602,7 @@ def needed_modules(values):
 def module_findings(values, config_files):
     if not config_files:
         return []
-    loaded = set()
-    for path in config_files:
-        for args in directives(path, 'LoadModule'):
-            parts = words(args)
-            if parts:
-                loaded.add(parts[0])
+    loaded = loaded_modules(config_files)
     rhel = any('/conf.modules.d/' in path for path in config_files)
     found = []
     for name, needed, refused, cost in needed_modules(values):
