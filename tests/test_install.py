@@ -243,6 +243,7 @@ def test_staging_that_names_no_target_is_only_removed(project):
     run(project)
     staging = project / (swap.STAGING_PREFIX + 'x')
     (staging / swap.PREVIOUS).mkdir(parents=True)
+    staging.chmod(0o700)  # as tgdeploy makes it: any other mode is not tgdeploy's
     (staging / swap.TARGET_NOTE).write_text('../../etc\n')
     assert swap.recover(str(project)) == []
     assert not staging.exists()

@@ -5,6 +5,8 @@ Its message is a single line that names the problem and the fix; the front ends
 """
 import errno
 
+from tgdeploy.nofollow import shown
+
 
 class TgDeployError(Exception):
     """Bad input or an unusable project: nothing has been written."""
@@ -35,8 +37,8 @@ def describe_os_error(error, where=None):
     """One line for an OSError/IOError: what failed, on which path (``where`` if the error
     names none), and what to do."""
     name = errno.errorcode.get(error.errno, '')
-    where = error.filename or where or 'a file'
+    where = shown(error.filename) or where or 'a file'
     if getattr(error, 'filename2', None):
-        where = '%s -> %s' % (error.filename, error.filename2)
+        where = '%s -> %s' % (shown(error.filename), shown(error.filename2))
     fix = OS_ERROR_FIXES.get(name, 'fix the cause and run again')
     return '%s: %s (%s): %s' % (where, error.strerror or error, name or 'error', fix)

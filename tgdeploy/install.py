@@ -7,6 +7,8 @@ else the user put in apache/ (files, symlinks, dangling ones too, folders, empty
 carried over as it was: content, owner, group, mode. FIFOs, sockets and devices are
 refused, never opened. The new folder is built completely in staging and swapped in by
 swap.py, under a lock, so a failure or a kill at any moment leaves a whole apache/.
+The installed folder is read through descriptors that follow no symlink (nofollow.py):
+its owner may not be the user running tgdeploy, and may change it while it runs.
 """
 import difflib
 import errno
@@ -19,7 +21,7 @@ import shutil
 import stat
 import tempfile
 
-from tgdeploy import production, seams, swap
+from tgdeploy import nofollow, production, seams, swap
 from tgdeploy.errors import TgDeployError
 
 MANIFEST = '.tgdeploy-manifest'
@@ -37,6 +39,7 @@ class Changes(object):
         self.edited = []     # differs from what tgdeploy wrote: the user's edit
         self.stale = []      # ours, no longer generated: removed
         self.kept = []       # the user's own entries: carried over as they are
+        self.foreign = []    # staging-like folders not tgdeploy's: left alone, named
 
     def writes_anything(self):
         return bool(self.new or self.updated or self.edited or self.stale)
@@ -53,25 +56,49 @@ def write(values, overwrite, render):
     the target's lock. Returns (Changes, the installed entries)."""
     target = real_target(values['apache_dir'])
     check_parent(target)
-    with swap.Lock(target):
-        swap.recover(os.path.dirname(target))
+    return install_folder(target, lambda new_dir: render(values, new_dir), overwrite,
+                          values['secret_files'], values['group'])
+
+
+def install_folder(target, render, overwrite, secret_files=(), group=None, manifest=True):
+    """Render with ``render(staging)`` and put the result in place of ``target``, keeping
+    what the user added (and, without a ``manifest``, refusing every differing file)."""
+    with swap.Lock(target) as lock:
+        locked = lock.path(target)  # below the locked folder's own descriptor
+        foreign = []
+        swap.recover(lock.anchor, foreign)
         seams.reached('locked')
-        new_dir = swap.make_staging(target)
+        current = open_target(locked)
         try:
-            seams.reached('staged')
-            render(values, new_dir)
-            seams.reached('rendered')
-            changes, entries = compare(new_dir, target)
-            refuse_edits(changes, target, overwrite)
-            protect_secrets(new_dir, target, values['secret_files'], values['group'])
-            keep_modes(changes, new_dir, target, values['secret_files'])
-            carry_over(changes, entries, new_dir, target)
-            seams.reached('additions-copied')
-            swap.swap(new_dir, target)
+            new_dir = swap.make_staging(locked)
+            try:
+                seams.reached('staged')
+                render(new_dir)
+                seams.reached('rendered')
+                changes, entries = compare(new_dir, current, manifest)
+                changes.foreign = foreign
+                refuse_edits(changes, target, overwrite)
+                protect_secrets(new_dir, current, secret_files, group)
+                keep_modes(changes, new_dir, current, secret_files)
+                carry_over(changes, entries, new_dir, current, manifest, secret_files)
+                seams.reached('additions-copied')
+                swap.swap(new_dir, locked)
+            finally:
+                if swap.staging_of(new_dir) in swap.STAGED:
+                    swap.discard(swap.staging_of(new_dir))
         finally:
-            if os.path.isdir(swap.staging_of(new_dir)):
-                swap.discard(swap.staging_of(new_dir))
+            if nofollow.is_anchor(current):
+                os.close(int(current.rsplit('/', 1)[1]))
+                nofollow.forget(current)
     return changes, entries
+
+
+def open_target(locked):
+    """The installed folder through a descriptor of its own, so a symlink put in its place
+    later is never followed; ``locked`` itself when there is none yet."""
+    if not os.path.lexists(locked):
+        return locked
+    return nofollow.anchor(nofollow.open_dir(locked), locked)
 
 
 def simulate(values, overwrite, render):
@@ -106,12 +133,12 @@ def check_parent(target):
 
 # -- comparing ------------------------------------------------------------------------
 
-def compare(new_dir, target_dir):
+def compare(new_dir, target_dir, manifest=True):
     """(Changes, {relative path: kind} of the installed folder)."""
     changes = Changes()
     installed = entries_below(target_dir)
     refuse_special(installed, target_dir)
-    manifest = read_manifest(target_dir, installed)
+    manifest = read_manifest(target_dir, installed) if manifest else {}
     generated = entries_below(new_dir)
     for name in sorted(generated):
         kind = installed.get(name)
@@ -145,14 +172,14 @@ def inside_any(name, folders):
 def entries_below(directory):
     """{relative path: kind} of everything below ``directory``, symlinks not followed."""
     found = {}
-    if not os.path.isdir(directory) or os.path.islink(directory):
+    if not nofollow.is_dir(directory):
         return found
     pending = ['']
     while pending:
         relative = pending.pop()
-        for name in os.listdir(os.path.join(directory, relative)):
+        for name in nofollow.listdir(os.path.join(directory, relative)):
             path = os.path.join(relative, name)
-            kind = kind_of(os.lstat(os.path.join(directory, path)).st_mode)
+            kind = kind_of(nofollow.lstat(os.path.join(directory, path)).st_mode)
             found[path] = kind
             if kind == FOLDER:
                 pending.append(path)
@@ -174,7 +201,8 @@ def refuse_special(entries, target_dir):
         if entries[name] == SPECIAL:
             raise TgDeployError('%s is not a file, folder or symlink (a FIFO, socket or device): '
                                 'tgdeploy never opens those; move it out of %s and run again'
-                                % (os.path.join(target_dir, name), target_dir))
+                                % (nofollow.shown(os.path.join(target_dir, name)),
+                                   nofollow.shown(target_dir)))
 
 
 # -- installing -----------------------------------------------------------------------
@@ -192,8 +220,8 @@ def protect_secrets(new_dir, target_dir, names, group):
     as the operator had them if that was stricter (owner only)."""
     for name in names:
         path, old = os.path.join(new_dir, name), os.path.join(target_dir, name)
-        if os.path.isfile(old) and not os.path.islink(old) and \
-                not stat.S_IMODE(os.stat(old).st_mode) & 0o077:
+        st = lstat_or_none(old)
+        if st and stat.S_ISREG(st.st_mode) and not stat.S_IMODE(st.st_mode) & 0o077:
             copy_stat(old, path, times=False)
             continue
         os.chmod(path, 0o640)
@@ -213,29 +241,42 @@ def keep_modes(changes, new_dir, target_dir, secret_files):
                       times=name in changes.unchanged)
 
 
-def carry_over(changes, entries, new_dir, target_dir):
+def lstat_or_none(path):
+    try:
+        return nofollow.lstat(path)
+    except OSError:
+        return None
+
+
+def carry_over(changes, entries, new_dir, target_dir, manifest=True, secret_files=()):
     """Copy the user's entries (and the .bak of each replaced edit) into ``new_dir``, with
-    their owners and modes, then write the manifest of what tgdeploy generated."""
+    their owners and modes, then write the manifest of what tgdeploy generated. The .bak
+    of a file holding secrets gets that file's mode and group."""
     generated = [n for n, kind in entries_below(new_dir).items() if kind == FILE]
-    write_manifest(new_dir, generated)
+    if manifest:
+        write_manifest(new_dir, generated)
     links = {}  # hard links among the user's files stay links
     for name in sorted(changes.kept):  # parents sort before their contents
         copy_entry(os.path.join(target_dir, name), os.path.join(new_dir, name), links)
     for name in changes.edited:
-        copy_tree(os.path.join(target_dir, name),
-                  os.path.join(new_dir, free_name(new_dir, name + '.bak')))
+        backup = os.path.join(new_dir, free_name(new_dir, name + '.bak'))
+        copy_tree(os.path.join(target_dir, name), backup)
+        if name in secret_files and os.path.isfile(backup) and not os.path.islink(backup):
+            secret = os.stat(os.path.join(new_dir, name))
+            os.chown(backup, -1, secret.st_gid)
+            os.chmod(backup, stat.S_IMODE(secret.st_mode))
     # Folders last, deepest first: copying into them changed their times.
     for name in sorted((n for n, kind in entries.items() if kind == FOLDER), reverse=True):
         if os.path.isdir(os.path.join(new_dir, name)):
             copy_stat(os.path.join(target_dir, name), os.path.join(new_dir, name))
-    if os.path.isdir(target_dir):
+    if nofollow.is_dir(target_dir):
         copy_stat(target_dir, new_dir)
 
 
 def copy_tree(src, dst):
     copy_entry(src, dst)
-    if kind_of(os.lstat(src).st_mode) == FOLDER:
-        for name in sorted(os.listdir(src)):
+    if kind_of(nofollow.lstat(src).st_mode) == FOLDER:
+        for name in sorted(nofollow.listdir(src)):
             copy_tree(os.path.join(src, name), os.path.join(dst, name))
         copy_stat(src, dst)
 
@@ -244,7 +285,7 @@ def copy_entry(src, dst, links=None):
     """One entry, not following symlinks: a file's bytes (or a hard link to the copy of a
     file already copied, in ``links``), a link's target, a folder (its mode comes last:
     a read-only one must still receive its contents)."""
-    st = os.lstat(src)
+    st = nofollow.lstat(src)
     kind = kind_of(st.st_mode)
     if kind == LINK:
         os.symlink(os.readlink(src), dst)
@@ -256,15 +297,29 @@ def copy_entry(src, dst, links=None):
         os.link(links[(st.st_dev, st.st_ino)], dst)
         return
     else:
-        shutil.copyfile(src, dst)
+        copy_bytes(src, dst, st)
         if links is not None and st.st_nlink > 1:
             links[(st.st_dev, st.st_ino)] = dst
     copy_stat(src, dst)
 
 
+def copy_bytes(src, dst, st):
+    """The bytes of the file ``src`` that lstat saw as ``st`` (opened no-follow, the same
+    inode: never what a symlink swapped in since leads to) into a new file ``dst``."""
+    fd = nofollow.open_file(src)
+    try:
+        if not nofollow.same(os.fstat(fd), st):
+            raise OSError(errno.ELOOP, 'changed while being copied', nofollow.shown(src))
+        with io.open(fd, 'rb', closefd=False) as source:
+            with open(dst, 'xb' if str is not bytes else 'wb') as copy:
+                shutil.copyfileobj(source, copy)
+    finally:
+        os.close(fd)
+
+
 def copy_stat(src, dst, times=True):
     """Owner, group, mode and times of ``src`` onto ``dst`` (links: owner only)."""
-    st = os.lstat(src)
+    st = nofollow.lstat(src)
     try:
         os.lchown(dst, st.st_uid, st.st_gid)
     except OSError as e:
@@ -272,13 +327,15 @@ def copy_stat(src, dst, times=True):
             raise
         raise TgDeployError('cannot keep the owner of %s (uid %d, gid %d) in the new folder: '
                             'only root can; run tgdeploy as root or as that user, or move the '
-                            'file out of %s' % (src, st.st_uid, st.st_gid, os.path.dirname(src)))
+                            'file out of %s' % (nofollow.shown(src), st.st_uid, st.st_gid,
+                                                os.path.dirname(nofollow.shown(src))))
     if stat.S_ISLNK(st.st_mode):
         return
-    if times:
-        shutil.copystat(src, dst)
-    else:
-        os.chmod(dst, stat.S_IMODE(st.st_mode))
+    os.chmod(dst, stat.S_IMODE(st.st_mode))  # from what lstat saw: src is never followed
+    if times and hasattr(st, 'st_mtime_ns'):
+        os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
+    elif times:  # Python 2.7
+        os.utime(dst, (st.st_atime, st.st_mtime))
 
 
 def free_name(directory, name):
@@ -315,7 +372,7 @@ def describe(changes, new_dir, target_dir, overwrite):
 
 def diff(old_dir, new_dir, name):
     old_path = os.path.join(old_dir, name)
-    if os.path.islink(old_path) or not os.path.isfile(old_path):
+    if nofollow.is_link(old_path) or not os.path.isfile(old_path):
         return ['    (%s is not a plain file)' % old_path]
     old = read_bytes(old_path).decode('utf-8', 'replace').splitlines()
     new = read_bytes(os.path.join(new_dir, name)).decode('utf-8', 'replace').splitlines()
@@ -329,12 +386,15 @@ def read_manifest(target_dir, entries):
     if entries.get(MANIFEST) != FILE:
         return {}
     try:
-        with io.open(os.path.join(target_dir, MANIFEST), encoding='utf-8') as f:
-            files = json.load(f)['files']
+        files = parse_manifest(read_bytes(os.path.join(target_dir, MANIFEST)))
     except (ValueError, KeyError, TypeError, RuntimeError):  # RuntimeError: deep nesting
         # A damaged manifest vouches for nothing: every differing file counts as edited.
         return {}
     return files if isinstance(files, dict) else {}
+
+
+def parse_manifest(data):
+    return json.loads(data.decode('utf-8'))['files']
 
 
 def write_manifest(new_dir, names):
@@ -349,5 +409,5 @@ def checksum(path):
 
 
 def read_bytes(path):
-    with open(path, 'rb') as f:
-        return f.read()
+    """A regular file's bytes, never through a symlink (a FIFO is refused, not opened)."""
+    return nofollow.read_regular(path)

@@ -23,12 +23,13 @@ import sys
 import tempfile
 import time
 
-from tgdeploy import seams
+from tgdeploy import nofollow, seams
 from tgdeploy.errors import TgDeployError
 
 STAGING_PREFIX = '.tgdeploy-swap-'
 NEW, PREVIOUS, TARGET_NOTE = 'new', 'previous', 'target'
 LOCK_WAIT = 60  # seconds; a whole run takes well under one
+STAGING_MODE = 0o700  # what tempfile.mkdtemp gives: the mark of tgdeploy's own staging
 
 AT_FDCWD = -100
 RENAME_EXCHANGE = 2
@@ -42,13 +43,17 @@ class Lock(object):
         self.parent = os.path.dirname(target)
         self.wait = seams.number('lock-wait', LOCK_WAIT) if wait is None else wait
         self.fd = None
+        self.anchor = self.parent
 
     def __enter__(self):
-        self.fd = os.open(self.parent, os.O_RDONLY)
+        self.fd = os.open(self.parent, os.O_RDONLY | nofollow.O_DIRECTORY | nofollow.O_CLOEXEC)
         deadline = time.time() + self.wait
         while True:
             try:
                 fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                # The folder locked, whatever is renamed later: every path of the run
+                # starts here (the project's owner could swap its path for a symlink).
+                self.anchor = nofollow.anchor(self.fd, self.parent)
                 return self
             except (IOError, OSError) as e:
                 if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
@@ -62,7 +67,12 @@ class Lock(object):
             time.sleep(0.05)
 
     def __exit__(self, *exc):
+        nofollow.forget(self.anchor)
         os.close(self.fd)  # closing the descriptor releases the flock
+
+    def path(self, target):
+        """``target`` (a child of the locked folder) as seen from the locked folder."""
+        return os.path.join(self.anchor, os.path.basename(target))
 
 
 def lock_holder(fd):
@@ -92,67 +102,96 @@ def command_line(pid):
 # -- staging --------------------------------------------------------------------------
 
 def make_staging(target):
-    """A fresh staging folder for ``target``; returns the path where the new folder goes."""
-    staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=os.path.dirname(target))
+    """A fresh staging folder for ``target``; returns the path where the new folder goes:
+    below the staging folder's own descriptor, so renaming it (its parent may be another
+    user's to write) cannot send the rendering elsewhere."""
+    parent = os.path.dirname(target)
+    staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent)
     try:
-        with io.open(os.path.join(staging, TARGET_NOTE), 'w', encoding='utf-8') as f:
-            f.write(u'%s\n' % os.path.basename(target))
+        fd = nofollow.open_dir(staging)
     except EnvironmentError:
-        remove_tree(staging)  # a full disk: nothing of it is worth keeping
+        raise TgDeployError('%s was replaced while tgdeploy made it: another user can write '
+                            '%s; run tgdeploy as that user, or make the folder yours'
+                            % (nofollow.shown(staging), nofollow.shown(parent)))
+    anchored = nofollow.anchor(fd, staging)
+    STAGED[anchored] = (staging, fd)
+    try:
+        if not ours(anchored):
+            raise TgDeployError('%s is not the folder tgdeploy made: another user can write '
+                                '%s; run tgdeploy as that user, or make the folder yours'
+                                % (nofollow.shown(staging), nofollow.shown(parent)))
+        with io.open(os.path.join(anchored, TARGET_NOTE), 'w', encoding='utf-8') as f:
+            f.write(u'%s\n' % os.path.basename(target))
+    except (EnvironmentError, TgDeployError):
+        discard(anchored)  # a full disk: nothing of it is worth keeping
         raise
-    return os.path.join(staging, NEW)
+    return os.path.join(anchored, NEW)
+
+
+STAGED = {}  # anchored staging path -> (its path in the locked folder, its descriptor)
 
 
 def staging_of(new_dir):
     return os.path.dirname(new_dir)
 
 
-def recover(parent):
+def ours(staging):
+    """tgdeploy's own staging: a folder of the running user's with the mode it was given."""
+    return nofollow.is_ours(staging, STAGING_MODE)
+
+
+def recover(parent, foreign=None):
     """Put right what killed runs left in ``parent`` (call with the lock held): every
-    staging folder is discarded. Returns the targets that were restored."""
+    staging folder of tgdeploy's own is discarded; any other (not the running user's, or
+    not the mode tgdeploy gave it) is left alone and its path added to ``foreign``.
+    Returns the targets that were restored."""
     restored = []
     for name in sorted(os.listdir(parent)):
         staging = os.path.join(parent, name)
-        if name.startswith(STAGING_PREFIX) and os.path.isdir(staging) and \
-                not os.path.islink(staging):
+        if not name.startswith(STAGING_PREFIX):
+            continue
+        if ours(staging):
             restored.extend(discard(staging))
+        elif foreign is not None:
+            foreign.append(nofollow.shown(staging))
     return restored
 
 
 def discard(staging):
     """Remove a staging folder; first, a target moved aside and never replaced goes back.
     Returns the restored target, if any, in a list."""
+    where, fd = STAGED.pop(staging, (staging, None))
     previous = os.path.join(staging, PREVIOUS)
-    target = read_target_note(staging)
+    target = read_target_note(staging, os.path.dirname(where))
     restored = []
-    if target and os.path.isdir(previous) and not os.path.lexists(target):
+    if target and nofollow.is_ours(staging, STAGING_MODE) and os.path.isdir(previous) and \
+            not os.path.islink(previous) and not os.path.lexists(target):
         os.rename(previous, target)
-        restored.append(target)
-    remove_tree(staging)  # nothing of the user's is left in it
+        restored.append(nofollow.shown(target))
+    if fd is not None:
+        nofollow.forget(staging)
+        os.close(fd)
+    remove_tree(where)  # nothing of the user's is left in it
     return restored
 
 
 def remove_tree(path):
     """Remove a staging folder, read-only folders in it too (a user's 0555 folder copied in
-    or swapped out); what still cannot go (another user's, as non-root) must not turn a
-    finished swap into an error or wedge later runs: it stays, a hidden leftover."""
-    for folder, _, _ in os.walk(path):
-        try:
-            os.chmod(folder, 0o700)
-        except OSError:
-            pass
-    shutil.rmtree(path, ignore_errors=True)
+    or swapped out), never following a symlink (nofollow.remove_tree); what still cannot
+    go (another user's, as non-root) must not turn a finished swap into an error or wedge
+    later runs: it stays, a hidden leftover."""
+    nofollow.remove_tree(path)
 
 
-def read_target_note(staging):
+def read_target_note(staging, parent=None):
     try:
-        with io.open(os.path.join(staging, TARGET_NOTE), encoding='utf-8') as f:
-            name = f.read().strip()
-    except (IOError, OSError):
+        name = nofollow.read_regular(os.path.join(staging, TARGET_NOTE), 4096)
+        name = name.decode('utf-8').strip()
+    except (IOError, OSError, UnicodeError):
         return None
     if not name or os.sep in name or name in ('.', '..'):
         return None
-    return os.path.join(os.path.dirname(staging), name)
+    return os.path.join(parent or os.path.dirname(staging), name)
 
 
 # -- the swap -------------------------------------------------------------------------
@@ -162,23 +201,23 @@ def swap(new_dir, target):
     staging = staging_of(new_dir)
     # Moving a folder to another parent rewrites its "..": the user needs write permission
     # on it (a read-only apache/ of the user's own, when not root). Lent for the swap only.
-    mode = stat.S_IMODE(os.stat(new_dir).st_mode)
+    mode = stat.S_IMODE(os.lstat(new_dir).st_mode)
     for folder in (new_dir, target):
         lend_write_permission(folder)
     if not os.path.lexists(target):
         os.rename(new_dir, target)
     elif not exchange(new_dir, target):
         move_in(new_dir, target, os.path.join(staging, PREVIOUS))
-    os.chmod(target, mode)
+    nofollow.chmod_dir(target, mode)
     seams.reached('swapped')
-    remove_tree(staging)
+    discard(staging)
     seams.reached('cleaned')
 
 
 def lend_write_permission(folder):
     if os.path.isdir(folder) and not os.path.islink(folder) and not os.access(folder, os.W_OK):
         try:
-            os.chmod(folder, stat.S_IMODE(os.stat(folder).st_mode) | stat.S_IWUSR)
+            nofollow.chmod_dir(folder, stat.S_IMODE(os.lstat(folder).st_mode) | stat.S_IWUSR)
         except OSError:
             pass  # another user's: the rename will say so
 
