@@ -25,5 +25,7 @@ def print_line(line, stream=None):
     try:
         stream.write(line + '\n')
     except UnicodeError:
-        stream.write(line.encode('ascii', 'backslashreplace').decode('ascii') + '\n'
-                     if not PY2 else repr(line)[1:-1] + '\n')
+        # Python 2.7 writes text to a pipe as ASCII (the stream has no encoding): UTF-8 there.
+        encoding = getattr(stream, 'encoding', None) or 'utf-8'
+        data = (line + '\n').encode(encoding, 'backslashreplace')
+        stream.write(data if PY2 else data.decode(encoding))

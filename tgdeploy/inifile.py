@@ -85,8 +85,7 @@ def derive_production(ini_path, here, data_dir, db_name, forced=()):
     ``here`` is that ini's folder, what its ``%(here)s`` meant. ``forced`` lists (key, value,
     why) settings production needs: a key set in the file gets the value where it stands,
     a commented-out one is set in its place, any other is added to [app:main]."""
-    with io.open(ini_path, encoding='utf-8') as f:
-        lines = f.read().splitlines()
+    lines = read_text(ini_path).splitlines()  # in any encoding (textfiles.py)
     forced = list(forced) + [AUTO_RELOAD_OFF]
     values = dict((key, value) for key, value, _ in forced)
     present = set(key for key in values if set_in(key, lines))

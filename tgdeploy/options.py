@@ -8,7 +8,6 @@ Python are written with repr() by the templates themselves.
 """
 import glob
 import grp
-import io
 import multiprocessing
 import os
 import pwd
@@ -20,7 +19,7 @@ import sys
 from tgdeploy import __version__, inifile, production, tg1config, tls
 from tgdeploy._compat import shell_quote
 from tgdeploy.project import FLAVOR_NAMES
-from tgdeploy.projectfiles import import_root, pyvenv_cfg
+from tgdeploy.projectfiles import import_root, pyvenv_cfg, read_text
 from tgdeploy.errors import TgDeployError
 
 # Chosen from bench/threads.py (BENCHMARKS.md has the figures and the reasons): one daemon
@@ -603,8 +602,7 @@ def settle_secrets(values, config_file, app_cfg, installed, repository):
 
 
 def read(path):
-    with io.open(path, encoding='utf-8', errors='replace') as f:
-        return f.read()
+    return read_text(path)  # in any encoding (textfiles.py)
 
 
 # -- defaults ---------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import os
 import re
 import stat
 
+from tgdeploy import textfiles
+
 # The project's own files are near its top; a deeper or bigger search would read vendored
 # trees and slow every doctor run.
 MAX_DEPTH = 3
@@ -121,7 +123,7 @@ def read_small(real, top):
         return None
     if data is None or b'\0' in data or len(data) > MAX_BYTES:
         return None
-    return data.decode('utf-8', 'replace')
+    return textfiles.decode(data)[0]
 
 
 def small_file(st):

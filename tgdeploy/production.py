@@ -13,12 +13,11 @@ after app_cfg.py's blueprint, so the ini's sa_auth.cookie_secret wins over app_c
 """
 import binascii
 import glob
-import io
 import os
 import re
 
 from tgdeploy.errors import TgDeployError
-from tgdeploy.projectfiles import check_small_file
+from tgdeploy.projectfiles import check_small_file, read_text
 
 SECRET_NAME = re.compile(r'(?:^|[._])(?:secret|secret_key|validate_key|encrypt_key|'
                          r'cookie_secret)\Z', re.I)
@@ -51,11 +50,10 @@ def settings_in(path):
     if not path or not os.path.isfile(path):
         return []
     found = []
-    with io.open(path, encoding='utf-8', errors='replace') as f:
-        for line in f:
-            match = SETTING.match(line)
-            if match and not line.lstrip().startswith(('#', ';', '[')):
-                found.append((match.group('key'), unquote(match.group('value'))))
+    for line in read_text(path).splitlines(True):  # in any encoding (textfiles.py)
+        match = SETTING.match(line)
+        if match and not line.lstrip().startswith(('#', ';', '[')):
+            found.append((match.group('key'), unquote(match.group('value'))))
     return found
 
 
@@ -73,8 +71,7 @@ def app_cfg_secrets(path):
     """Secrets a TurboGears 2 app_cfg.py sets in its blueprint."""
     if not path or not os.path.isfile(path):
         return {}
-    with io.open(path, encoding='utf-8', errors='replace') as f:
-        text = f.read()
+    text = read_text(path)  # in any encoding (textfiles.py)
     found = {}
     for pattern in APP_CFG_SECRETS:
         found.update(pattern.findall(text))
@@ -337,8 +334,7 @@ def deployed_text(values):
         return values['derived_ini']
     path = values.get('config_file')
     if values['flavor'] == 'tg2' and path and os.path.isfile(path):
-        with io.open(path, encoding='utf-8', errors='replace') as f:
-            return f.read()
+        return read_text(path)  # in any encoding (textfiles.py)
     return ''
 
 

@@ -9,6 +9,7 @@ import io
 import os
 import re
 
+from tgdeploy import textfiles
 from tgdeploy._compat import NOT_STRICT, RawConfigParser, ConfigParserError
 from tgdeploy.errors import TgDeployError
 
@@ -44,10 +45,9 @@ def read_config(path):
     # appear in several nested [[sections]].
     parser = RawConfigParser(**NOT_STRICT)
     try:
-        with io.open(path, encoding='utf-8') as f:
-            read_file = getattr(parser, 'read_file', None) or parser.readfp
-            read_file(f, path)
-    except (ConfigParserError, UnicodeDecodeError) as e:
+        read_file = getattr(parser, 'read_file', None) or parser.readfp
+        read_file(io.StringIO(textfiles.read_text(path)), path)
+    except ConfigParserError as e:
         first_line = str(e).strip().splitlines()[0]
         raise TgDeployError('cannot parse %s (%s): fix the file or pass --config' % (
             path, first_line))
@@ -234,8 +234,8 @@ def name_from_pkg_info(directory):
 
 
 def read_text(path):
-    with io.open(path, encoding='utf-8', errors='replace') as f:
-        return f.read()
+    """The text of a project's file, in whatever encoding it has (textfiles.py)."""
+    return textfiles.read_text(path)
 
 
 def pyvenv_cfg(python_home):
@@ -243,8 +243,7 @@ def pyvenv_cfg(python_home):
     path = os.path.join(python_home, 'pyvenv.cfg')
     keys = {}
     if os.path.isfile(path):
-        with io.open(path, encoding='utf-8', errors='replace') as f:
-            for line in f:
-                key, _, value = line.partition('=')
-                keys[key.strip()] = value.strip()
+        for line in textfiles.read_text(path).splitlines():
+            key, _, value = line.partition('=')
+            keys[key.strip()] = value.strip()
     return keys

@@ -10,6 +10,7 @@ from paste.script import copydir
 from paste.util.template import paste_script_template_renderer
 
 import tgdeploy.paste_templates
+from tgdeploy import textfiles
 
 TEMPLATE_NAME = 'tg_modwsgi'
 TEMPLATE_OUTPUT = 'apache'  # the one folder the template tree holds
@@ -23,10 +24,11 @@ def template_dir(name=TEMPLATE_NAME):
 def render(values, dest):
     """Render the template's apache/ folder with ``values`` into ``dest``; return ``dest``."""
     source = os.path.join(template_dir(), TEMPLATE_OUTPUT)
-    copydir.copy_dir(source, dest, dict(values), verbosity=0, simulate=False,
+    copydir.copy_dir(source, dest, textfiles.template_values(values), verbosity=0, simulate=False,
                      interactive=False, overwrite=True, svn_add=False,
                      template_renderer=paste_script_template_renderer)
     for suffix, wanted in (('.ini', values['write_ini']), ('.cfg', values['tg_cfg'])):
         if not wanted:
             os.remove(os.path.join(dest, values['slug'] + suffix))
+    textfiles.recode_rendered(values, dest)
     return dest

@@ -7,11 +7,10 @@ SQLite databases, log files and the folders it writes (session files, uploads) i
 folder the daemon user may write, and keeps a server.environment setting at "production".
 The user's own file is never edited.
 """
-import io
 import re
 
 from tgdeploy.inifile import READ_ONLY, WRITTEN
-from tgdeploy.projectfiles import read_config
+from tgdeploy.projectfiles import read_config, read_text
 
 SETTING = re.compile(r'^(?P<indent>\s*)(?P<key>[\w.]+)\s*=\s*(?P<value>.*)$')
 RELATIVE_SQLITE = re.compile(r'''^(["']?)sqlite:///(?!/)''')
@@ -26,8 +25,7 @@ def derive_deployment(cfg_path, project_dir, data_dir, slug, secrets=None, added
     """The deployment .cfg text; ``secrets`` maps secret keys to the values to write;
     ``added`` lists (key, value) settings production needs (Secure cookies): set where the
     file sets them, else added at the top of [global]."""
-    with io.open(cfg_path, encoding='utf-8') as f:
-        lines = f.read().splitlines()
+    lines = read_text(cfg_path).splitlines()  # in any encoding (textfiles.py)
     derived = [rewrite(line, project_dir, data_dir, slug, secrets or {}, dict(added))
                for line in lines]
     present = set(m.group('key') for m in (SETTING.match(line) for line in lines)
