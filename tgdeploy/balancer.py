@@ -4,22 +4,23 @@ or the same without paster: ``tgdeploy-balancer NAME --backend URL ... --engine 
 It writes, into the folder NAME, a load balancer config for back ends that are ordinary
 tgdeploy deployments (one per host): Apache's mod_proxy_balancer with mod_proxy_hcheck, or
 HAProxy, and a README with the steps. The config text lives in paste_templates/tg_balancer;
-this module only checks the variables and decides which blocks apply.
+this module only checks the variables and decides which blocks apply. Both commands write
+through install.py, as for apache/: under a lock, built in staging and exchanged in one
+step, nothing followed through a symlink, what else is in the folder kept; a file there
+that differs is replaced only with --overwrite (kept as .bak); every OS error is one line.
 """
 from __future__ import print_function
 
 import argparse
 import os
 import re
-import shutil
 import sys
-import tempfile
 
 from paste.script import copydir
 from paste.script.templates import Template, var
 from paste.util.template import paste_script_template_renderer
 
-from tgdeploy import __version__
+from tgdeploy import __version__, install, ownership
 from tgdeploy._compat import urlsplit
 from tgdeploy.errors import TgDeployError, describe_os_error
 from tgdeploy.render import template_dir
@@ -211,9 +212,19 @@ class TgBalancerTemplate(Template):
             # paster create prints a BadCommand on stdout; errors belong on stderr.
             sys.stderr.write('tgdeploy: error: %s\n' % e)
             raise SystemExit(2)
-        write(values, output_dir, simulate=command.simulate,
-              overwrite=command.options.overwrite, interactive=command.interactive,
-              verbosity=command.verbose)
+        if command.simulate:
+            write(values, output_dir, simulate=True, overwrite=command.options.overwrite,
+                  interactive=False, verbosity=command.verbose)
+            return
+        try:
+            written = write_folder(values, output_dir, command.options.overwrite,
+                                   explicit=False)
+        except TgDeployError as e:
+            sys.stderr.write('tgdeploy: error: %s\n' % e)
+            raise SystemExit(2)
+        if command.verbose:
+            for path in written:
+                print('wrote %s' % path)
 
 
 # -- tgdeploy-balancer: the template as a console script --------------------------------
@@ -263,41 +274,31 @@ def script_values(options):
     return settle(given, spell=as_option, made_by=SCRIPT)
 
 
-def write_folder(values, output_dir, overwrite=False):
-    """Render into a staging folder, then copy the files into ``output_dir``; a file there
-    that differs is refused, before anything is written, unless ``overwrite``. Returns the
-    paths written."""
-    if os.path.exists(output_dir) and not os.path.isdir(output_dir):
+def write_folder(values, output_dir, overwrite=False, explicit=True):
+    """Render into staging and put it in place of ``output_dir`` (install.install_folder);
+    a file there that differs is refused, before anything is written, unless
+    ``overwrite``. ``explicit``: the operator named the folder. Returns the paths written."""
+    if os.path.lexists(output_dir) and not os.path.isdir(output_dir):
         raise TgDeployError('%s is not a folder: pass --output-dir DIR' % output_dir)
-    staging = tempfile.mkdtemp(prefix='tgdeploy-balancer-')
+    ownership.check_output_folder(output_dir, explicit, default_hint=os.path.realpath(
+        output_dir))
+    target = os.path.abspath(output_dir)
+    if os.path.islink(target):
+        target = os.path.realpath(target)  # the operator's own symlink: written where it leads
     try:
-        write(values, staging, verbosity=0)
-        names = sorted(os.listdir(staging))
-        changed = [name for name in names
-                   if differs(os.path.join(staging, name), os.path.join(output_dir, name))]
-        replaced = [name for name in changed if os.path.exists(os.path.join(output_dir, name))]
-        if replaced and not overwrite:
-            raise TgDeployError('%s exists and differs from what would be written: pass '
-                                '--overwrite to replace it, or another --output-dir'
-                                % os.path.join(output_dir, replaced[0]))
-        if not os.path.isdir(output_dir):
-            os.makedirs(output_dir)
-        for name in changed:
-            shutil.copyfile(os.path.join(staging, name), os.path.join(output_dir, name))
-        return [os.path.join(output_dir, name) for name in changed]
+        changes, _ = install.install_folder(
+            target, lambda new_dir: write(values, new_dir, verbosity=0), overwrite,
+            manifest=False, refuse=refuse_differing)
     except (IOError, OSError) as e:
-        raise TgDeployError(describe_os_error(e))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        raise TgDeployError(describe_os_error(e, output_dir))
+    return [os.path.join(output_dir, name) for name in sorted(changes.new + changes.edited)]
 
 
-def differs(new, old):
-    """True when writing ``new`` over ``old`` changes something (no file is a change)."""
-    if not os.path.exists(old):
-        return True
-    with open(new, 'rb') as a:
-        with open(old, 'rb') as b:
-            return a.read() != b.read()
+def refuse_differing(changes, target, overwrite):
+    if changes.edited and not overwrite:
+        raise TgDeployError('%s exists and differs from what would be written: pass '
+                            '--overwrite to replace it, or another --output-dir'
+                            % os.path.join(target, changes.edited[0]))
 
 
 def main(argv=None):

@@ -94,6 +94,9 @@ def report(changes, entries, values, out):
             out('  %s %s' % (verb, os.path.join(target, name)))
     if not changes.writes_anything():
         out('  nothing changed')
+    for path in changes.foreign:
+        out('  left alone %s: not a staging folder tgdeploy made (another user\'s, or another '
+            'mode than 0700); remove it if it is yours to remove' % path)
     if values['production_changes']:
         out('  production settings (secrets never shown):')
         for line in values['production_changes']:

@@ -60,9 +60,11 @@ def write(values, overwrite, render):
                           values['secret_files'], values['group'])
 
 
-def install_folder(target, render, overwrite, secret_files=(), group=None, manifest=True):
+def install_folder(target, render, overwrite, secret_files=(), group=None, manifest=True,
+                   refuse=None):
     """Render with ``render(staging)`` and put the result in place of ``target``, keeping
-    what the user added (and, without a ``manifest``, refusing every differing file)."""
+    what the user added (without a ``manifest``, every differing file is an edit);
+    ``refuse(changes, target, overwrite)`` raises for edits (refuse_edits by default)."""
     with swap.Lock(target) as lock:
         locked = lock.path(target)  # below the locked folder's own descriptor
         foreign = []
@@ -77,7 +79,7 @@ def install_folder(target, render, overwrite, secret_files=(), group=None, manif
                 seams.reached('rendered')
                 changes, entries = compare(new_dir, current, manifest)
                 changes.foreign = foreign
-                refuse_edits(changes, target, overwrite)
+                (refuse or refuse_edits)(changes, target, overwrite)
                 protect_secrets(new_dir, current, secret_files, group)
                 keep_modes(changes, new_dir, current, secret_files)
                 carry_over(changes, entries, new_dir, current, manifest, secret_files)

@@ -13,10 +13,11 @@ import os
 import pwd
 import re
 import shlex
-import socket
 import sys
 
-from tgdeploy import __version__, inifile, production, tg1config, tls
+from tgdeploy import __version__, inifile, production, proxies, replay_settle, tg1config, \
+    tls, write_locations
+from tgdeploy import ownership
 from tgdeploy._compat import shell_quote
 from tgdeploy.project import FLAVOR_NAMES
 from tgdeploy.projectfiles import import_root, pyvenv_cfg, read_text
@@ -82,6 +83,8 @@ OPTION_DEFAULTS = {
     'sentry_dsn': None,
     'startup': None,
     'setenv': None,
+    'startup_script': None,
+    'env_file': None,
     # HTTPS and proxies (settle_https)
     'https': 'no',
     'ssl_certificate': None,
@@ -93,6 +96,7 @@ OPTION_DEFAULTS = {
     'acme_email': None,
     'acme_ca': None,
     'trust_proxy': None,
+    'trust_wide_networks': 'no',
     # Day two: logs, leak guards and timeouts, what real deployments set (settle_day_two)
     'log_dir': None,
     'maximum_requests': '0',
@@ -144,10 +148,8 @@ HTTPS_ONLY_OPTIONS = ('ssl_certificate', 'ssl_key', 'ssl_chain', 'https_port', '
 OWN_OPTIONS = ('ssl_certificate', 'ssl_key', 'ssl_chain')
 ACME_OPTIONS = ('acme_email', 'acme_ca')
 MAX_HSTS = 10 * 365 * 24 * 3600  # ten years; browsers cap it lower
-SAFE_URL = re.compile(r'^https?://[A-Za-z0-9._~:@/+-]+\Z')
-# The headers a trusted proxy may set, as mod_wsgi names them: the client's address, the
-# scheme it used, the host it asked for.
-TRUSTED_PROXY_HEADERS = ('X-Forwarded-For', 'X-Forwarded-Proto', 'X-Forwarded-Host')
+# The headers a trusted proxy may set, as mod_wsgi names them (proxies.py).
+TRUSTED_PROXY_HEADERS = proxies.TRUSTED_HEADERS
 TG1_LINES = ('1.0', '1.1', '1.5')
 
 
@@ -188,6 +190,7 @@ def settle(project, given):
     served = folders_of(static_urls, static_root)
     check_data_dir(data_dir, project_dir, python_home)
     check_output_dir(apache_dir, project_dir)
+    ownership.check_output_folder(apache_dir, 'output_dir' in given)
     check_placement(apache_dir, data_dir, served)
     aliases = check_aliases(opts['alias'], static_urls, (project_dir, apache_dir, data_dir),
                             served, project_dir, elsewhere)
@@ -270,6 +273,7 @@ def settle(project, given):
     values.update(settle_https(opts, given, values))
     values.update(settle_day_two(opts, given, values, project))
     values.update(app_config(project, values))
+    values.update(replay_settle.settle(opts, values, project))
     return values
 
 
@@ -457,11 +461,14 @@ def settle_https(opts, given, values):
         'https_url': https and 'https://%s%s' % (values['server_name'], '' if https_port == 443
                                                  else ':%d' % https_port),
         'hsts': opts['hsts'] and check_count('hsts', opts['hsts'], 1, MAX_HSTS),
-        'acme_email': https == 'acme' and production.check_email('acme-email',
-                                                                 opts['acme_email']),
-        'acme_ca': https == 'acme' and opts['acme_ca'] and check_url('acme-ca', opts['acme_ca']),
-        'trust_proxy': check_proxies(opts['trust_proxy']),
+        'acme_email': https == 'acme' and tls.check_acme_email(opts['acme_email']),
+        'acme_ca': https == 'acme' and opts['acme_ca'] and tls.check_acme_ca(opts['acme_ca']),
+        'trust_proxy': check_proxies(opts['trust_proxy'], check_choice(
+            'trust-wide-networks', opts['trust_wide_networks'], ('yes', 'no')) == 'yes'),
         'trusted_proxy_headers': TRUSTED_PROXY_HEADERS,
+        # Unset before the application runs: from a trusted proxy too (proxies.py).
+        'untrusted_headers': proxies.untrusted_headers(
+            TRUSTED_PROXY_HEADERS if opts['trust_proxy'] else ()),
         # Session and login cookies marked Secure: only where no page is served over HTTP.
         'secure_cookies': https_only,
         'hosts': virtual_hosts(https, https_only, values['port'], https_port),
@@ -510,41 +517,9 @@ def dashed(name):
     return name.replace('_', '-')
 
 
-def check_url(name, value):
-    if not SAFE_URL.match(value):
-        raise TgDeployError('--%s %r is not a URL such as https://acme-staging-v02.api.'
-                            'letsencrypt.org/directory' % (name, value))
-    return value
-
-
-def check_proxies(given):
-    """--trust-proxy CIDR[,CIDR...]: addresses or networks, IPv4 or IPv6."""
-    if not given:
-        return []
-    proxies = [item.strip() for item in given.split(',')]
-    for item in proxies:
-        address, _, bits = item.partition('/')
-        family = socket.AF_INET6 if ':' in address else socket.AF_INET
-        widest = 128 if family == socket.AF_INET6 else 32
-        if not (is_address(family, address) and (not bits or (
-                bits.isdigit() and len(bits) <= 3 and int(bits) <= widest))):
-            raise TgDeployError('--trust-proxy %r is not an address or network such as '
-                                '10.0.0.5 or 10.0.0.0/8 (several: comma-separated)' % item)
-        if bits and int(bits) == 0:
-            raise TgDeployError('--trust-proxy %s trusts every address, so any client could '
-                                'claim any address and scheme: name the proxies\' own addresses'
-                                % item)
-    return proxies
-
-
-def is_address(family, text):
-    if not re.match(r'^[0-9A-Fa-f.:]+\Z', text):
-        return False
-    try:
-        socket.inet_pton(family, text)
-        return True
-    except (socket.error, ValueError):
-        return False
+def check_proxies(given, wide=False):
+    """--trust-proxy CIDR[,CIDR...]: addresses or networks, IPv4 or IPv6 (proxies.py)."""
+    return proxies.check_proxies(given, wide)
 
 
 def app_config(project, values):
@@ -554,8 +529,11 @@ def app_config(project, values):
     repository = production.repository_secrets(production.repository_files(
         values['project_dir'], project.package_dir, project.config_file))
     common = {'repository_secrets': repository, 'production_changes': [], 'secret_files': []}
+    # Folders the application writes that README step 2 creates (write_locations.py).
+    common['runtime_dirs'] = write_locations.runtime_dirs(
+        project.config_file, project.package_dir, project.flavor, values['data_dir'])
     if project.flavor == 'tg2':
-        if not inifile.is_development(project.config_file):
+        if inifile.is_own_production(project.config_file):
             return dict(common, config_file=check_path('config file', project.config_file),
                         write_ini=False, derived_ini='',
                         has_logging=inifile.has_logging(project.config_file))
@@ -566,9 +544,11 @@ def app_config(project, values):
                                          values['sentry_dsn'], values['secure_cookies'])
         if values['startup']:
             forced.append(('filter-with', 'startup', '--startup runs [filter:startup] once'))
-        derived = inifile.derive_production(project.config_file,
-                                            os.path.dirname(project.config_file),
-                                            values['data_dir'], values['slug'] + '.db', forced)
+        forced, trailer = write_locations.derived_additions(project.config_file,
+                                                            project.package_dir, values, forced)
+        derived = '\n'.join([inifile.derive_production(
+            project.config_file, os.path.dirname(project.config_file), values['data_dir'],
+            values['slug'] + '.db', forced)] + trailer)
         return dict(common, config_file=ini_path, write_ini=True, derived_ini=derived,
                     has_logging=inifile.has_logging(project.config_file),
                     production_changes=production.changes(read(project.config_file), derived,
@@ -893,7 +873,8 @@ def check_host(host):
 
 
 def check_function(spec):
-    if not re.match(r'^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*\Z', spec) or '\n' in spec:
+    dotted = r'[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*'
+    if not re.match(r'^%s:%s\Z' % (dotted, dotted), spec):
         raise TgDeployError('--startup %r is not of the form package.module:function' % spec)
     return spec
 
@@ -1018,6 +999,12 @@ OPTION_HELP = (
                 'the virtualenv)'),
     ('setenv', 'NAME=VALUE put into os.environ before the application is imported; repeat it '
                'for several'),
+    ('startup_script', 'the project\'s own start script (start-NAME.py) or package.module:'
+                       'function that each daemon process replays minus the server (its '
+                       'config, engine hooks, update_config calls), or no (default: the one '
+                       'the project starts with, for CherryPy and TurboGears 1.x)'),
+    ('env_file', 'a .env file (NAME=value lines, as compose files use) whose variables the '
+                 'application gets, read now and written into the .wsgi (mode 0640)'),
     ('https', 'own: serve HTTPS with --ssl-certificate and --ssl-key; acme: with a certificate '
               'Apache\'s mod_md obtains and renews (--acme-email); needs --server-name '
               '(default no)'),
@@ -1032,8 +1019,10 @@ OPTION_HELP = (
     ('acme_ca', 'ACME directory URL of the certificate authority (default Let\'s Encrypt; '
                 'its staging directory to try things out)'),
     ('trust_proxy', 'CIDR[,CIDR...] of the proxies or load balancers in front: their '
-                    'X-Forwarded-For, -Proto and -Host are believed, nobody else\'s (default: '
-                    'none)'),
+                    'X-Forwarded-For and -Proto are believed, nobody else\'s (default: none; '
+                    'networks wider than IPv4 /8 or IPv6 /16 need --trust-wide-networks yes)'),
+    ('trust_wide_networks', 'yes: --trust-proxy may name a network wider than IPv4 /8 or IPv6 '
+                            '/16, every machine of which is then believed (default no)'),
     ('log_dir', 'folder of the error and access logs of its own (default: Apache\'s, '
                 '${APACHE_LOG_DIR} on Debian, logs/ under /etc/httpd on RHEL)'),
     ('maximum_requests', 'restart each daemon process gracefully after this many requests, a '

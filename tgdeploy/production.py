@@ -16,6 +16,7 @@ import glob
 import os
 import re
 
+from tgdeploy import installed as installed_files
 from tgdeploy.errors import TgDeployError
 from tgdeploy.projectfiles import check_small_file, read_text
 
@@ -117,14 +118,20 @@ def settle_secrets(wanted, installed, repository, rotate=False, secrets_from=Non
                                     'own files (%s), so anyone who reads the repository has it: '
                                     'put a fresh one in the file' % (secrets_from, key,
                                                                       repository[given[key]]))
-        return given, dict((key, 'from %s' % secrets_from) for key in given)
-    kept = {} if rotate else dict(
-        (key, value) for key, value in secrets_in(installed).items()
+        warning = installed_files.others_may_read(secrets_from)
+        return given, dict((key, 'from %s%s' % (secrets_from, warning and
+                                                '; warning: ' + warning or ''))
+                           for key in given)
+    # Only from a file tgdeploy wrote (installed.py): never through another user's symlink.
+    found, why = ({}, None) if rotate else installed_files.installed_secrets(installed)
+    kept = dict(
+        (key, value) for key, value in found.items()
         if key in wanted and value and value not in repository and USABLE_SECRET.match(value))
     values, origins = {}, {}
     for key in sorted(wanted):
         values[key] = kept.get(key) or new_secret()
-        origins[key] = 'kept from the last deploy' if key in kept else 'new'
+        origins[key] = 'kept from the last deploy' if key in kept else (
+            'new, as %s' % why if why else 'new')
     return values, origins
 
 
@@ -173,6 +180,11 @@ WHY = (  # (key pattern, why), first match wins; secrets are told apart by is_se
     (r'(^|\.)(secure|cookie_secure)$', 'cookies sent over HTTPS only (--https-only)'),
     (r'^server\.webpath$', 'the mount comes from Apache (SCRIPT_NAME); a webpath as well made '
                            'every page a 404'),
+    (r'^webassets\.cache$', 'webassets\' cache in the data folder: the daemon user cannot '
+                            'write public/'),
+    (r'^webassets\.base_url$', 'bundles linked under the mount'),
+    (r'^(use|script_name)$', 'ToscaWidgets 2 resources linked under the mount '
+                             '(tgdeploy.mount_links)'),
 )
 TG2_DEBUG_OFF = (
     ('toscawidgets.framework.resource_variant', 'min', 'minified widget resources'),
@@ -354,6 +366,8 @@ def doctor(values):
                                      '--secrets-from a file outside the project)'
                           % (key, where, origin)))
     found += unset_app_cfg_secrets(values, deployed, where)
+    from tgdeploy import write_locations  # it reads app_cfg_path from here
+    found += write_locations.findings(values)
     if values.get('sentry_dsn') and not glob.glob(os.path.join(
             values['python_home'], 'lib', 'python*', 'site-packages', 'raven')):
         found.append(('warning', '--sentry-dsn needs raven, which is not installed in %s: '
