@@ -1,6 +1,6 @@
 """The tgdeploy demo: what an operator does, in order, on 127.0.0.1.
 
-1. a virtualenv from /usr/bin/python3.11 (the Python Debian's mod_wsgi is built for)
+1. a virtualenv from /usr/bin/python3 (the Python Debian's mod_wsgi is built for)
 2. `gearbox quickstart demoapp`, installed into it
 3. `paster tgdeploy --mount /demoapp` inside the project
 4. the steps apache/README.txt gives (data folder, setup-app, ownership)
@@ -47,7 +47,7 @@ def main(argv):
     os.makedirs(DEMO)
     os.chmod(DEMO, 0o755)
 
-    step('virtualenv %s/venv from /usr/bin/python3.11, with tgdeploy and TurboGears 2' % DEMO)
+    step('virtualenv %s/venv from /usr/bin/python3, with tgdeploy and TurboGears 2' % DEMO)
     venv = make_venv(os.path.join(DEMO, 'venv'), REPO)
 
     step('gearbox quickstart demoapp')

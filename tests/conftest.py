@@ -22,7 +22,7 @@ LAB_PY3 = Venv(LAB / 'py3')
 
 def pytest_sessionstart(session):
     needed = [(APACHE, 'Apache httpd'), (DEBIAN_WSGI, "Debian's mod_wsgi"),
-              (SYSTEM_PYTHON, "Debian's Python 3.11"), (LAB_PY3.python, 'the Python 3 lab')]
+              (SYSTEM_PYTHON, "the distribution's Python 3"), (LAB_PY3.python, 'the Python 3 lab')]
     missing = ['%s (%s)' % (what, path) for path, what in needed if not os.path.exists(path)]
     if missing:
         pytest.exit('missing: %s. Run scripts/provision (or scripts/test, which calls it).'

@@ -10,7 +10,7 @@ FRAMEWORKS = ('TurboGears2', 'tg.devtools', 'alembic', 'CherryPy')
 
 
 def make_venv(path, tgdeploy):
-    """A virtualenv from /usr/bin/python3.11 with today's pip, ``tgdeploy`` (a wheel or a
+    """A virtualenv from /usr/bin/python3 (the distribution's) with today's pip, ``tgdeploy`` (a wheel or a
     source folder) and the frameworks."""
     venv = Venv(path).create()
     venv.pip_install('--upgrade', 'pip')

@@ -2,9 +2,10 @@
 import os
 import subprocess
 
-# Debian's mod_wsgi is linked against Debian's libpython3.11: python-home must be a venv
-# made from this Python (FIELD-NOTES), not from the pyenv Python that may run the tests.
-SYSTEM_PYTHON = '/usr/bin/python3.11'
+# Debian's mod_wsgi is linked against the distribution's libpython (3.11 on Debian 12, 3.13 on
+# Debian 13): python-home must be a venv made from this Python (FIELD-NOTES), not from the
+# pyenv Python that may run the tests.
+SYSTEM_PYTHON = '/usr/bin/python3'
 
 
 class Venv(object):
