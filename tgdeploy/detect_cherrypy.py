@@ -3,6 +3,7 @@ hands it to cherrypy.quickstart(...) / cherrypy.tree.mount(...); the application
 import os
 import re
 
+from tgdeploy import startup_script
 from tgdeploy.errors import TgDeployError
 from tgdeploy.project import Project
 from tgdeploy.projectfiles import (choose_config, imported_from, literal, module_of,
@@ -10,7 +11,11 @@ from tgdeploy.projectfiles import (choose_config, imported_from, literal, module
 
 CONF_NAMES = ('production.conf', 'prod.conf', 'app.conf', 'site.conf')
 IMPORTS_CHERRYPY = re.compile(r'^\s*(import|from)\s+cherrypy\b', re.M)
-ROOT_CALL = re.compile(r'\b(?:quickstart|tree\.mount|Application)\(\s*([A-Za-z_]\w*)\s*\(')
+ROOT_CALL = re.compile(r'\b(?:quickstart|tree\.mount|Application)\(\s*(?:root\s*=\s*)?'
+                       r'([A-Za-z_]\w*)\s*\(')
+# quickstart(root, ...) where the file says root = Root(...) first.
+ROOT_NAME_CALL = re.compile(r'\b(?:quickstart|tree\.mount|Application)\(\s*(?:root\s*=\s*)?'
+                            r'([A-Za-z_]\w*)\s*[,)]')
 
 
 def evidence(directory):
@@ -23,11 +28,11 @@ def detect(directory, config, root):
         seen = 'root %s (--root)' % root
     else:
         roots = find_roots(directory)
-        if len(roots) != 1:
-            raise TgDeployError('cannot choose the CherryPy root object (found: %s): pass '
-                                '--root module:Root' % (', '.join(roots) or 'none'))
-        root, seen = roots[0], 'root %s' % roots[0]
-    package = root.split(':')[0].split('.')[0]
+        if len(roots) == 1:
+            root, seen = roots[0], 'root %s' % roots[0]
+        else:
+            root, seen = root_of_startup(directory, roots)
+    package = package_of(directory, root)
     config_file = choose_config(directory, config, CONF_NAMES, 'conf', required=False)
     static_urls = static_folders(directory, package, config_file)
     sessions = memory_sessions(directory, config_file)
@@ -38,30 +43,59 @@ def detect(directory, config, root):
                                                  % os.path.basename(config_file) or '')])
 
 
+def root_of_startup(directory, roots):
+    """No one root, but a start-up that mounts its own (replayed: replay_settle.py)."""
+    found = startup_script.find(directory, 'cherrypy')
+    if found is None:
+        raise TgDeployError('cannot choose the CherryPy root object (found: %s): pass '
+                            '--root module:Root' % (', '.join(roots) or 'none'))
+    return None, 'the roots %s mounts (%s)' % (os.path.relpath(found.path, directory),
+                                               ', '.join(roots) or 'none named')
+
+
+def package_of(directory, root):
+    if root:
+        return root.split(':')[0].split('.')[0]
+    packages = sorted(n for n in os.listdir(directory) if os.path.isfile(
+        os.path.join(directory, n, '__init__.py')))
+    return packages[0] if packages else os.path.basename(directory)
+
+
 def check_root_spec(root):
     if not re.match(r'^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*\Z', root):
         raise TgDeployError('--root %r is not of the form package.module:Root' % root)
 
 
 def find_roots(directory):
-    """``module:Name`` for every class Root in a module that imports cherrypy, and every
-    object handed to quickstart(...), tree.mount(...) or Application(...)."""
-    roots = set()
+    """``module:Name`` of the objects handed to quickstart(...), tree.mount(...) or
+    Application(...) in modules that import cherrypy; where none is, of every class Root
+    there. What the project mounts wins over other root classes."""
+    handed, classes = set(), set()
     for path in python_files(directory):
         text = read_text(path)
         if not IMPORTS_CHERRYPY.search(text):
             continue
         module = module_of(directory, path)
         if re.search(r'^class\s+Root\b', text, re.M):
-            roots.add(module + ':Root')
-        for name in ROOT_CALL.findall(text):
+            classes.add(module + ':Root')
+        names = ROOT_CALL.findall(text) + [assigned_class(text, n) for n in
+                                           ROOT_NAME_CALL.findall(text)]
+        for name in names:
+            if not name:
+                continue
             if re.search(r'^class\s+%s\b' % name, text, re.M):
-                roots.add('%s:%s' % (module, name))
+                handed.add('%s:%s' % (module, name))
             else:
                 source = imported_from(text, name, module, path.endswith('__init__.py'))
                 if source:
-                    roots.add('%s:%s' % (source, name))
-    return sorted(roots)
+                    handed.add('%s:%s' % (source, name))
+    return sorted(handed or classes)
+
+
+def assigned_class(text, name):
+    """The class a variable is made from (root = Root(...)), if the text says so once."""
+    made = set(re.findall(r'^\s*%s\s*=\s*([A-Za-z_]\w*)\s*\(' % re.escape(name), text, re.M))
+    return made.pop() if len(made) == 1 else None
 
 
 def static_folders(directory, package, config_file):

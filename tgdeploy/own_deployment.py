@@ -10,7 +10,7 @@ own_python read the facts each states, own_findings judges them against the depl
 """
 import os
 
-from tgdeploy import own_facts
+from tgdeploy import own_facts, replay_settle
 from tgdeploy.own_files import KIND_NAMES, deployment_files
 from tgdeploy.own_findings import judged
 from tgdeploy.own_python import python_facts
@@ -22,18 +22,37 @@ READERS = {'apache': own_facts.apache_facts, 'docker': own_facts.docker_facts,
            'supervisor': own_facts.supervisor_facts, 'shell': own_facts.shell_facts}
 
 
+# What a replayed start-up (--startup-script) carries itself: its calls, settings, config
+# loads, root and environment, as it does them.
+REPLAYED_FACTS = ('call', 'statement', 'config', 'root', 'env', 'locale', 'path')
+
+
 def findings(values):
     """[(level, text)]: one warning for each thing the project's own deployment files do
-    that the deployment described by ``values`` (options.settle) does not."""
-    found, said = [], set()
+    that the deployment described by ``values`` (options.settle) does not; the replayed
+    start-up's own findings (replay_settle.py)."""
+    found, said = list(replay_settle.findings(values)), set()
+    replayed = replayed_files(values)
     for path, kind, text in deployment_files(values):
         where = os.path.relpath(path, values['project_dir'])
-        for line, what, fix in judged(facts_of(path, kind, text, values), values):
+        facts = facts_of(path, kind, text, values)
+        if os.path.realpath(path) in replayed:
+            facts = [f for f in facts if f[1] not in REPLAYED_FACTS]
+        for line, what, fix in judged(facts, values):
             # The same thing read in two files (a Dockerfile and its compose file) is one line.
             if (what, fix) not in said:
                 said.add((what, fix))
                 found.append((WARNING, '%s:%d: %s: %s' % (where, line, what, fix)))
     return found
+
+
+def replayed_files(values):
+    """The start-up each daemon process replays: its file and the project modules it
+    imports (a start script's command.start())."""
+    found = values.get('startup_replay')
+    if not found:
+        return set()
+    return set(os.path.realpath(p) for p in [found.path] + found.imported)
 
 
 def facts_of(path, kind, text, values):

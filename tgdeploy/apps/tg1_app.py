@@ -23,9 +23,11 @@ _start_lock = threading.Lock()
 _started = []
 
 
-def make_app(global_conf, configfile, root, modulename=None, tg_version=None, **local_conf):
+def make_app(global_conf, configfile, root, modulename=None, tg_version=None,
+             startup_script=None, startup_call=None, **local_conf):
     """PasteDeploy factory: ``configfile`` (absolute), ``root`` (package.controllers:Root),
-    ``modulename`` (package.config, where app.cfg lives), ``tg_version`` (1.0/1.1/1.5)."""
+    ``modulename`` (package.config, where app.cfg lives), ``tg_version`` (1.0/1.1/1.5);
+    ``startup_script``/``startup_call``: the project's start-up, replayed (replay.py)."""
     with sigterm_left_to_host():
         import turbogears
     with _start_lock:
@@ -33,10 +35,17 @@ def make_app(global_conf, configfile, root, modulename=None, tg_version=None, **
             return _started[0]
         turbogears.update_config(configfile=configfile, modulename=modulename)
         line = tg_version or installed_line()
-        if line == '1.5':
-            app = start_cherrypy3(turbogears, root)
+        start_server = turbogears.start_server  # before a replay takes its place
+
+        def start(root_object):
+            if line == '1.5':
+                return start_cherrypy3(turbogears, root_object, start_server)
+            return start_cherrypy2(turbogears, root_object, line)
+        if startup_script or startup_call:
+            from tgdeploy.apps.replay_tg1 import replayed_app
+            app = replayed_app(turbogears, startup_script, startup_call, configfile, start)
         else:
-            app = start_cherrypy2(turbogears, root, line)
+            app = start(instance_of(root))
         errors_to_stderr()
         _started.append(app)
         return app
@@ -106,7 +115,7 @@ def installed_line():
     return '.'.join(pkg_resources.get_distribution('TurboGears').version.split('.')[:2])
 
 
-def start_cherrypy2(turbogears, root, line):
+def start_cherrypy2(turbogears, root_object, line):
     import cherrypy
     import cherrypy._cpwsgi
     turbogears.config.update({'global': {
@@ -114,7 +123,6 @@ def start_cherrypy2(turbogears, root, line):
         'autoreload.on': False,
         'server.log_to_screen': False,
     }})
-    root_object = instance_of(root)
     if line == '1.0':
         cherrypy.root = root_object
     else:
@@ -140,12 +148,12 @@ def without_carriage_returns(app):
     return clean_app
 
 
-def start_cherrypy3(turbogears, root):
+def start_cherrypy3(turbogears, root_object, start_server):
     import cherrypy
     # 'engine.start' must stay unset: TurboGears would start CherryPy's HTTP server.
     turbogears.config.update({'global': {'environment': 'embedded', 'log.screen': False,
                                          'engine.autoreload.on': False}})
     cherrypy.config.update({'environment': 'embedded'})
-    app = turbogears.start_server(instance_of(root))
+    app = start_server(root_object)
     app.script_name = None  # follow SCRIPT_NAME per request, so any mount works
     return app

@@ -1,0 +1,114 @@
+"""The project's own start-up, minus the server (``startup_script`` in the generated ini).
+
+A project that starts itself from a script (``start-<name>.py``, a ``main()``, an
+``if __name__ == '__main__'`` block) puts its settings in code: the config dicts and files
+it hands to ``cherrypy.quickstart`` or ``tree.mount``, its ``engine.subscribe(...)`` hooks,
+TurboGears 1 ``update_config(...)`` calls, values read from the environment. Here that
+start-up runs once per process as the project wrote it, with what belongs to a server taken
+out: the call that would start serving (``quickstart``, ``engine.block()``, TurboGears'
+``start_server``) mounts and returns instead of blocking, CherryPy's HTTP server, signal
+handlers, Daemonizer, PIDFile and DropPrivileges are left to the host, and the script gets
+``sys.argv = [script]`` (TurboGears 1: ``[script, the deployment's .cfg]``, as its start
+scripts take it).
+"""
+import contextlib
+import os
+import sys
+import types
+
+from tgdeploy.apps.loading import load_object
+
+# The replayed script stays loaded as __main__ for the life of the process: its classes and
+# functions live on in the mounted application (and pickled session data names them so).
+_modules = []
+
+
+class ServerStart(BaseException):
+    """Raised where the start-up would start serving: the replay ends there, as the real
+    start-up would have gone on serving until the process ended."""
+
+
+class StartupFailed(Exception):
+    pass
+
+
+def run(script=None, call=None, argv=None):
+    """Run ``script`` as __main__, or call ``call`` (package.module:function), with
+    ``sys.argv = argv``. Returns True if it got as far as starting its server."""
+    old_argv = sys.argv
+    sys.argv = list(argv or [script or call])
+    try:
+        if script:
+            run_as_main(script)
+        else:
+            load_object(call)()
+    except ServerStart:
+        return True
+    except SystemExit as e:
+        raise StartupFailed('%s exited (%r) before it started its server: it may want '
+                            'arguments or a terminal; deploy with --startup-script no, or '
+                            'make it run without them' % (script or call, e.code))
+    finally:
+        sys.argv = old_argv
+    return False
+
+
+def run_as_main(script):
+    """``python script`` (a script in a package: ``python -m package.module``), in a module
+    kept alive afterwards (runpy's temporary module is cleared on Python 2.7 once it is
+    dropped, and the application's functions would find their globals gone)."""
+    script = os.path.abspath(script)
+    folder = os.path.dirname(script)
+    module = types.ModuleType('__main__')
+    module.__file__ = script
+    package = package_of(script)
+    if package:
+        module.__package__ = package
+    elif folder not in sys.path:
+        sys.path.insert(0, folder)  # as Python puts a script's folder first
+    with open(script, 'rb') as f:
+        code = compile(f.read(), script, 'exec')
+    previous = sys.modules.get('__main__')
+    sys.modules['__main__'] = module
+    _modules.append(module)
+    try:
+        exec(code, module.__dict__)
+    except BaseException:
+        if previous is not None:
+            sys.modules['__main__'] = previous
+        raise
+
+
+def package_of(script):
+    """The dotted package of a script that lies in one (whose folder has __init__.py)."""
+    parts, folder = [], os.path.dirname(script)
+    while os.path.isfile(os.path.join(folder, '__init__.py')):
+        parts.insert(0, os.path.basename(folder))
+        folder = os.path.dirname(folder)
+    return '.'.join(parts) or None
+
+
+@contextlib.contextmanager
+def patched(*replacements):
+    """(owner, name, new value) set for the duration; owners lacking the name are skipped."""
+    saved = []
+    for owner, name, value in replacements:
+        if owner is not None and hasattr(owner, name):
+            saved.append((owner, name, owner.__dict__.get(name, _MISSING)))
+            setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        for owner, name, value in reversed(saved):
+            if value is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, value)
+
+
+_MISSING = object()
+
+
+def report(text):
+    sys.stderr.write('tgdeploy: %s\n' % text)
+    sys.stderr.flush()
