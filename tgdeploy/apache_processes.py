@@ -1,19 +1,42 @@
 """--reload: the mod_wsgi daemon processes of a deployment, found in /proc by what mod_wsgi
-shows of their name, their user, their Apache parent, their working folder and socket."""
+shows of their name, their user, their Apache parent (one that loaded this deployment's
+.conf: apache_includes), their working folder and socket."""
 import os
 
+from tgdeploy.apache_includes import loads
 from tgdeploy.errors import TgDeployError
 
 APACHE_NAMES = ('apache2', 'httpd')
 
 
-def find_daemons(target, sockets=None, refuse=True):
-    """{pid: Apache parent pid} of the daemon processes of ``target``.
+def apache_parents(conf):
+    """{pid: argv} of the Apache parents, run by root or by the user running this, whose
+    configuration includes the file ``conf`` (apache_includes says why these)."""
+    mine = (0, os.geteuid())
+    found = {}
+    for pid in all_pids():
+        if comm(pid) not in APACHE_NAMES or not is_apache_parent(pid) or owner(pid) not in mine:
+            continue
+        argv = [arg.decode('utf-8', 'replace') for arg in read_proc(pid, 'cmdline').split(b'\0')]
+        if loads(argv[:-1] if argv[-1:] == [''] else argv, environment(pid), conf):
+            found[pid] = argv
+    return found
+
+
+def environment(pid):
+    pairs = (item.decode('utf-8', 'replace').partition('=')
+             for item in read_proc(pid, 'environ').split(b'\0') if item)
+    return dict((key, value) for key, _, value in pairs)
+
+
+def find_daemons(target, parents, sockets=None, refuse=True):
+    """{pid: Apache parent pid} of the daemon processes of ``target`` under ``parents``
+    (apache_parents(): the Apaches that loaded this very .conf).
 
     mod_wsgi writes "(wsgi:NAME)" over the Apache binary's argv[0] and cuts it to that
     length (17 characters for /usr/sbin/apache2), so a longer name shows only its start,
     and another project's name may start the same way. A process counts when its parent is
-    an Apache parent (not a child), it runs as the daemon user, what it shows is the start
+    one of ``parents``, it runs as the daemon user, what it shows is the start
     of our name, and, when the name is cut, its working folder is the deployment's home=
     and it listens on one socket with the others: two daemon groups that still look alike
     (two mounts of one project with names alike up to the cut) are told apart by the
@@ -27,7 +50,7 @@ def find_daemons(target, sockets=None, refuse=True):
         shown = argv0(pid)
         if not shown.startswith('(wsgi:') or shown != (wanted + ' ' * len(shown))[:len(shown)]:
             continue
-        if owner(pid) != target['uid'] or not is_apache_parent(parent_pid(pid)):
+        if owner(pid) != target['uid'] or parent_pid(pid) not in parents:
             continue
         if len(wanted) > len(shown):  # cut: the name alone does not say it is ours
             if working_folder(pid) != os.path.realpath(target['home'] or '/'):
@@ -52,7 +75,8 @@ def refuse_look_alikes(found, listening, target):
                 'Apache %d runs %d daemon groups whose names start like "%s" and whose home is '
                 '%s, and shows only the start of each name: cannot tell which is this one; '
                 'nothing signalled. Give the mounts names that differ earlier, or touch the '
-                '.wsgi file (unless deployed with --script-reloading no)' % (parent, len(sockets), target['name'], target['home']))
+                '.wsgi file (unless deployed with --script-reloading no)'
+                % (parent, len(sockets), target['name'], target['home']))
 
 
 def all_pids():

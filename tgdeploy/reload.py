@@ -16,7 +16,7 @@ import pwd
 import signal
 import time
 
-from tgdeploy.apache_processes import alive, find_daemons
+from tgdeploy.apache_processes import alive, apache_parents, find_daemons
 from tgdeploy.errors import TgDeployError
 from tgdeploy.reload_conf import deployed
 from tgdeploy.reload_probe import probe
@@ -35,7 +35,8 @@ def reload(values, out, timeout=TIMEOUT):
     """Signal this deployment's daemon processes, wait for their successors; exit code 0."""
     target = deployed(values)
     check_permission(target)
-    old, sockets = find_daemons(target)
+    parents = apache_parents(values['conf_file'])
+    old, sockets = find_daemons(target, parents)
     if not old:
         raise TgDeployError('no daemon process "%s" is running (is Apache running? the config '
                             '%s enabled?): nothing reloaded' % (target['name'],
@@ -46,6 +47,10 @@ def reload(values, out, timeout=TIMEOUT):
     out('reload: sent SIGUSR1 to %s (daemon "%s", pid %s)' % (
         plural(len(old), 'process', 'processes'), target['name'],
         ', '.join(str(pid) for pid in sorted(old))))
+    if len(set(old.values())) > 1:  # the very .conf in several Apaches: this deployment each
+        out('reload: the daemons of %s (%s), which all load %s' % (
+            plural(len(set(old.values())), 'Apache', 'Apaches'),
+            ', '.join('pid %d' % pid for pid in sorted(set(old.values()))), values['conf_file']))
     new = wait_replaced(target, old, sockets, started + timeout)
     replaced = time.time() - started
     out('reload: replaced by pid %s after %.2f s' % (
@@ -88,10 +93,11 @@ def check_permission(target):
 
 def wait_replaced(target, old, sockets, deadline):
     """The new pids, once every old process is gone and as many new ones run under the
-    same Apache parents (on the same sockets)."""
+    same Apache parents (on the same sockets): only theirs are counted."""
     wanted = len(old)
+    parents = set(old.values())
     while True:
-        now = find_daemons(target, sockets, refuse=False)[0]
+        now = find_daemons(target, parents, sockets, refuse=False)[0]
         new = [pid for pid in now if pid not in old]
         if not [pid for pid in old if alive(pid)] and len(new) >= wanted:
             return new

@@ -1,8 +1,12 @@
 """--reload: what was deployed, read from the generated .conf (the daemon's name, user,
-home, mount and the virtual host's port)."""
+home, mount and the virtual host's port), bounded: the project's folder may belong to
+another user, who could put a FIFO, a symlink or a huge file where the .conf was."""
 import os
 
 from tgdeploy.errors import TgDeployError
+from tgdeploy.regular_file import NotRegular, read_regular
+
+CONF_LIMIT = 1024 * 1024  # a generated .conf is a few KiB
 
 
 def deployed(values):
@@ -12,19 +16,28 @@ def deployed(values):
     target = {'name': values.get('daemon_name'), 'user': values.get('user'),
               'home': values.get('project_dir'), 'mount': values.get('mount') or '/',
               'server_name': values.get('server_name'), 'port': None, 'tls': False}
-    if values.get('mode') != 'daemon' and not os.path.exists(values['conf_file']):
+    there = os.path.lexists(values['conf_file'])  # a dangling symlink is there too
+    if values.get('mode') != 'daemon' and not there:
         raise TgDeployError('--reload is for daemon mode; this deployment runs embedded in '
                             'Apache: apachectl graceful')
-    if os.path.exists(values['conf_file']):
+    if there:
         read_conf(values['conf_file'], target)
     return target
+
+
+def conf_text(path):
+    try:
+        data = read_regular(path, CONF_LIMIT)
+    except NotRegular as e:
+        raise TgDeployError('%s %s: --reload reads only the regular file tgdeploy wrote there; '
+                            'nothing signalled. Remove it and deploy again' % (path, e.why))
+    return data.decode('utf-8', 'replace')
 
 
 def read_conf(path, target):
     daemon = None
     host = {}
-    with open(path, 'rb') as f:
-        text = f.read().decode('utf-8', 'replace').replace('\\\n', ' ')
+    text = conf_text(path).replace('\\\n', ' ')
     for line in text.splitlines():
         words = apache_words(line)
         if not words:

@@ -106,3 +106,68 @@ def daemon_pids(apache_pid):
         if ppid == apache_pid and argv0.startswith('(wsgi:'):
             found[int(name)] = argv0.rstrip()
     return found
+
+
+# A process dressed as a mod_wsgi daemon: its parent calls itself apache2 (comm), it shows
+# "(wsgi:NAME)" as argv[0] (set by exec) and apache2 as comm (prctl PR_SET_NAME), and it
+# ignores SIGUSR1, so a --reload that waited for it would wait until its deadline.
+LOOK_ALIKE = r'''
+import ctypes, os, signal, sys, time
+def named(name):
+    ctypes.CDLL(None).prctl(15, ctypes.c_char_p(name.encode()), 0, 0, 0)  # PR_SET_NAME
+signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+named('apache2')
+if sys.argv[1] == 'parent':
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.argv[2], '-c', sys.argv[3], 'child'])
+    sys.stdout.write('%d\n' % os.getpid())
+    sys.stdout.flush()
+time.sleep(120)
+'''
+
+PYTHON = '/usr/bin/python3.11'
+
+
+class LookAlike(object):
+    """A parent named apache2 and its child showing ``(wsgi:NAME)``, run as ``user``;
+    stop() ends both (they are in a session of their own)."""
+
+    def __init__(self, name, user):
+        import pwd
+        import subprocess
+        gid = pwd.getpwnam(user).pw_gid
+        self.process = subprocess.Popen(
+            ['setpriv', '--reuid', user, '--regid', str(gid), '--clear-groups', PYTHON, '-c',
+             LOOK_ALIKE, 'parent', '(wsgi:%s)' % name, LOOK_ALIKE],
+            cwd='/', stdout=subprocess.PIPE, start_new_session=True)
+        self.parent = int(self.process.stdout.readline())
+        self.child = self.wait_for_child()
+
+    def wait_for_child(self, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for pid, shown in daemon_pids(self.parent).items():
+                with open('/proc/%d/comm' % pid) as f:
+                    if f.read().strip() == 'apache2':  # dressed in full
+                        return pid
+            time.sleep(0.05)
+        raise AssertionError('the look-alike did not start')
+
+    def alive(self):
+        try:
+            with open('/proc/%d/stat' % self.child) as f:
+                return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+        except (OSError, IOError):
+            return False
+
+    def stop(self):
+        import signal
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.process.wait(10)
+        self.process.stdout.close()
+        deadline = time.time() + 10
+        while self.alive() and time.time() < deadline:
+            time.sleep(0.05)

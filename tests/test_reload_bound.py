@@ -1,0 +1,120 @@
+"""`--reload` touches only its own deployment (issue 21, item 4): only the daemons of the
+Apache that loaded this very conf are signalled and waited for (not a staging copy's beside
+production under another Apache, not a process dressed as a daemon), and the conf is read
+bounded (a FIFO or a symlink to /dev/zero in its place is one line, exit 2, no hang)."""
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import paster
+from support.projects import make_cherrypy
+from support.reloading import LookAlike, daemon_pids
+
+RUN_LIMIT = 60  # today's code waits 100 s for a look-alike and forever on a FIFO
+
+
+def copy_of_project(parent):
+    parent.mkdir(exist_ok=True)
+    parent.chmod(0o755)
+    return make_cherrypy(parent / 'cherryapp')
+
+
+def deployed_and_served(deploy_venv, apache_factory, folder):
+    """A copy of the CherryPy fixture deployed at / (daemon "cherryapp", shown whole, so
+    the name alone cannot tell the copies apart) and served by an Apache of its own."""
+    project = copy_of_project(folder)
+    paster(deploy_venv, 'tgdeploy', '-q', cwd=project)
+    apache = apache_factory([project / 'apache' / 'cherryapp.conf'])
+    assert apache.start('/about')[0] == 200
+    return project, apache
+
+
+def reload_in(deploy_venv, project):
+    started = time.time()
+    done = subprocess.run([deploy_venv.bin('tgdeploy'), '--reload'], cwd=str(project),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          timeout=RUN_LIMIT)
+    return done, time.time() - started
+
+
+def test_staging_beside_production_reloads_only_its_own_apache(
+        deploy_venv, apache_factory, www_tmp):
+    production, production_apache = deployed_and_served(
+        deploy_venv, apache_factory, www_tmp / 'production')
+    staging, staging_apache = deployed_and_served(
+        deploy_venv, apache_factory, www_tmp / 'staging')
+    spared = sorted(daemon_pids(production_apache.pid()))
+    before = sorted(daemon_pids(staging_apache.pid()))
+    assert len(spared) == 2 and len(before) == 2
+    done, took = reload_in(deploy_venv, staging)
+    assert done.returncode == 0, done.stderr
+    assert 'sent SIGUSR1 to 2 processes (daemon "cherryapp", pid %s)' % ', '.join(
+        str(pid) for pid in before) in done.stdout, done.stdout
+    assert sorted(daemon_pids(production_apache.pid())) == spared  # never signalled
+    after = daemon_pids(staging_apache.pid())
+    assert len(after) == 2 and not set(after) & set(before)
+    assert 'answered 200' in done.stdout and took < 20
+    assert 'Process eviction requested' not in production_apache.error_log()
+    # And the other way round.
+    done, _ = reload_in(deploy_venv, production)
+    assert done.returncode == 0, done.stderr
+    assert 'sent SIGUSR1 to 2 processes' in done.stdout
+    assert not set(daemon_pids(production_apache.pid())) & set(spared)
+    assert sorted(daemon_pids(staging_apache.pid())) == sorted(after)
+
+
+@pytest.mark.parametrize('user', ['www-data', 'nobody'])
+def test_a_process_dressed_as_a_daemon_is_ignored(deploy_venv, apache_factory, www_tmp, user):
+    # www-data is the daemon user itself (a compromised application could do this);
+    # nobody is any other account on the machine.
+    project, apache = deployed_and_served(deploy_venv, apache_factory, www_tmp / 'p')
+    before = sorted(daemon_pids(apache.pid()))
+    look_alike = LookAlike('cherryapp', user)
+    try:
+        done, took = reload_in(deploy_venv, project)
+        assert done.returncode == 0, done.stderr
+        assert 'sent SIGUSR1 to 2 processes (daemon "cherryapp", pid %s)' % ', '.join(
+            str(pid) for pid in before) in done.stdout, done.stdout
+        assert str(look_alike.child) not in done.stdout
+        assert took < 20, took  # not waiting for the look-alike's successor
+        assert look_alike.alive()
+    finally:
+        look_alike.stop()
+
+
+def conf_replaced(deploy_venv, www_tmp, replace):
+    project = copy_of_project(www_tmp)
+    paster(deploy_venv, 'tgdeploy', '-q', cwd=project)
+    conf = project / 'apache' / 'cherryapp.conf'
+    conf.unlink()
+    replace(str(conf))
+    return project, conf
+
+
+@pytest.mark.parametrize('planted, said', [
+    (os.mkfifo, 'is not a regular file'),
+    (lambda path: os.symlink('/dev/zero', path), 'is a symlink'),
+    (lambda path: os.symlink('/nowhere/at/all.conf', path), 'is a symlink'),
+])
+def test_a_conf_that_is_no_regular_file_is_one_line(deploy_venv, www_tmp, planted, said):
+    project, conf = conf_replaced(deploy_venv, www_tmp, planted)
+    done, took = reload_in(deploy_venv, project)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('tgdeploy: error: %s %s' % (conf, said)), \
+        done.stderr
+    assert took < 20
+
+
+def test_a_conf_too_large_is_one_line(deploy_venv, www_tmp):
+    def huge(path):
+        with open(path, 'w') as f:
+            f.write('# padding\n' * 1200000)  # 12 MB of comments
+    project, conf = conf_replaced(deploy_venv, www_tmp, huge)
+    done, _ = reload_in(deploy_venv, project)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('tgdeploy: error: %s is larger than'
+                                                   % conf), done.stderr

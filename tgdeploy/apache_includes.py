@@ -1,0 +1,129 @@
+"""--reload: which running Apache parents loaded this very .conf.
+
+An Apache parent's command line says where its configuration starts (`-d` ServerRoot, `-f`
+file, `-C`/`-c` directives; without them the binary's compiled-in defaults), and from there
+Include/IncludeOptional lines name the rest, as Apache read them at start. Following that
+chain as Apache does (relative to ServerRoot, wildcards, folders, ${VAR} from Define and the
+parent's environment) and comparing device and inode with the .conf tells whether this
+Apache runs this deployment: the same daemon name in a staging copy under another Apache,
+or anything dressed as a daemon under a process that merely calls itself apache2, is not.
+Nothing is executed (running `apache2 -t -D DUMP_INCLUDES` would run a binary found in /proc
+with whatever environment; the socket prefix is server-wide and the working folder is what
+any process can chdir to): the chain is read, each file bounded (regular, size cap).
+
+Only Apache parents running as root or as the user running tgdeploy are looked at: a
+parent of another user cannot have started daemons under the root Apache's rules, and its
+"daemons" are not ours to signal or wait for.
+"""
+import glob
+import os
+import re
+
+from tgdeploy.regular_file import MIB, NotRegular, read_regular
+from tgdeploy.reload_conf import apache_words
+
+# Where each binary starts without -d/-f: HTTPD_ROOT and SERVER_CONFIG_FILE of `-V`, Debian
+# then RHEL (Debian's apache2ctl passes -d for a confdir other than /etc/apache2).
+DEFAULTS = {'apache2': ('/etc/apache2', 'apache2.conf'),
+            'httpd': ('/etc/httpd', 'conf/httpd.conf')}
+FILE_LIMIT = 8 * MIB
+MAX_FILES = 5000  # Debian's tree has ~60; a bound, not a policy
+VARIABLE = re.compile(r'\$\{([A-Za-z0-9_]+)\}')
+WILDCARD = re.compile(r'[*?\[]')
+
+
+def loads(argv, environ, conf):
+    """True when the Apache started with ``argv`` (its /proc cmdline) and ``environ``
+    includes the file ``conf`` (same device and inode, as of now)."""
+    try:
+        wanted = os.stat(conf)
+    except (IOError, OSError):
+        return False
+    walk = Chain((wanted.st_dev, wanted.st_ino), environ)
+    server_root, first, before, after = command_line(argv)
+    walk.server_root = server_root
+    walk.lines(before)
+    walk.file(walk.absolute(first))
+    walk.lines(after)
+    return walk.found
+
+
+def command_line(argv):
+    """(ServerRoot, config file, -C directives, -c directives) from Apache's arguments."""
+    name = os.path.basename(argv[0]) if argv else ''
+    server_root, first = DEFAULTS.get(name, DEFAULTS['apache2'])
+    before, after = [], []
+    args = list(argv[1:])
+    while args:
+        arg = args.pop(0)
+        flag, value = arg[:2], arg[2:]
+        if flag not in ('-d', '-f', '-C', '-c') or len(arg) < 2:
+            continue
+        if not value and args:
+            value = args.pop(0)
+        if flag == '-d':
+            server_root = value
+        elif flag == '-f':
+            first = value
+        else:
+            (before if flag == '-C' else after).append(value)
+    return server_root, first, before, after
+
+
+class Chain(object):
+    """Apache's reading of its config files, kept to what leads to other files."""
+
+    def __init__(self, wanted, environ):
+        self.wanted, self.variables = wanted, dict(environ)
+        self.server_root = '/'
+        self.seen, self.found = set(), False
+
+    def absolute(self, path):
+        return path if os.path.isabs(path) else os.path.join(self.server_root, path)
+
+    def file(self, path):
+        if self.found or len(self.seen) >= MAX_FILES:
+            return
+        try:
+            info = os.stat(path)
+            if (info.st_dev, info.st_ino) == self.wanted:
+                self.found = True
+                return
+            if (info.st_dev, info.st_ino) in self.seen:
+                return
+            self.seen.add((info.st_dev, info.st_ino))
+            text = read_regular(path, FILE_LIMIT, follow=True)
+        except (IOError, OSError, NotRegular):
+            return  # Apache would have refused to start; nothing of ours in it
+        self.lines(text.decode('utf-8', 'replace').replace('\\\n', ' ').splitlines())
+
+    def lines(self, lines):
+        for line in lines:
+            words = apache_words(line)
+            if len(words) < 2:
+                continue
+            key = words[0].lower()
+            if key == 'serverroot':
+                self.server_root = self.expand(words[1])
+            elif key == 'define':
+                self.variables[words[1]] = words[2] if len(words) > 2 else ''
+            elif key in ('include', 'includeoptional'):
+                self.include(self.absolute(self.expand(words[1])))
+            if self.found:
+                return
+
+    def expand(self, text):
+        return VARIABLE.sub(lambda m: self.variables.get(m.group(1), m.group(0)), text)
+
+    def include(self, pattern):
+        paths = sorted(glob.glob(pattern)) if WILDCARD.search(pattern) else [pattern]
+        for path in paths:
+            if os.path.isdir(path):
+                for folder, names, files in os.walk(path):
+                    names.sort()
+                    for name in sorted(files):
+                        self.file(os.path.join(folder, name))
+                    if self.found or len(self.seen) >= MAX_FILES:
+                        return
+            else:
+                self.file(path)
