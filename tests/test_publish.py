@@ -1,7 +1,7 @@
-"""Ready to publish: `python -m build` makes an sdist and a wheel that `twine check` accepts,
-the long description is the README, and the sdist itself (not only the wheel) installs into
-a fresh virtualenv of every Python tgdeploy claims, where `paster tgdeploy --help` and
-`tgdeploy --help` work.
+"""Ready to publish: `python -m build` makes an sdist and a universal wheel (`py2.py3`) that
+`twine check` accepts, the long description is the README, and both the sdist and the wheel
+install into a fresh virtualenv of every Python tgdeploy claims, where `paster tgdeploy
+--help` and `tgdeploy --help` work.
 
 The sdist is built from a copy of the working tree (the build writes tgdeploy.egg-info next
 to the sources; the checkout stays as it is). Fresh virtualenvs: Python 2.7 through the
@@ -45,10 +45,19 @@ def dists(tmp_path_factory):
     shutil.copytree(str(REPO), str(source), ignore=NOT_SOURCES)
     run([LAB_PY3.python, '-m', 'build', '--outdir', tmp / 'dist', source])
     sdists = list((tmp / 'dist').glob('tgdeploy-*.tar.gz'))
-    wheels = list((tmp / 'dist').glob('tgdeploy-*-py2.py3-none-any.whl')) or \
-        list((tmp / 'dist').glob('tgdeploy-*.whl'))
+    wheels = list((tmp / 'dist').glob('tgdeploy-*.whl'))
     assert len(sdists) == 1 and len(wheels) == 1, os.listdir(str(tmp / 'dist'))
     return sdists[0], wheels[0]
+
+
+def test_the_wheel_is_universal(dists):
+    """A 2.7 user's pip takes only a wheel tagged for Python 2 (py3-none-any before)."""
+    wheel = dists[1]
+    assert wheel.name.endswith('-py2.py3-none-any.whl'), wheel.name
+    with zipfile.ZipFile(str(wheel)) as whl:
+        info = [n for n in whl.namelist() if n.endswith('.dist-info/WHEEL')][0]
+        tags = re.findall(r'^Tag: (\S+)$', whl.read(info).decode('utf-8'), re.M)
+    assert sorted(tags) == ['py2-none-any', 'py3-none-any'], tags
 
 
 def test_twine_accepts_both(dists):
@@ -127,11 +136,16 @@ def fresh_venv(xy, path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize('kind', ('sdist', 'wheel'))
 @pytest.mark.parametrize('xy', PYTHONS, ids=['py' + xy for xy in PYTHONS])
-def test_sdist_installs_and_runs(xy, dists, tmp_path):
-    sdist = dists[0]
+def test_installs_and_runs(xy, kind, dists, tmp_path):
+    dist = dists[0] if kind == 'sdist' else dists[1]
     venv = fresh_venv(xy, tmp_path / 'venv')
-    run([venv.bin('pip'), 'install', '-q', sdist], cwd=tmp_path, env=PYPI_ENV)
+    run([venv.bin('pip'), 'install', '-q', dist], cwd=tmp_path, env=PYPI_ENV)
+    if kind == 'wheel':  # pip took the wheel as it is, built nothing
+        record = run([venv.python, '-m', 'pip', 'show', '-f', 'tgdeploy'], cwd=tmp_path,
+                     env=PYPI_ENV).stdout
+        assert 'tgdeploy/paste_templates/tg_modwsgi/apache/+slug+.conf_tmpl' in record, record
     where = run([venv.python, '-c', 'import sys, tgdeploy; print("%d.%d" % sys.version_info[:2]);'
                  ' print(tgdeploy.__file__)'], cwd=tmp_path).stdout.split()
     assert where[0] == xy
