@@ -239,8 +239,9 @@ ServerName {host}
 SSLEngine on
 SSLCertificateFile {cert}
 SSLCertificateKeyFile {key}
-# What a TLS-terminating load balancer does: X-Forwarded-For and -Host come from
-# mod_proxy_http, the scheme is said here.
+# What a TLS-terminating load balancer does: X-Forwarded-For comes from mod_proxy_http,
+# the scheme is said here, the Host header is passed on as the client sent it.
+ProxyPreserveHost On
 RequestHeader set X-Forwarded-Proto https
 ProxyPass / http://127.0.0.1:{backend}/
 </VirtualHost>
@@ -373,7 +374,9 @@ COMBINATIONS = [
     {'https': 'own', 'https_only': 'yes'},
     {'https': 'own', 'https_only': 'yes', 'hsts': '31536000', 'mount': '/shop'},
     {'https': 'own', 'ssl_chain': 'CA', 'https_port': '8443', 'mode': 'embedded'},
-    {'https': 'own', 'trust_proxy': '10.0.0.0/8,192.168.1.7,fd00::/8', 'preload': 'no'},
+    {'https': 'own', 'trust_proxy': '10.0.0.0/8,192.168.1.7,fd00::/16', 'preload': 'no'},
+    {'https': 'own', 'https_only': 'yes', 'trust_proxy': '127.0.0.1,::1,10.1.0.0/16'},
+    {'https': 'own', 'https_only': 'yes', 'trust_proxy': '10.0.0.0/8', 'mode': 'embedded'},
     {'https': 'acme', 'acme_email': 'ops@example.org'},
     {'https': 'acme', 'acme_email': 'ops@example.org', 'https_only': 'yes', 'hsts': '300',
      'acme_ca': 'https://acme-staging-v02.api.letsencrypt.org/directory'},
@@ -415,7 +418,10 @@ def test_apache_accepts_the_combinations(offline_shop, pki, given, tmp_path):
     assert result.returncode == 0, result.stdout
     text = (out / 'shop.conf').read_text()
     aliases = [line for line in text.splitlines() if line.startswith('WSGIScriptAlias ')]
-    assert len(aliases) == (1 if given.get('https_only') or not https else 2)
+    # With --https-only the HTTP host only redirects, unless a trusted proxy may forward
+    # HTTPS requests to it.
+    only = given.get('https_only') and not given.get('trust_proxy')
+    assert len(aliases) == (1 if only or not https else 2)
     assert ('Strict-Transport-Security' in text) == ('hsts' in given)
 
 

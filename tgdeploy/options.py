@@ -17,7 +17,7 @@ import sys
 
 from tgdeploy import __version__, inifile, production, proxies, replay_settle, tg1config, \
     tls, write_locations
-from tgdeploy import ownership
+from tgdeploy import mount_links, ownership
 from tgdeploy._compat import shell_quote
 from tgdeploy.project import FLAVOR_NAMES
 from tgdeploy.projectfiles import import_root, pyvenv_cfg, read_text
@@ -532,6 +532,8 @@ def app_config(project, values):
     # Folders the application writes that README step 2 creates (write_locations.py).
     common['runtime_dirs'] = write_locations.runtime_dirs(
         project.config_file, project.package_dir, project.flavor, values['data_dir'])
+    # URL prefixes of framework resources linked without the mount (mount_links.py).
+    common['link_prefixes'] = mount_links.link_prefixes(project, values['mount'])
     if project.flavor == 'tg2':
         if inifile.is_own_production(project.config_file):
             return dict(common, config_file=check_path('config file', project.config_file),
@@ -544,11 +546,11 @@ def app_config(project, values):
                                          values['sentry_dsn'], values['secure_cookies'])
         if values['startup']:
             forced.append(('filter-with', 'startup', '--startup runs [filter:startup] once'))
-        forced, trailer = write_locations.derived_additions(project.config_file,
-                                                            project.package_dir, values, forced)
-        derived = '\n'.join([inifile.derive_production(
-            project.config_file, os.path.dirname(project.config_file), values['data_dir'],
-            values['slug'] + '.db', forced)] + trailer)
+        forced += write_locations.webassets_settings(project.config_file, project.package_dir,
+                                                     values['data_dir'], values['mount'])
+        derived = inifile.derive_production(project.config_file,
+                                            os.path.dirname(project.config_file),
+                                            values['data_dir'], values['slug'] + '.db', forced)
         return dict(common, config_file=ini_path, write_ini=True, derived_ini=derived,
                     has_logging=inifile.has_logging(project.config_file),
                     production_changes=production.changes(read(project.config_file), derived,

@@ -12,6 +12,7 @@ import re
 import ssl
 import subprocess
 
+from tgdeploy import production
 from tgdeploy.access import access_problem, user_ids
 from tgdeploy.errors import TgDeployError
 from tgdeploy.modwsgi_file import module_version
@@ -22,6 +23,8 @@ TRUSTED_PROXY_MOD_WSGI = (4, 4, 9)
 MAX_PEM_BYTES = 1024 * 1024
 PEM_CERTIFICATE = re.compile(br'-----BEGIN CERTIFICATE-----')
 PEM_KEY = re.compile(br'-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----')
+# An ACME directory: https only (the account key and every order travel through it).
+ACME_URL = re.compile(r'^https://[A-Za-z0-9._~:@/+-]+\Z')
 
 
 # -- before anything is written ---------------------------------------------------------
@@ -91,6 +94,24 @@ def pair_problem(certificate, key):
 
 def no_password():
     return b''
+
+
+def check_acme_email(value):
+    """--acme-email, which MDContactEmail carries: a mail address Apache reads as written
+    (it expands ${NAME} on every config line, quoted or not)."""
+    if '${' in value:
+        raise TgDeployError('--acme-email %r holds "${", which Apache expands as a variable on '
+                            'every config line: give the address itself' % value)
+    return production.check_email('acme-email', value)
+
+
+def check_acme_ca(value):
+    """--acme-ca, the ACME directory mod_md talks to: https only."""
+    if not ACME_URL.match(value):
+        raise TgDeployError('--acme-ca %r is not a URL such as https://acme-staging-v02.api.'
+                            'letsencrypt.org/directory (https only: the ACME account and its '
+                            'orders must not travel in clear)' % value)
+    return value
 
 
 # -- the doctor ---------------------------------------------------------------------------
