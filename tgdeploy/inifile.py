@@ -18,6 +18,9 @@ SETTING = re.compile(r'^(?P<key>[^\s#;\[][^=:]*?)\s*(?P<sep>[=:])\s*(?P<value>.*
 TRUE = ('true', 'yes', 'on', '1')
 IN_DATA = re.compile(r'^%\(here\)s/data(/|$)')
 IN_PROJECT = re.compile(r'^%\(here\)s/')
+# sqlite:///name.db: relative to the working folder, which Apache sets (daemon mode: the
+# project, embedded mode: "/").
+RELATIVE_SQLITE = re.compile(r'^sqlite:///(?![/%]|:memory:)[^?]')
 # Keys naming a place the application writes (Beaker caches and sessions, depot uploads,
 # search indexes, compiled templates...), and the ones it only reads, which stay put.
 WRITTEN = re.compile(r'cache|session|lock|upload|depot|storage|index|archive|compiled|te?mp',
@@ -39,6 +42,20 @@ def is_development(ini_path):
             if value is not None:
                 return value.strip().lower() in TRUE
     return False
+
+
+# Ini files named for development or tests: never served as they are, whatever their
+# debug setting says (a development.ini with debug = false still holds the repository's
+# secrets and puts its SQLite database next to the code).
+DEVELOPMENT_NAME = re.compile(r'^(development|develop|dev|debug|test|testing)([._-]|$)', re.I)
+
+
+def is_own_production(ini_path):
+    """True for a production ini of the user's own (production.ini, deployment.ini, or any
+    other named with --config): debug off, and not named for development or tests. It is
+    served as it is; any other ini gets a derived production copy."""
+    return not DEVELOPMENT_NAME.match(os.path.basename(ini_path)) and \
+        not is_development(ini_path)
 
 
 def write_locations(text, here):
@@ -175,7 +192,7 @@ def rewrite(line, section, here, data_dir, db_name, forced):
     elif section and section.startswith('logger_') and key == 'level' and \
             value.strip().upper() == 'DEBUG':
         value = 'INFO'
-    elif value.startswith('sqlite:///%(here)s/'):
+    elif value.startswith('sqlite:///%(here)s/') or RELATIVE_SQLITE.match(value):
         # Its options (Kallithea's ?timeout=60) stay with it.
         value = 'sqlite:///%s/%s' % (data_dir, db_name) + value.partition('?')[1] + \
             value.partition('?')[2]

@@ -1,0 +1,116 @@
+"""Framework links under the mount (issue 20, item 2), TurboGears 2, end to end.
+
+A `gearbox quickstart` project with ToscaWidgets 2 (tgext.tw2, a tw2.forms form whose
+stylesheet the tw2 middleware injects) and webassets (tgext.webassets, a bundle built at run
+time into public/assets/) switched on as a real application does (tests/fixtures/links_tg2),
+deployed by `paster tgdeploy` at / and at /sub, README step 2 run as written, served by a
+real Apache (with mod_substitute, README step 3): every local link of the page carries the
+mount and every asset answers 200.
+Before: at /sub the page linked /tw2/resources/... and /assets/js_all.js (404), and the
+page itself was a 500 since webassets could not write its cache in public/ (the daemon user
+may not).
+"""
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import paster
+from support.corpus import readme_step
+from support.sites import quickstart_tg2
+
+FIXTURE = Path(__file__).parent / 'fixtures' / 'links_tg2'
+PACKAGES = ('tw2.core==2.3.0', 'tw2.forms==2.2.6', 'tgext.tw2==0.1', 'webassets==3.0.0',
+            'tgext.webassets==0.0.2')
+TIMEOUT = 60
+MODULES = '/usr/lib/apache2/modules'
+
+
+@pytest.fixture(scope='module')
+def links_project(www_root, deploy_venv):
+    deploy_venv.pip_install(*PACKAGES)
+    src = www_root / 'links-src'
+    src.mkdir(exist_ok=True)
+    src.chmod(0o755)
+    project = Path(quickstart_tg2(deploy_venv, src, 'linksapp'))
+    package = project / 'linksapp'
+    with open(str(package / 'config' / 'app_cfg.py'), 'a') as f:
+        f.write((FIXTURE / 'app_cfg_extra.py').read_text())
+    with open(str(package / 'controllers' / 'root.py'), 'a') as f:
+        f.write((FIXTURE / 'root_extra.py').read_text().replace('PACKAGE', 'linksapp'))
+    shutil.copy(str(FIXTURE / 'templates' / 'widgets.xhtml'), str(package / 'templates'))
+    shutil.copytree(str(FIXTURE / 'public' / 'javascript'), str(package / 'public' / 'javascript'))
+    return project
+
+
+def run_readme_step_2(project):
+    for line in readme_step(str(project / 'apache' / 'README.txt'), 2):
+        subprocess.run(['bash', '-c', line], check=True, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=300)
+
+
+def local_links(page):
+    return sorted(set(link for link in re.findall(r'(?:href|src|action)="(/[^"]*)"', page)
+                      if not link.startswith('//')))
+
+
+@pytest.mark.parametrize('mount', ['/', '/sub'])
+def test_tw2_and_webassets_links_carry_the_mount(links_project, deploy_venv, apache_factory,
+                                                 www_tmp, mount):
+    project = links_project
+    shutil.rmtree(str(project / 'linksapp' / 'public' / 'assets'), ignore_errors=True)
+    shutil.rmtree(str(project / 'data'), ignore_errors=True)
+    # What README step 3's `a2enmod ... substitute` loads (the tests' Apache loads a fixed set).
+    substitute = www_tmp / 'substitute.load'
+    substitute.write_text('LoadModule substitute_module %s/mod_substitute.so\n' % MODULES)
+    apache = apache_factory([substitute, project / 'apache' / 'linksapp.conf'])
+    # One process: ToscaWidgets 2 registers a resource when a page first displays it, so a
+    # process that has not rendered the page answers it 404 (at / too; tw2's way).
+    paster(deploy_venv, 'tgdeploy', '-q', '--overwrite', '--mount', mount, '--server-name',
+           '127.0.0.1', '--port', str(apache.port), '--processes', '1', cwd=project)
+    readme = (project / 'apache' / 'README.txt').read_text()
+    conf = (project / 'apache' / 'linksapp.conf').read_text()
+    assert ('Substitute' in conf) == (mount != '/')
+    assert 'install -d -o www-data -g www-data %s' % (
+        project / 'linksapp' / 'public' / 'assets') in readme
+    run_readme_step_2(project)
+    prefix = '' if mount == '/' else mount
+    apache.start(prefix + '/widgets', timeout=TIMEOUT)
+    status, _, page = apache.get(prefix + '/widgets', timeout=TIMEOUT)
+    assert status == 200, (status, apache.error_log()[-3000:])
+    links = local_links(page)
+    assert prefix + '/tw2/resources/tw2.forms/static/forms.css' in links, links
+    assert [link for link in links if link.startswith(prefix + '/assets/js_all.js')], links
+    assert all(link.startswith(prefix + '/') for link in links), links
+    for link in links:
+        if re.search(r'\.(css|js)(\?|$)', link):
+            status, _, body = apache.get(link, timeout=TIMEOUT)
+            assert status == 200, (link, status)
+    bundle = next(link for link in links if '/assets/js_all.js' in link)
+    assert 'var one = 1;' in apache.get(bundle)[2] and 'var two = 2;' in apache.get(bundle)[2]
+    # The cache went to the data folder; nothing was written into public/ but the bundle.
+    assert (project / 'data' / 'webassets-cache').is_dir()
+    assert not (project / 'linksapp' / 'public' / '.webassets-cache').exists()
+    doctor = paster(deploy_venv, 'tgdeploy', '--doctor', '--mount', mount, cwd=project,
+                    check=False)
+    assert 'where the application writes at run time' not in doctor.stdout, doctor.stdout
+    apache.stop()
+    assert 'Traceback' not in apache.error_log()
+
+
+def test_doctor_names_a_runtime_folder_the_daemon_cannot_write(links_project, deploy_venv):
+    project = links_project
+    paster(deploy_venv, 'tgdeploy', '-q', '--overwrite', '--mount', '/sub', cwd=project)
+    assets = project / 'linksapp' / 'public' / 'assets'
+    shutil.rmtree(str(assets), ignore_errors=True)
+    assets.mkdir()  # root's, mode 0755: www-data cannot write there
+    try:
+        doctor = paster(deploy_venv, 'tgdeploy', '--doctor', '--mount', '/sub', cwd=project,
+                        check=False)
+    finally:
+        shutil.rmtree(str(assets), ignore_errors=True)
+    assert 'error: www-data cannot write %s, where the application writes at run time ' \
+           '(not writable for it): install -d -o www-data -g www-data %s' % (assets, assets) \
+        in doctor.stdout, doctor.stdout

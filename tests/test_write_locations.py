@@ -1,0 +1,132 @@
+"""Run-time write locations and framework prefixes in the derived TurboGears 2 ini (issue 20,
+items 2 and 3), without Apache: relative SQLite URLs into data/, webassets' cache into
+data/ and its bundles' folders named for README step 2, webassets.base_url and the
+ToscaWidgets 2 links rewritten at a sub-URL (tests/test_mount_links.py serves them)."""
+import configparser
+
+import pytest
+
+from support.projects import make_tg2, make_venv_marker, write
+from tgdeploy import inifile, options
+from tgdeploy.detect import detect
+
+WEBASSETS_APP_CFG = '''
+import tgext.webassets
+from webassets import Bundle
+tgext.webassets.plugme(base_config, bundles={
+    'js_all': Bundle('javascript/one.js', output='assets/js_all.js'),
+    'css_all': Bundle('css/style.css', output="gen/css/all.css"),
+})
+'''
+TW2_APP_CFG = '\nimport tgext.tw2\ntgext.tw2.plugme(base_config)\n'
+
+
+@pytest.fixture
+def shop(tmp_path):
+    make_venv_marker(tmp_path / 'venv')
+    return make_tg2(tmp_path / 'shop')
+
+
+def add_to_app_cfg(project, text):
+    with open(str(project / 'shop' / 'config' / 'app_cfg.py'), 'a') as f:
+        f.write(text)
+
+
+def settle(project, **given):
+    given.setdefault('python_home', str(project.parent / 'venv'))
+    return options.settle(detect(str(project)), given)
+
+
+def settings(values, section='app:main'):
+    parser = configparser.RawConfigParser(strict=False)
+    parser.read_string(values['derived_ini'])
+    return dict((key, value) for key, value in parser.items(section)
+                if key not in parser.defaults())
+
+
+@pytest.mark.parametrize('url, moved', [
+    ('sqlite:///devdata.db', True),
+    ('sqlite:///devdata.db?timeout=60', True),
+    ('sqlite:///%(here)s/devdata.db', True),
+    ('sqlite:////srv/db/shop.db', False),
+    ('sqlite:///:memory:', False),
+    ('postgresql://u@h/db', False),
+])
+def test_sqlite_urls_relative_to_the_working_folder_go_to_data(tmp_path, url, moved):
+    ini = write(tmp_path / 'development.ini', '[app:main]\nuse = egg:shop\n'
+                                              'sqlalchemy.url = %s\n' % url)
+    derived = inifile.derive_production(str(ini), str(tmp_path), '/srv/data', 'shop.db')
+    value = dict(inifile.app_settings(derived, str(tmp_path)))['sqlalchemy.url']
+    if moved:
+        assert value.startswith('sqlite:////srv/data/shop.db'), value
+        assert value.endswith('?timeout=60') == url.endswith('?timeout=60')
+    else:
+        assert value == url
+
+
+def test_webassets_cache_goes_to_data_and_bundles_are_linked_under_the_mount(shop):
+    add_to_app_cfg(shop, WEBASSETS_APP_CFG)
+    values = settle(shop, mount='/sub')
+    derived = settings(values)
+    assert derived['webassets.cache'] == str(shop / 'data' / 'webassets-cache')
+    assert derived['webassets.base_url'] == '/sub/'
+    assert values['runtime_dirs'] == sorted([
+        str(shop / 'data' / 'webassets-cache'),
+        str(shop / 'shop' / 'public' / 'assets'),
+        str(shop / 'shop' / 'public' / 'gen' / 'css')])
+    assert 'filter-with' not in derived  # no ToscaWidgets 2 here
+    readme_lines = ['install -d -o %s -g %s %s' % (values['user'], values['group'], folder)
+                    for folder in values['runtime_dirs']]
+    from tgdeploy.render import render
+    out = shop / 'out'
+    out.mkdir()
+    render(values, str(out))
+    readme = (out / 'README.txt').read_text()
+    for line in readme_lines:
+        assert line in readme
+
+
+def test_webassets_at_the_root_keeps_its_base_url(shop):
+    add_to_app_cfg(shop, WEBASSETS_APP_CFG)
+    derived = settings(settle(shop))
+    assert 'webassets.base_url' not in derived
+    assert derived['webassets.cache'] == str(shop / 'data' / 'webassets-cache')
+
+
+def test_webassets_settings_of_the_ini_are_kept_or_moved(shop):
+    add_to_app_cfg(shop, WEBASSETS_APP_CFG)
+    ini = shop / 'development.ini'
+    ini.write_text(ini.read_text().replace(
+        '[app:main]\n', '[app:main]\nwebassets.cache = %(here)s/wa-cache\n'
+                        'webassets.base_url = static\n', 1))
+    values = settle(shop, mount='/sub')
+    derived = settings(values)
+    assert derived['webassets.cache'] == str(shop / 'data' / 'wa-cache')
+    assert derived['webassets.base_url'] == '/sub/static'
+    assert str(shop / 'data' / 'wa-cache') in values['runtime_dirs']
+
+
+def test_a_project_without_webassets_gets_nothing_of_it(shop):
+    values = settle(shop, mount='/sub')
+    assert not [key for key in settings(values) if key.startswith('webassets.')]
+    assert values['runtime_dirs'] == []
+
+
+def test_tw2_at_a_sub_url_gets_its_links_rewritten(shop):
+    add_to_app_cfg(shop, TW2_APP_CFG)
+    values = settle(shop, mount='/sub')
+    assert values['link_prefixes'] == ['tw2/resources', 'tw2/controllers']
+    assert 'filter-with' not in settings(values)  # the ini stays an app gearbox can set up
+    assert settle(shop)['link_prefixes'] == []  # at / nothing to do
+    out = shop / 'out'
+    out.mkdir()
+    from tgdeploy.render import render
+    render(values, str(out))
+    conf = (out / 'shop.conf').read_text()
+    assert '<LocationMatch "^/sub(/|$)">' in conf
+    assert 'Substitute "s#([\\"\'])/tw2/resources/#$1/sub/tw2/resources/#"' in conf
+    assert 'a2enmod wsgi rewrite substitute' in (out / 'README.txt').read_text()
+
+
+def test_a_project_without_tw2_gets_no_rewriting(shop):
+    assert settle(shop, mount='/sub')['link_prefixes'] == []

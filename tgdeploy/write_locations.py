@@ -1,0 +1,127 @@
+"""Places a TurboGears application writes at run time, read from its config, and what the
+deployment does about each: moved into the data folder (the one folder the daemon user may
+write) where nothing else depends on where it lies, else kept where it is, named in README
+step 2 with the `install -d -o` line that makes it the daemon user's, and checked by the
+doctor.
+
+What inifile.rewrite moves by itself: SQLite URLs under %(here)s or relative to the working
+folder, and folders under %(here)s whose key names a written place (Beaker's cache_dir,
+session.data_dir, lock_dir, depot and upload storage...). What this module adds:
+- webassets (tgext.webassets): its cache (by default a .webassets-cache folder inside
+  public/, which the daemon user cannot write: a 500 on the first page that links a bundle)
+  goes into the data folder (README step 2 makes the folder: webassets does not). The bundles it builds (``output='assets/js_all.js'``) must stay
+  in public/, since their URL is the folder's: those folders are kept in place and named.
+- its base_url gets the mount (mount_links.py says why).
+"""
+import io
+import os
+import re
+
+from tgdeploy import inifile
+from tgdeploy._compat import shell_quote
+from tgdeploy.access import access_problem, user_ids
+from tgdeploy.production import app_cfg_path
+
+TRUE = ('true', 'yes', 'on', '1', 'y', 't')
+BUNDLE_OUTPUT = re.compile(r'''\boutput\s*=\s*(?:u|r)?(['"])([^'"\\]+)\1''')
+MAX_FILES = 400
+MAX_SIZE = 512 * 1024
+
+
+def settings(config_file):
+    """{key: value} of the ini's [app:main], %(here)s being the ini's folder."""
+    return dict(inifile.app_settings(read(config_file), os.path.dirname(config_file)))
+
+
+def read(path):
+    try:
+        with io.open(path, encoding='utf-8', errors='replace') as f:
+            return f.read(MAX_SIZE)
+    except (IOError, OSError):
+        return ''
+
+
+def package_sources(package_dir):
+    """The text of the package's Python files (a bounded walk)."""
+    if not package_dir or not os.path.isdir(package_dir):
+        return []
+    texts = []
+    for folder, dirs, files in os.walk(package_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith('.') and d not in (
+            'public', 'static', 'templates', 'tests', 'i18n', '__pycache__'))
+        for name in sorted(files):
+            if name.endswith('.py') and len(texts) < MAX_FILES:
+                texts.append(read(os.path.join(folder, name)))
+    return texts
+
+
+def uses_webassets(config_file, package_dir):
+    if any(key.startswith('webassets.') for key in settings(config_file)):
+        return True
+    return 'webassets' in read(app_cfg_path(package_dir) or '')
+
+
+def webassets_settings(config_file, package_dir, data_dir, mount):
+    """(key, value, why) the derived ini forces for webassets; () for a project without."""
+    if not uses_webassets(config_file, package_dir):
+        return []
+    given = settings(config_file)
+    forced = []
+    cache = given.get('webassets.cache')
+    if cache is None or cache.strip().lower() in TRUE:
+        forced.append(('webassets.cache', data_dir + '/webassets-cache',
+                       'webassets keeps its cache in the data folder, not in public/'))
+    base_url = given.get('webassets.base_url', '/')
+    if mount != '/' and '://' not in base_url and not base_url.startswith(mount + '/'):
+        forced.append(('webassets.base_url', mount + '/' + base_url.lstrip('/'),
+                       'bundles are linked under the mount'))
+    return forced
+
+
+def runtime_dirs(config_file, package_dir, flavor, data_dir):
+    """Folders the application writes that must exist before it runs, each made the daemon
+    user's in README step 2: webassets' cache (webassets does not create it) and the folders
+    of the bundles it builds inside public/, which cannot move (their URL is the folder's)."""
+    if flavor != 'tg2' or not config_file or not uses_webassets(config_file, package_dir):
+        return []
+    given = settings(config_file)
+    folders = set()
+    cache = given.get('webassets.cache')
+    if cache is None or cache.strip().lower() in TRUE:
+        folders.add(data_dir + '/webassets-cache')
+    elif os.path.isabs(cache):
+        folders.add(moved(cache, os.path.dirname(config_file), data_dir))
+    base_dir = given.get('webassets.base_dir') or (
+        package_dir and os.path.join(package_dir, 'public'))
+    for text in package_sources(package_dir) if base_dir else ():
+        for _, output in BUNDLE_OUTPUT.findall(text):
+            if not os.path.isabs(output) and '..' not in output.split('/'):
+                folders.add(os.path.normpath(os.path.join(base_dir, os.path.dirname(output))))
+    return sorted(folders)
+
+
+def moved(path, here, data_dir):
+    """Where inifile.rewrite puts a written folder of the ini's: under %(here)s, into the
+    data folder."""
+    path = os.path.normpath(path)
+    for folder in (os.path.join(here, 'data'), here):
+        if path == folder or path.startswith(folder + os.sep):
+            return os.path.normpath(data_dir + '/' + path[len(folder):])
+    return path
+
+
+def findings(values):
+    """[(level, text)]: a folder of runtime_dirs() that the daemon user cannot write."""
+    ids = user_ids(values['user'])
+    if ids is None:
+        return []
+    found = []
+    for folder in values.get('runtime_dirs') or ():
+        problem = access_problem(folder, ids[0], ids[1], os.W_OK)
+        if problem:
+            found.append(('error', '%s cannot write %s, where the application writes at run '
+                                   'time (%s): install -d -o %s -g %s %s' % (
+                                       values['user'], folder, problem[1], values['user'],
+                                       values['group'], shell_quote(folder))))
+    return found
+
