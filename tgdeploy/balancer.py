@@ -308,7 +308,8 @@ def main(argv=None):
         options = build_parser().parse_args(args)
         values = script_values(options)
         output_dir = options.output_dir or options.name
-        written = write_folder(values, output_dir, options.overwrite)
+        written = write_folder(values, output_dir, options.overwrite,
+                               explicit=bool(options.output_dir))
     except TgDeployError as e:
         sys.stderr.write('%s: error: %s\n' % (SCRIPT, e))
         return 2
