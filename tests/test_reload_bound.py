@@ -1,15 +1,19 @@
 """`--reload` touches only its own deployment (issue 21, item 4): only the daemons of the
 Apache that loaded this very conf are signalled and waited for (not a staging copy's beside
 production under another Apache, not a process dressed as a daemon), and the conf is read
-bounded (a FIFO or a symlink to /dev/zero in its place is one line, exit 2, no hang)."""
+bounded (a FIFO or a symlink to /dev/zero in its place is one line, exit 2, no hang). A
+`--serve` of the same .conf beside production is left alone."""
 import os
+import re
+import signal
 import subprocess
 import time
 
 import pytest
 
 from conftest import paster
-from support.projects import make_cherrypy
+from support.httpd import DEBIAN_WSGI
+from support.projects import make_apache_tree, make_cherrypy
 from support.reloading import LookAlike, daemon_pids
 
 RUN_LIMIT = 60  # today's code waits 100 s for a look-alike and forever on a FIFO
@@ -118,3 +122,57 @@ def test_a_conf_too_large_is_one_line(deploy_venv, www_tmp):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('tgdeploy: error: %s is larger than'
                                                    % conf), done.stderr
+
+
+def serving(deploy_venv, project, tree):
+    """`tgdeploy --serve` of ``project`` (its own private Apache, including the very same
+    .conf): (the process, the private Apache's pid)."""
+    proc = subprocess.Popen([deploy_venv.bin('tgdeploy'), '--serve', '--apache-root', str(tree)],
+                            cwd=str(project), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=dict(os.environ, PYTHONUNBUFFERED='1'))
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        match = re.search(r'log: (/tmp/tgdeploy-check-[^/]+)/error\.log\)', line)
+        if match:
+            with open(os.path.join(match.group(1), 'httpd.pid')) as f:
+                return proc, int(f.read())
+        assert line, 'tgdeploy --serve ended'
+    raise AssertionError('no "Serving" line within 60 s')
+
+
+def daemons_of(apache_pid, count=2, timeout=30):
+    deadline = time.time() + timeout
+    while len(daemon_pids(apache_pid)) != count and time.time() < deadline:
+        time.sleep(0.1)
+    return sorted(daemon_pids(apache_pid))
+
+
+def test_a_serve_beside_production_is_left_alone(deploy_venv, apache_factory, www_tmp):
+    project = copy_of_project(www_tmp / 'p')
+    paster(deploy_venv, 'tgdeploy', '-q', cwd=project)
+    tree = make_apache_tree(www_tmp / 'etc-apache2', DEBIAN_WSGI)
+    proc, serve_pid = serving(deploy_venv, project, tree)
+    try:
+        # Alone, the --serve Apache is the one running this .conf: reloaded.
+        before = daemons_of(serve_pid)
+        done, _ = reload_in(deploy_venv, project)
+        assert done.returncode == 0, done.stderr
+        assert 'sent SIGUSR1 to 2 processes' in done.stdout and 'left alone' not in done.stdout
+        serving_now = daemons_of(serve_pid)
+        assert len(serving_now) == 2 and not set(serving_now) & set(before)
+        # Beside production (an Apache including the same .conf), production only.
+        production = apache_factory([project / 'apache' / 'cherryapp.conf'])
+        assert production.start('/about')[0] == 200
+        before = daemons_of(production.pid())
+        done, _ = reload_in(deploy_venv, project)
+        assert done.returncode == 0, done.stderr
+        assert 'sent SIGUSR1 to 2 processes (daemon "cherryapp", pid %s)' % ', '.join(
+            str(pid) for pid in before) in done.stdout, done.stdout
+        assert 'left alone: the daemons of the private Apache of tgdeploy --check/--serve ' \
+               '(pid %d)' % serve_pid in done.stdout
+        assert daemons_of(serve_pid) == serving_now
+        assert not set(daemons_of(production.pid())) & set(before)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)

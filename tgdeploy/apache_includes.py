@@ -14,6 +14,11 @@ any process can chdir to): the chain is read, each file bounded (regular, size c
 Only Apache parents running as root or as the user running tgdeploy are looked at: a
 parent of another user cannot have started daemons under the root Apache's rules, and its
 "daemons" are not ours to signal or wait for.
+
+The private Apache of `tgdeploy --check`/`--serve` includes the very same .conf (unless the
+config names a ServerName, where it renders its own copy): it is told by its httpd.conf,
+which tgdeploy wrote in a tgdeploy-check-* folder (check.py), so that a --serve beside
+production is left alone, and reloaded only when it is the one Apache running this .conf.
 """
 import glob
 import os
@@ -28,6 +33,8 @@ DEFAULTS = {'apache2': ('/etc/apache2', 'apache2.conf'),
             'httpd': ('/etc/httpd', 'conf/httpd.conf')}
 FILE_LIMIT = 8 * MIB
 MAX_FILES = 5000  # Debian's tree has ~60; a bound, not a policy
+CHECK_FOLDER = 'tgdeploy-check-'  # check.with_private_apache's mkdtemp prefix
+CHECK_HEADER = b'# A private Apache written by tgdeploy'  # private_apache/httpd.conf_tmpl
 VARIABLE = re.compile(r'\$\{([A-Za-z0-9_]+)\}')
 WILDCARD = re.compile(r'[*?\[]')
 
@@ -46,6 +53,18 @@ def loads(argv, environ, conf):
     walk.file(walk.absolute(first))
     walk.lines(after)
     return walk.found
+
+
+def started_by_check(argv):
+    """True for the private Apache of a --check or --serve run."""
+    server_root, first = command_line(argv)[:2]
+    config = first if os.path.isabs(first) else os.path.join(server_root, first)
+    if not os.path.basename(os.path.dirname(config)).startswith(CHECK_FOLDER):
+        return False
+    try:
+        return read_regular(config, FILE_LIMIT).startswith(CHECK_HEADER)
+    except (IOError, OSError, NotRegular):
+        return False
 
 
 def command_line(argv):

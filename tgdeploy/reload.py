@@ -16,6 +16,7 @@ import pwd
 import signal
 import time
 
+from tgdeploy.apache_includes import started_by_check
 from tgdeploy.apache_processes import alive, apache_parents, find_daemons
 from tgdeploy.errors import TgDeployError
 from tgdeploy.reload_conf import deployed
@@ -37,6 +38,7 @@ def reload(values, out, timeout=TIMEOUT):
     check_permission(target)
     parents = apache_parents(values['conf_file'])
     old, sockets = find_daemons(target, parents)
+    old = leave_checks_alone(old, parents, out)
     if not old:
         raise TgDeployError('no daemon process "%s" is running (is Apache running? the config '
                             '%s enabled?): nothing reloaded' % (target['name'],
@@ -62,6 +64,17 @@ def reload(values, out, timeout=TIMEOUT):
     else:  # Apache's listening sockets are root's to see
         out('reload: not checked through Apache (run as root to have it find the address)')
     return 0
+
+
+def leave_checks_alone(old, parents, out):
+    """The daemons of ``old`` without those of a --check/--serve Apache, unless it is the
+    only one running this .conf (apache_includes.started_by_check)."""
+    checks = set(pid for pid in set(old.values()) if started_by_check(parents[pid]))
+    if not checks or not set(old.values()) - checks:
+        return old
+    out('reload: left alone: the daemons of the private Apache of tgdeploy --check/--serve '
+        '(%s)' % ', '.join('pid %d' % pid for pid in sorted(checks)))
+    return dict((pid, parent) for pid, parent in old.items() if parent not in checks)
 
 
 def plural(count, one, many):
