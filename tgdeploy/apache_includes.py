@@ -118,16 +118,16 @@ class Chain(object):
 
     def lines(self, lines):
         for line in lines:
-            words = apache_words(line)
+            words = apache_words(self.expand(line))
             if len(words) < 2:
                 continue
             key = words[0].lower()
             if key == 'serverroot':
-                self.server_root = self.expand(words[1])
+                self.server_root = words[1]
             elif key == 'define':
                 self.variables[words[1]] = words[2] if len(words) > 2 else ''
             elif key in ('include', 'includeoptional'):
-                self.include(self.absolute(self.expand(words[1])))
+                self.include(self.absolute(words[1]))
             if self.found:
                 return
 
