@@ -32,7 +32,8 @@ from tgdeploy.reload_conf import apache_words
 DEFAULTS = {'apache2': ('/etc/apache2', 'apache2.conf'),
             'httpd': ('/etc/httpd', 'conf/httpd.conf')}
 FILE_LIMIT = 8 * MIB
-MAX_FILES = 5000  # Debian's tree has ~60; a bound, not a policy
+MAX_FILES = 5000  # Debian's tree has ~60; bounds, not a policy: a file of the chain that
+MAX_BYTES = 64 * MIB  # its owner changed since Apache read it cannot make this walk long
 CHECK_FOLDER = 'tgdeploy-check-'  # check.with_private_apache's mkdtemp prefix
 CHECK_HEADER = b'# A private Apache written by tgdeploy'  # private_apache/httpd.conf_tmpl
 VARIABLE = re.compile(r'\$\{([A-Za-z0-9_]+)\}')
@@ -95,13 +96,13 @@ class Chain(object):
     def __init__(self, wanted, environ):
         self.wanted, self.variables = wanted, dict(environ)
         self.server_root = '/'
-        self.seen, self.found = set(), False
+        self.seen, self.found, self.bytes = set(), False, 0
 
     def absolute(self, path):
         return path if os.path.isabs(path) else os.path.join(self.server_root, path)
 
     def file(self, path):
-        if self.found or len(self.seen) >= MAX_FILES:
+        if self.done():
             return
         try:
             info = os.stat(path)
@@ -111,10 +112,14 @@ class Chain(object):
             if (info.st_dev, info.st_ino) in self.seen:
                 return
             self.seen.add((info.st_dev, info.st_ino))
-            text = read_regular(path, FILE_LIMIT, follow=True)
+            text = read_regular(path, min(FILE_LIMIT, MAX_BYTES - self.bytes), follow=True)
         except (IOError, OSError, NotRegular):
             return  # Apache would have refused to start; nothing of ours in it
+        self.bytes += len(text)
         self.lines(text.decode('utf-8', 'replace').replace('\\\n', ' ').splitlines())
+
+    def done(self):
+        return self.found or len(self.seen) >= MAX_FILES or self.bytes >= MAX_BYTES
 
     def lines(self, lines):
         for line in lines:
@@ -128,7 +133,7 @@ class Chain(object):
                 self.variables[words[1]] = words[2] if len(words) > 2 else ''
             elif key in ('include', 'includeoptional'):
                 self.include(self.absolute(words[1]))
-            if self.found:
+            if self.done():
                 return
 
     def expand(self, text):
@@ -142,7 +147,7 @@ class Chain(object):
                     names.sort()
                     for name in sorted(files):
                         self.file(os.path.join(folder, name))
-                    if self.found or len(self.seen) >= MAX_FILES:
+                    if self.done():
                         return
             else:
                 self.file(path)
