@@ -99,11 +99,12 @@ def lstat(path):
         return os.stat(path)
     top, rest = split_anchor(path)
     rest = rest.strip('/')
-    if top is not None and HAS_DIR_FD and '/' in rest:
+    if top is not None and '/' in rest:
         head, name = rest.rsplit('/', 1)
         fd = open_below(top, head, DIR_FLAGS)
         try:
-            return os.stat(name, dir_fd=fd, follow_symlinks=False)
+            with kept_cwd():
+                return lstat_at(name, fd)
         finally:
             os.close(fd)
     return os.lstat(path)
@@ -131,10 +132,7 @@ def open_file(path):
     symlink: below an anchor, at no component; elsewhere, at the last one. OSError
     (ELOOP for a symlink, EINVAL for a FIFO, socket or device) otherwise."""
     fd, rest = split_anchor(path)
-    if fd is None or not HAS_DIR_FD:
-        opened = os.open(path, FILE_FLAGS)
-    else:
-        opened = open_below(fd, rest)
+    opened = os.open(path, FILE_FLAGS) if fd is None else open_below(fd, rest)
     st = os.fstat(opened)
     if not stat.S_ISREG(st.st_mode):
         os.close(opened)
@@ -143,18 +141,21 @@ def open_file(path):
 
 
 def open_below(top, relative, flags=FILE_FLAGS):
+    """Open ``relative`` below the folder open as ``top``, one component at a time, none
+    of them followed if a symlink."""
     parts = [p for p in relative.split('/') if p and p != '.']
     if not parts or '..' in parts:
         raise OSError(errno.EINVAL, 'not a plain relative path', relative)
     current, owned = top, []
-    try:
-        for part in parts[:-1]:
-            current = os.open(part, DIR_FLAGS, dir_fd=current)
-            owned.append(current)
-        return os.open(parts[-1], flags, dir_fd=current)
-    finally:
-        for fd in owned:
-            os.close(fd)
+    with kept_cwd():
+        try:
+            for part in parts[:-1]:
+                current = open_at(part, DIR_FLAGS, current)
+                owned.append(current)
+            return open_at(parts[-1], flags, current)
+        finally:
+            for fd in owned:
+                os.close(fd)
 
 
 def listdir(path):
@@ -162,12 +163,10 @@ def listdir(path):
     top, rest = split_anchor(path)
     if top is not None and not rest:
         return os.listdir(path)
-    if top is not None and HAS_DIR_FD:
-        fd = open_below(top, rest, DIR_FLAGS)
-    else:
-        fd = open_dir(path)  # Python 2.7: opened no-follow, compared with lstat
+    fd = open_dir(path) if top is None else open_below(top, rest, DIR_FLAGS)
     try:
-        return os.listdir(fd) if HAS_DIR_FD else os.listdir(path)
+        with kept_cwd():
+            return listdir_fd(fd)
     finally:
         os.close(fd)
 
@@ -227,13 +226,10 @@ def remove_tree(path):
         top = open_dir(parent or '.')
     except OSError:
         return
-    saved = None if HAS_DIR_FD else os.open('.', os.O_RDONLY)
     try:
-        remove_entry(top, name)
+        with kept_cwd():
+            remove_entry(top, name)
     finally:
-        if saved is not None:
-            os.fchdir(saved)
-            os.close(saved)
         os.close(top)
 
 
@@ -284,6 +280,18 @@ def ignore_errors(function, *args):
 
 
 # -- the *at() calls, or their Python 2.7 fallback ---------------------------------------
+
+class kept_cwd(object):
+    """Python 2.7's fallback moves the working directory (fchdir): put it back after."""
+
+    def __enter__(self):
+        self.saved = None if HAS_DIR_FD else os.open('.', os.O_RDONLY | O_CLOEXEC)
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            os.fchdir(self.saved)
+            os.close(self.saved)
+
 
 def same(a, b):
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
