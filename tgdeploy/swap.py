@@ -17,7 +17,6 @@ import errno
 import fcntl
 import io
 import os
-import shutil
 import stat
 import sys
 import tempfile
