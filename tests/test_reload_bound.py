@@ -53,6 +53,7 @@ def test_staging_beside_production_reloads_only_its_own_apache(
     before = sorted(daemon_pids(staging_apache.pid()))
     assert len(spared) == 2 and len(before) == 2
     done, took = reload_in(deploy_venv, staging)
+    print('staging reload: %.2f s' % took)
     assert done.returncode == 0, done.stderr
     assert 'sent SIGUSR1 to 2 processes (daemon "cherryapp", pid %s)' % ', '.join(
         str(pid) for pid in before) in done.stdout, done.stdout
@@ -78,6 +79,7 @@ def test_a_process_dressed_as_a_daemon_is_ignored(deploy_venv, apache_factory, w
     look_alike = LookAlike('cherryapp', user)
     try:
         done, took = reload_in(deploy_venv, project)
+        print('reload beside a look-alike run by %s: %.2f s' % (user, took))
         assert done.returncode == 0, done.stderr
         assert 'sent SIGUSR1 to 2 processes (daemon "cherryapp", pid %s)' % ', '.join(
             str(pid) for pid in before) in done.stdout, done.stdout
@@ -105,6 +107,7 @@ def conf_replaced(deploy_venv, www_tmp, replace):
 def test_a_conf_that_is_no_regular_file_is_one_line(deploy_venv, www_tmp, planted, said):
     project, conf = conf_replaced(deploy_venv, www_tmp, planted)
     done, took = reload_in(deploy_venv, project)
+    print('%s: exit %d after %.2f s' % (said, done.returncode, took))
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('tgdeploy: error: %s %s' % (conf, said)), \
