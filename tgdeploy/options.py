@@ -18,6 +18,7 @@ import sys
 from tgdeploy import __version__, inifile, production, proxies, replay_settle, tg1config, \
     tls, write_locations
 from tgdeploy import mount_links, ownership
+from tgdeploy import exposure
 from tgdeploy._compat import shell_quote
 from tgdeploy.project import FLAVOR_NAMES
 from tgdeploy.projectfiles import import_root, pyvenv_cfg, read_text
@@ -272,6 +273,7 @@ def settle(project, given):
         values['tg_version'] = tg1_line(opts['tg_version'], project, python_home)
     values.update(settle_https(opts, given, values))
     values.update(settle_day_two(opts, given, values, project))
+    exposure.refuse(values, SYSTEM_DIRS)
     values.update(app_config(project, values))
     values.update(replay_settle.settle(opts, values, project))
     return values

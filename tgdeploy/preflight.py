@@ -15,8 +15,10 @@ import re
 import subprocess
 
 from tgdeploy import host_state, inifile, log_rotation, own_deployment, production, tls
+from tgdeploy import exposure
 from tgdeploy._compat import shell_quote
 from tgdeploy.access import access_problem, user_ids
+from tgdeploy.options import SYSTEM_DIRS
 from tgdeploy.modwsgi_file import (linked_python_prefix, module_python, module_version,
                                    python_prefixes)
 from tgdeploy.projectfiles import pyvenv_cfg
@@ -66,6 +68,8 @@ def examine(values, apache_root=None, mod_wsgi=None):
     findings += same_mount_findings(values, config_files)
     findings += python_home_findings(values, config_files)
     findings += exposure_findings(values, apache_root, config_files)
+    findings += [Finding(level, text) for level, text in exposure.findings(
+        values, served_folders(values, apache_root, config_files, own=True), SYSTEM_DIRS)]
     findings += locale_findings(values)
     findings += socket_prefix_findings(values, apache_root, config_files)
     findings += module_findings(values, config_files)
@@ -504,13 +508,14 @@ def exposure_findings(values, apache_root, config_files):
     return findings
 
 
-def served_folders(values, apache_root, config_files):
-    """(folder, how, config file) of each DocumentRoot and Alias target in the other configs,
-    except aliases into the project's own static folders."""
+def served_folders(values, apache_root, config_files, own=False):
+    """(folder, how, config file) of each DocumentRoot and Alias target in the other configs
+    (``own``: ours too, as edited by hand), except aliases into the project's own static
+    folders."""
     statics = [path for _, path in values['static_urls']] + values['static_dirs']
     found = []
     for path in config_files:
-        if same_file(path, values['conf_file']):
+        if same_file(path, values['conf_file']) and not own:
             continue
         for name, index in SERVING:
             for args in directives(path, name):
@@ -590,6 +595,9 @@ def needed_modules(values):
     return [
         ('alias', values.get('static_urls') or values.get('https_only'), True, ''),
         ('headers', values.get('hsts') or values.get('static_max_age') is not None, True, ''),
+        ('headers', values.get('trust_proxy') and not values.get('hsts') and
+         values.get('static_max_age') is None, False, 'the forwarding headers the proxies are '
+         'not trusted for (X-Forwarded-Host, Forwarded...) reach the application'),
         ('filter', values.get('compress'), True, ''),
         ('deflate', values.get('compress'), False, 'answers are not compressed'),
         ('ssl', values.get('https'), True, ''),
