@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import paster
-from support.httpd import DEBIAN_WSGI
+from support.httpd import APACHE, DEBIAN_WSGI
 from support.projects import make_apache_tree, make_cherrypy
 from support.reloading import LookAlike, daemon_pids
 
@@ -179,3 +179,34 @@ def test_a_serve_beside_production_is_left_alone(deploy_venv, apache_factory, ww
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=60)
+
+
+def test_a_site_enabled_the_debian_way_is_found(deploy_venv, apache_factory, www_tmp):
+    """Apache started as Debian's apache2ctl starts it (-d ServerRoot, the default
+    apache2.conf, sites enabled as symlinks, a relative IncludeOptional glob): the chain
+    from its command line reaches the project's .conf; a copy never enabled is not."""
+    project = copy_of_project(www_tmp / 'enabled')
+    paster(deploy_venv, 'tgdeploy', '-q', cwd=project)
+    copy = copy_of_project(www_tmp / 'never-enabled')
+    paster(deploy_venv, 'tgdeploy', '-q', cwd=copy)
+    apache = apache_factory(['sites-enabled/*.conf'])
+    root = apache.root
+    os.mkdir(os.path.join(root, 'sites-enabled'))
+    os.symlink(str(project / 'apache' / 'cherryapp.conf'),
+               os.path.join(root, 'sites-enabled', 'cherryapp.conf'))
+    with open(apache.config) as f:
+        text = f.read().replace('Include "sites-enabled', 'IncludeOptional "sites-enabled')
+    with open(os.path.join(root, 'apache2.conf'), 'w') as f:
+        f.write(text)
+    apache.started = True  # stopped by the fixture whatever happens next
+    subprocess.run([APACHE, '-d', root, '-k', 'start'], check=True, timeout=60)
+    assert apache.wait_for_answer('/about')[0] == 200
+    before = daemons_of(apache.wait_for_pid(10))
+    done, _ = reload_in(deploy_venv, project)
+    assert done.returncode == 0, done.stderr
+    assert 'sent SIGUSR1 to 2 processes (daemon "cherryapp", pid %s)' % ', '.join(
+        str(pid) for pid in before) in done.stdout, done.stdout
+    done, _ = reload_in(deploy_venv, copy)
+    assert done.returncode == 2
+    assert 'no daemon process "cherryapp" is running' in done.stderr
+    assert not set(daemons_of(apache.pid())) & set(before)
