@@ -341,3 +341,49 @@ def test_the_narrowest_networks_still_pass():
         '10.0.0.0/8', '2001:db8::/16', '127.0.0.1', '::1']
     assert proxies.covers_all([(0, 1), (1 << 31, 1)], 32)
     assert not proxies.covers_all([(0, 1), (1 << 31, 2)], 32)
+
+
+# -- the doctor ---------------------------------------------------------------------------
+
+def test_the_doctor_reads_the_trusted_proxy_lines_of_every_config(tmp_path, tree):
+    from tgdeploy import options, preflight
+    from tgdeploy.detect import detect
+    from support.httpd import DEBIAN_WSGI
+    make_venv_marker(tmp_path / 'venv')
+    values = options.settle(detect(str(make_tg2(tmp_path / 'shop'))),
+                            {'python_home': str(tmp_path / 'venv'), 'trust_proxy': '10.0.0.7'})
+
+    def texts():
+        return [str(f) for f in preflight.examine(values, str(tree), DEBIAN_WSGI)
+                if 'WSGITrustedProxyHeaders in' in f.text]
+    assert texts() == []
+    everyone = write(tree / 'conf-enabled' / 'everyone.conf',
+                     'WSGITrustedProxyHeaders X-Forwarded-For\n')
+    older = write(tree / 'sites-enabled' / 'older.conf', 'WSGITrustedProxies 10.0.0.7\n'
+                  'WSGITrustedProxyHeaders X-Forwarded-For X-Forwarded-Proto X-Forwarded-Host\n')
+    assert texts() == [
+        'warning: WSGITrustedProxyHeaders in %s, and no WSGITrustedProxies there: where none '
+        'applies, mod_wsgi believes these headers from every client (any client sets its '
+        'address and scheme); add WSGITrustedProxies with the proxies\' addresses beside it'
+        % everyone,
+        'warning: WSGITrustedProxyHeaders in %s trusts x-forwarded-host: a proxy that passes '
+        'on what the client sent lets any client choose the host or path of every link and '
+        'redirect; have the proxy pass the Host header on (ProxyPreserveHost On) and drop '
+        'x-forwarded-host' % older]
+
+
+def test_without_mod_headers_behind_a_proxy_the_doctor_warns(tmp_path, tree):
+    from tgdeploy import options, preflight
+    from tgdeploy.detect import detect
+    make_venv_marker(tmp_path / 'venv')
+    project = make_tg2(tmp_path / 'shop')
+    write(tree / 'mods-enabled' / 'wsgi.load', 'LoadModule wsgi_module x\n')
+    for name in ('alias', 'rewrite'):
+        write(tree / 'mods-enabled' / ('%s.load' % name), 'LoadModule %s_module x\n' % name)
+    values = options.settle(detect(str(project)), {'python_home': str(tmp_path / 'venv'),
+                                                   'trust_proxy': '10.0.0.7'})
+    found = [str(f) for f in preflight.module_findings(values, preflight.included_files(
+        str(tree)))]
+    assert found == ['warning: Apache does not load mod_headers: the forwarding headers the '
+                     'proxies are not trusted for (X-Forwarded-Host, Forwarded...) reach the '
+                     'application; a2enmod headers'], found

@@ -15,7 +15,7 @@ import re
 import subprocess
 
 from tgdeploy import host_state, inifile, log_rotation, own_deployment, production, tls
-from tgdeploy import exposure
+from tgdeploy import exposure, proxies
 from tgdeploy._compat import shell_quote
 from tgdeploy.access import access_problem, user_ids
 from tgdeploy.options import SYSTEM_DIRS
@@ -70,6 +70,9 @@ def examine(values, apache_root=None, mod_wsgi=None):
     findings += exposure_findings(values, apache_root, config_files)
     findings += [Finding(level, text) for level, text in exposure.findings(
         values, served_folders(values, apache_root, config_files, own=True), SYSTEM_DIRS)]
+    findings += [Finding(level, text) for level, text in proxies.findings(
+        [(path, directives(path, 'WSGITrustedProxyHeaders'),
+          directives(path, 'WSGITrustedProxies')) for path in config_files])]
     findings += locale_findings(values)
     findings += socket_prefix_findings(values, apache_root, config_files)
     findings += module_findings(values, config_files)

@@ -122,3 +122,29 @@ def covers_all(networks, width):
             return False
         end = max(end, start + (1 << (width - bits)))
     return end >= 1 << width
+
+
+# -- the doctor ---------------------------------------------------------------------------
+
+def findings(configs):
+    """[(level, text)] for the WSGITrusted* lines of the configs Apache reads, those written
+    by hand included: ``configs`` is [(path, [WSGITrustedProxyHeaders arguments],
+    [WSGITrustedProxies arguments])]."""
+    found = []
+    for path, headers, trusted in configs:
+        names = set(name.lower() for args in headers for name in args.split())
+        if names and not trusted:
+            found.append(('warning', 'WSGITrustedProxyHeaders in %s, and no WSGITrustedProxies '
+                                     'there: where none applies, mod_wsgi believes these '
+                                     'headers from every client (any client sets its address '
+                                     'and scheme); add WSGITrustedProxies with the proxies\' '
+                                     'addresses beside it' % path))
+        host = sorted(names & set(['x-forwarded-host', 'x-host', 'x-forwarded-server',
+                                   'x-script-name', 'x-forwarded-script-name']))
+        if host:
+            found.append(('warning', 'WSGITrustedProxyHeaders in %s trusts %s: a proxy that '
+                                     'passes on what the client sent lets any client choose the '
+                                     'host or path of every link and redirect; have the proxy '
+                                     'pass the Host header on (ProxyPreserveHost On) and drop '
+                                     '%s' % (path, ', '.join(host), ', '.join(host))))
+    return found
