@@ -14,7 +14,7 @@ import pytest
 from conftest import paster
 from support.httpd import APACHE, DEBIAN_WSGI
 from support.projects import make_apache_tree, make_cherrypy
-from support.reloading import LookAlike, daemon_pids
+from support.reloading import PYTHON, LookAlike, daemon_pids
 
 RUN_LIMIT = 60  # today's code waits 100 s for a look-alike and forever on a FIFO
 
@@ -90,22 +90,26 @@ def test_a_process_dressed_as_a_daemon_is_ignored(deploy_venv, apache_factory, w
         look_alike.stop()
 
 
-def conf_replaced(deploy_venv, www_tmp, replace):
+def conf_replaced(deploy_venv, www_tmp, plant):
+    """A deployment whose project the user nobody owns, and where nobody then replaced the
+    .conf (``plant``: Python run as nobody, the .conf's path in ``path``)."""
     project = copy_of_project(www_tmp)
     paster(deploy_venv, 'tgdeploy', '-q', cwd=project)
+    subprocess.run(['chown', '-R', 'nobody:nogroup', str(project)], check=True)
     conf = project / 'apache' / 'cherryapp.conf'
-    conf.unlink()
-    replace(str(conf))
+    subprocess.run(['setpriv', '--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups',
+                    PYTHON, '-c', 'import os, sys\npath = sys.argv[1]\nos.unlink(path)\n'
+                    + plant, str(conf)], check=True, timeout=60)
     return project, conf
 
 
-@pytest.mark.parametrize('planted, said', [
-    (os.mkfifo, 'is not a regular file'),
-    (lambda path: os.symlink('/dev/zero', path), 'is a symlink'),
-    (lambda path: os.symlink('/nowhere/at/all.conf', path), 'is a symlink'),
+@pytest.mark.parametrize('plant, said', [
+    ('os.mkfifo(path)', 'is not a regular file (a FIFO)'),
+    ('os.symlink("/dev/zero", path)', 'is a symlink'),
+    ('os.symlink("/nowhere/at/all.conf", path)', 'is a symlink'),
 ])
-def test_a_conf_that_is_no_regular_file_is_one_line(deploy_venv, www_tmp, planted, said):
-    project, conf = conf_replaced(deploy_venv, www_tmp, planted)
+def test_a_conf_that_is_no_regular_file_is_one_line(deploy_venv, www_tmp, plant, said):
+    project, conf = conf_replaced(deploy_venv, www_tmp, plant)
     done, took = reload_in(deploy_venv, project)
     print('%s: exit %d after %.2f s' % (said, done.returncode, took))
     assert done.returncode == 2
@@ -116,14 +120,12 @@ def test_a_conf_that_is_no_regular_file_is_one_line(deploy_venv, www_tmp, plante
 
 
 def test_a_conf_too_large_is_one_line(deploy_venv, www_tmp):
-    def huge(path):
-        with open(path, 'w') as f:
-            f.write('# padding\n' * 1200000)  # 12 MB of comments
-    project, conf = conf_replaced(deploy_venv, www_tmp, huge)
+    project, conf = conf_replaced(deploy_venv, www_tmp, 'with open(path, "w") as f:\n'
+                                  '    f.write("# padding\\n" * 1200000)')  # 12 MB
     done, _ = reload_in(deploy_venv, project)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith('tgdeploy: error: %s is larger than'
+    assert len(lines) == 1 and lines[0].startswith('tgdeploy: error: %s is larger than 1 MiB'
                                                    % conf), done.stderr
 
 

@@ -17,8 +17,9 @@ def apache_parents(conf):
     for pid in all_pids():
         if comm(pid) not in APACHE_NAMES or not is_apache_parent(pid) or owner(pid) not in mine:
             continue
-        argv = [arg.decode('utf-8', 'replace') for arg in read_proc(pid, 'cmdline').split(b'\0')]
-        if loads(argv[:-1] if argv[-1:] == [''] else argv, environment(pid), conf):
+        argv = [arg.decode('utf-8', 'replace')
+                for arg in read_proc(pid, 'cmdline').rstrip(b'\0').split(b'\0')]
+        if loads(argv, environment(pid), conf):
             found[pid] = argv
     return found
 
