@@ -6,14 +6,17 @@ PY2 = sys.version_info[0] == 2
 if PY2:  # pragma: no cover - exercised by the Python 2.7 lab
     from ConfigParser import RawConfigParser, Error as ConfigParserError  # noqa: F401
     from pipes import quote as shell_quote  # noqa: F401
-    from httplib import HTTPConnection, HTTPSConnection  # noqa: F401
+    from httplib import HTTPConnection, HTTPException, HTTPSConnection  # noqa: F401
     from urlparse import urljoin, urlsplit  # noqa: F401
+    from HTMLParser import HTMLParser
+    html_unescape = HTMLParser().unescape
     NOT_STRICT = {}
 else:
     from configparser import RawConfigParser, Error as ConfigParserError  # noqa: F401
     from shlex import quote as shell_quote  # noqa: F401
-    from http.client import HTTPConnection, HTTPSConnection  # noqa: F401
+    from http.client import HTTPConnection, HTTPException, HTTPSConnection  # noqa: F401
     from urllib.parse import urljoin, urlsplit  # noqa: F401
+    from html import unescape as html_unescape  # noqa: F401
     # Python 3 refuses a key repeated in a section; 2.7 (and ConfigObj files) allow it.
     NOT_STRICT = {'strict': False}
 

@@ -1,109 +1,174 @@
 """--check's requests through the private Apache: the application's landing page (its
 redirects followed), every same-origin link under the mount that page shows (at most
-MAX_LINKS), and one file under every static alias. Each answer of 400 or more is a finding
-with the error-log lines that request caused."""
+MAX_LINKS), the assets (scripts, stylesheets, images) of every page fetched (at most
+MAX_ASSETS), and one file under every static alias.
+
+What counts as an error, and what does not:
+- a page answering 400 or more, but not a 401 or 403 that shows a login form: that status is
+  the framework's by design (TurboGears 1's identity answers its login form with 403);
+- an asset answering 400 or more, whatever it is;
+- at a sub-URL, a same-origin link or asset outside the mount (the framework wrote it without
+  the mount), named with the page that links it.
+Each failure shows the first traceback of its request in the error log, and before it the first
+one since Apache started if not shown yet (a daemon's start-up that failed). Whatever the pages
+hold, the crawler itself never raises (crawl_links.py)."""
 import os
 import re
 import stat
 import time
 
-from tgdeploy import preflight
+from tgdeploy import crawl_links, error_log, preflight
 from tgdeploy.access import access_problem, user_ids
-from tgdeploy._compat import urljoin, urlsplit
+from tgdeploy._compat import HTTPException
 
 MAX_REDIRECTS = 5
 MAX_LINKS = 30
-LINK = re.compile(r'''(?:href|src)\s*=\s*["']([^"'#]+)''', re.I)
-# A form is followed only when a browser would GET its action: posting it takes input the
-# crawler does not have, and a GET of a POST handler is a 500 of the crawler's making.
-FORM = re.compile(r'<form\b([^>]*)>', re.I)
-ATTRIBUTE = re.compile(r'''\b(method|action)\s*=\s*["']([^"'#]*)''', re.I)
+MAX_ASSETS = 60
 # A name Apache serves as it is: no URL quoting needed, and no dot file (many configs deny
 # those, Debian's .ht* for one), so the probe never reports a 403 or 404 of its own making.
 PLAIN_NAME = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._~-]*$')
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 def crawl(apache, values, out):
     """The findings of the crawl; every request is printed with its status and time."""
-    findings = []
-    host = values['server_name'] and '%s:%d' % (values['server_name'], apache.port)
-    start = values['mount'] if values['mount'] == '/' else values['mount'] + '/'
-    landing, body = follow(apache, start, host, values, out, findings)
-    links = [p for p in links_under(body, landing, values) if p != start][:MAX_LINKS]
-    for path in links + [p for p in static_probes(values) if p not in links]:
-        request(apache, path, host, values, out, findings)
-    return findings
+    return Crawl(apache, values, out).run()
 
 
-def follow(apache, path, host, values, out, findings):
-    """GET ``path``, following redirects under the mount; (final path, body)."""
-    for _ in range(MAX_REDIRECTS + 1):
-        status, headers, body = request(apache, path, host, values, out, findings, wait=True)
-        location = headers.get('Location') or headers.get('location')
-        target = location and same_origin_path(urljoin(path, location), values)
-        if status not in (301, 302, 303, 307, 308) or not target:
-            return path, body
-        path = target
-    return path, ''
+class Crawl(object):
+
+    def __init__(self, apache, values, out):
+        self.apache, self.values, self.out = apache, values, out
+        self.findings = []
+        self.host = values['server_name'] and '%s:%d' % (values['server_name'], apache.port)
+        self.hosts = ('127.0.0.1', 'localhost', values['server_name'])
+        self.ports = (apache.port, values.get('port'), values.get('https_port'))
+        self.mount = values['mount']
+        self.requested, self.assets, self.outside = set(), [], set()
+        self.shown = set()  # the tracebacks shown, by their text
+
+    def run(self):
+        start = self.mount if self.mount == '/' else self.mount + '/'
+        landing, body = self.follow(start)
+        links = [p for p in self.read_page(body, landing) if p != start][:MAX_LINKS]
+        for path in links:
+            if path not in self.requested:
+                status, _, page = self.request(path)
+                if status and status < 300:
+                    self.read_page(page, path)
+        for path, linked_from in self.assets[:MAX_ASSETS]:
+            if path not in self.requested:
+                self.request(path, asset=linked_from)
+        for path in static_probes(self.values):
+            if path not in self.requested:
+                self.request(path)
+        return self.findings
+
+    def follow(self, path):
+        """GET ``path``, following redirects under the mount; (final path, body)."""
+        for _ in range(MAX_REDIRECTS + 1):
+            status, headers, body = self.request(path, wait=True)
+            location = headers.get('Location') or headers.get('location')
+            target = location and self.local(crawl_links.absolute(path, location))
+            if status not in REDIRECTS or not target or not crawl_links.under_mount(
+                    target, self.mount):
+                return path, body
+            path = target
+        return path, ''
+
+    def local(self, url):
+        return url and crawl_links.on_this_server(url, self.hosts, self.ports)
+
+    def read_page(self, body, page):
+        """The page's links under the mount (to visit); its assets are queued, and what it
+        links outside the mount is an error."""
+        found = crawl_links.Page(body, page)
+        links = []
+        for url, is_asset in [(u, False) for u in found.links] + [(u, True) for u in
+                                                                  found.assets]:
+            path = self.local(url)
+            if path is None:
+                continue
+            if not crawl_links.under_mount(path, self.mount):
+                self.left_mount(page, path, is_asset)
+            elif is_asset:
+                if path not in [p for p, _ in self.assets]:
+                    self.assets.append((path, page))
+            elif path not in links and path != page:
+                links.append(path)
+        return links
+
+    def left_mount(self, page, path, is_asset):
+        if (page, path) in self.outside:
+            return
+        self.outside.add((page, path))
+        self.findings.append(preflight.Finding(
+            preflight.ERROR, '%s links %s %s, outside the mount %s: it is not this '
+            'application\'s at that URL (a browser gets another site\'s answer or a 404); the '
+            'application or its framework writes it without the mount' % (
+                page, 'the asset' if is_asset else 'to', path, self.mount)))
+
+    def request(self, path, wait=False, asset=None):
+        """(status, headers, body) of one GET (0, {}, '' without an answer)."""
+        self.requested.add(path)
+        target = crawl_links.request_target(path)
+        if target is None:
+            return 0, {}, ''
+        before = len(self.apache.error_log())
+        started = time.time()
+        get = self.apache.wait_for_answer if wait else self.apache.get
+        try:
+            status, headers, body = get(target, host=self.host)
+        except (IOError, OSError, ValueError, HTTPException) as error:
+            # No answer at all: refused, reset, timed out, or no HTTP.
+            self.out('check: GET %s -> no answer in %.3f s (%s)' % (
+                target, time.time() - started, error))
+            self.fail('GET %s got no answer (%s)' % (target, error), before)
+            return 0, {}, ''
+        took = time.time() - started
+        if status in (401, 403) and not asset and crawl_links.is_login_form(body):
+            self.out('check: GET %s -> %d in %.3f s: a login form (the framework answers it '
+                     'with %d by design)' % (target, status, took, status))
+        else:
+            self.out('check: GET %s -> %d in %.3f s' % (target, status, took))
+            if status >= 400:
+                self.fail('GET %s answered %d%s' % (
+                    target, status, ' (an asset of %s)' % asset if asset else ''), before)
+        return status, headers, body
+
+    def fail(self, what, before):
+        self.findings.append(preflight.Finding(
+            preflight.ERROR, '%s: see the error log lines above and %s'
+            % (what, self.values['conf_file'])))
+        self.show_log_since(before)
+
+    def show_log_since(self, before):
+        """The first traceback of the request (the first since Apache started before it, if
+        not shown yet), else the last lines it logged."""
+        log = self.settled_log(before)
+        first = error_log.first_traceback(log)
+        own = error_log.first_traceback(log[before:])
+        if first and first != own and '\n'.join(first) not in self.shown:
+            self.shown.add('\n'.join(first))
+            self.out('  | the first traceback since Apache started:')
+            for line in first:
+                self.out('  | ' + line)
+        if own:
+            self.shown.add('\n'.join(own))
+        for line in own or log[before:].strip().splitlines()[-8:]:
+            self.out('  | ' + line)
 
 
-def request(apache, path, host, values, out, findings, wait=False):
-    before = len(apache.error_log())
-    started = time.time()
-    get = apache.wait_for_answer if wait else apache.get
-    try:
-        status, headers, body = get(path, host=host)
-    except (IOError, OSError) as error:  # no answer at all: refused, reset, timed out
-        out('check: GET %s -> no answer in %.3f s (%s)' % (path, time.time() - started, error))
-        findings.append(preflight.Finding(
-            preflight.ERROR, 'GET %s got no answer (%s): see the error log lines above and %s'
-            % (path, error, values['conf_file'])))
-        show_log_since(apache, before, out)
-        return 0, {}, ''
-    out('check: GET %s -> %d in %.3f s' % (path, status, time.time() - started))
-    if status >= 400:
-        findings.append(preflight.Finding(
-            preflight.ERROR, 'GET %s answered %d: see the error log lines above and %s'
-            % (path, status, values['conf_file'])))
-        show_log_since(apache, before, out)
-    return status, headers, body
-
-
-def show_log_since(apache, before, out):
-    for line in apache.error_log()[before:].strip().splitlines()[-8:]:
-        out('  | ' + line)
-
-
-def links_under(body, page, values):
-    """Same-origin links of an HTML page under the mount, in page order, each once."""
-    found = []
-    for link in LINK.findall(body) + get_form_actions(body):
-        path = same_origin_path(urljoin(page, link.strip()), values)
-        if path and path not in found and path != page:
-            found.append(path)
-    return found
-
-
-def get_form_actions(body):
-    actions = []
-    for attributes in FORM.findall(body):
-        form = dict((name.lower(), value) for name, value in ATTRIBUTE.findall(attributes))
-        if form.get('action') and form.get('method', 'get').strip().lower() == 'get':
-            actions.append(form['action'])
-    return actions
-
-
-def same_origin_path(url, values):
-    """The path (and query) of ``url`` if it stays on this server under the mount."""
-    parts = urlsplit(url)
-    hosts = ('127.0.0.1', 'localhost', values['server_name'])
-    if parts.scheme not in ('', 'http', 'https') or (parts.netloc and
-                                                     parts.hostname not in hosts):
-        return None
-    mount, path = values['mount'], parts.path or '/'
-    if mount != '/' and path != mount and not path.startswith(mount + '/'):
-        return None
-    return path + ('?' + parts.query if parts.query else '')
+    def settled_log(self, before, timeout=2.0):
+        """The error log once the tracebacks in it are whole (a daemon writes its lines
+        after the answer has gone), waiting at most ``timeout`` seconds."""
+        deadline = time.time() + timeout
+        while True:
+            log = self.apache.error_log()
+            blocks = [error_log.first_traceback(log), error_log.first_traceback(log[before:])]
+            if all(error_log.complete(b) for b in blocks if b) or time.time() > deadline:
+                return log
+            time.sleep(0.05)
 
 
 def static_probes(values):
