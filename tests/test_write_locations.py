@@ -130,3 +130,49 @@ def test_tw2_at_a_sub_url_gets_its_links_rewritten(shop):
 
 def test_a_project_without_tw2_gets_no_rewriting(shop):
     assert settle(shop, mount='/sub')['link_prefixes'] == []
+
+
+def test_tg1_widgets_at_a_sub_url_get_their_links_rewritten(tmp_path):
+    """A quickstart's app.cfg names widgets in comments only: nothing to rewrite; once
+    dev.cfg includes MochiKit on every page, /tg_widgets/... and TurboGears' other resource
+    paths are rewritten under the mount."""
+    from support.projects import make_tg1
+    make_venv_marker(tmp_path / 'venv')
+    project = make_tg1(tmp_path / 'mysite')
+    assert settle(project, mount='/mysite', tg_version='1.5')['link_prefixes'] == []
+    cfg = project / 'dev.cfg'
+    cfg.write_text(cfg.read_text().replace(
+        '[global]\n', '[global]\ntg.include_widgets = [\'turbogears.mochikit\']\n', 1))
+    values = settle(project, mount='/mysite', tg_version='1.5')
+    assert values['link_prefixes'] == ['tg_widgets', 'tg_js', 'tg_static', 'tg_toolbox']
+    assert settle(project, mount='/', tg_version='1.5')['link_prefixes'] == []
+
+
+def test_tg1_write_locations_are_read_from_the_deployment_config():
+    from tgdeploy.write_locations import tg1_write_locations
+    cfg = ('[global]\nsqlobject.dburi="sqlite:///srv/db/site.sqlite"\n'
+           'sqlalchemy.dburi="sqlite:////var/lib/site/site.db"\n'
+           '# session_filter.storage_path = "/nowhere"\n'
+           'session_filter.storage_path = "/srv/sessions"\n'
+           'static_filter.dir = "/srv/static"\n'
+           '[[[access_out]]]\nargs="(\'/var/log/site/access.log\', \'a\')"\n'
+           'args=(\'/var/log/site/server.log\', \'a\')\n')
+    assert tg1_write_locations(cfg) == [
+        ('sqlobject.dburi', '/srv/db'), ('sqlalchemy.dburi', '/var/lib/site'),
+        ('session_filter.storage_path', '/srv/sessions'),
+        ("a log handler's file", '/var/log/site')]
+
+
+def test_doctor_names_a_tg1_write_location_the_daemon_cannot_write(www_tmp):
+    from tgdeploy import write_locations
+    folder = www_tmp / 'db'
+    folder.mkdir()
+    values = {'user': 'www-data', 'group': 'www-data', 'data_dir': str(www_tmp / 'data'),
+              'runtime_dirs': [],
+              'tg_cfg': '[global]\nsqlalchemy.dburi="sqlite:///%s/site.db"\n' % folder}
+    found = write_locations.findings(values)
+    assert found == [('error', 'www-data cannot write %s, where sqlalchemy.dburi has the '
+                               'application write (not writable for it): chown www-data:www-data'
+                               ' %s, or point it into %s' % (folder, folder, www_tmp / 'data'))]
+    values['tg_cfg'] = '[global]\nsqlalchemy.dburi="sqlite:///%s/data/site.db"\n' % www_tmp
+    assert write_locations.findings(values) == []

@@ -110,12 +110,52 @@ def moved(path, here, data_dir):
     return path
 
 
+TG1_SQLITE = re.compile(r'''^["']?sqlite:///?(/[^"'?]+)''')
+TG1_PATH = re.compile(r'''^(["'])(/[^"']+)\1\s*$''')
+TG1_LOG_FILE = re.compile(r'''^\(\s*(["'])(/[^"']+)\1''')
+
+
+def tg1_write_locations(cfg_text):
+    """[(key, folder)] the TurboGears 1.x deployment config has the application write in:
+    its SQLite databases' folders (SQLite writes a journal beside them), the folders it names
+    for writing (sessions, uploads...), its log files' folders."""
+    from tgdeploy.tg1config import SETTING
+    found = []
+    for line in cfg_text.splitlines():
+        setting = SETTING.match(line)
+        if not setting or line.lstrip().startswith('#'):
+            continue
+        key, value = setting.group('key'), setting.group('value').strip()
+        sqlite, path, log = TG1_SQLITE.match(value), TG1_PATH.match(value), \
+            TG1_LOG_FILE.match(value)
+        if key.endswith('.dburi') and sqlite:
+            found.append((key, os.path.dirname(sqlite.group(1))))
+        elif path and inifile.WRITTEN.search(key) and not inifile.READ_ONLY.search(key):
+            found.append((key, path.group(2)))
+        elif key == 'args' and log:
+            found.append(('a log handler\'s file', os.path.dirname(log.group(2))))
+    return found
+
+
 def findings(values):
-    """[(level, text)]: a folder of runtime_dirs() that the daemon user cannot write."""
+    """[(level, text)]: a folder of runtime_dirs(), or one the TurboGears 1.x config has the
+    application write in outside the data folder, that the daemon user cannot write."""
     ids = user_ids(values['user'])
     if ids is None:
         return []
     found = []
+    data = os.path.normpath(values['data_dir'])
+    for key, folder in tg1_write_locations(values.get('tg_cfg') or ''):
+        folder = os.path.normpath(folder)
+        if folder == data or folder.startswith(data + os.sep):
+            continue  # the doctor's data folder finding covers it
+        problem = access_problem(folder, ids[0], ids[1], os.W_OK)
+        if problem:
+            found.append(('error', '%s cannot write %s, where %s has the application write (%s): '
+                                   '%s' % (values['user'], folder, key, problem[1], problem[2] or
+                                           'chown %s:%s %s, or point it into %s' % (
+                                               values['user'], values['group'],
+                                               shell_quote(folder), data))))
     for folder in values.get('runtime_dirs') or ():
         problem = access_problem(folder, ids[0], ids[1], os.W_OK)
         if problem:
