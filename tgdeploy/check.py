@@ -11,7 +11,7 @@ import time
 
 from tgdeploy import crawl, options, preflight, render, tls
 from tgdeploy.errors import TgDeployError
-from tgdeploy.private_apache import PrivateApache, find_apache, free_port
+from tgdeploy.private_apache import PrivateApache, find_apache, free_port, private_folder
 
 
 def doctor(values, out, apache_root=None, mod_wsgi=None):
@@ -128,7 +128,9 @@ def with_private_apache(values, mod_wsgi, use, findings, out):
             private = dict(values, port=port, **private_ports(values, port, https_port))
             if values['https'] == 'acme':
                 private.update(stand_in_certificate(values, root, out))
-            conf = os.path.join(render.render(private, root), values['slug'] + '.conf')
+            # Rendered where only the operator may look: the ini there holds the secrets.
+            conf = os.path.join(render.render(private, private_folder(os.path.join(
+                root, 'conf'))), values['slug'] + '.conf')
         # Daemon mode: Apache's own processes need no Python, and one they cannot read (a
         # pyenv Python under root's home) kills each of them at start; the doctor tells the
         # real server's config the same.

@@ -67,9 +67,15 @@ class PrivateApache(object):
         self.https_port = https_port
         self.config = os.path.join(root, 'httpd.conf')
         self.pid_file = os.path.join(root, 'httpd.pid')
-        self.error_log_path = os.path.join(root, 'error.log')
+        # The logs may hold what requests carried (tokens in query strings) and the
+        # application's tracebacks: for the one who ran the check (issue 21).
+        self.log_dir = private_folder(os.path.join(root, 'logs'))
+        self.error_log_path = os.path.join(self.log_dir, 'error.log')
+        for name in ('error.log', 'access.log'):
+            private_file(os.path.join(self.log_dir, name))
         self.started = False  # a start was issued and no stop has seen the parent gone
-        values = dict(tgdeploy_version=__version__, root=root, port=self.port,
+        values = dict(tgdeploy_version=__version__, root=root, log_dir=self.log_dir,
+                      port=self.port,
                       log_level=log_level, user=user, group=group,
                       modules=MODULES + (TLS_MODULES if https_port else ()),
                       https_port=https_port, modules_dir=modules_dir, wsgi_module=wsgi_module,
@@ -197,10 +203,10 @@ class PrivateApache(object):
 
     def error_log(self):
         """The server's error log, then those of the virtual hosts, which write their own
-        into ${APACHE_LOG_DIR}, this folder (each only grows, so offsets into the text stay
+        into ${APACHE_LOG_DIR}, the logs folder (each only grows, so offsets into the text stay
         valid as long as the set of files does)."""
         text = []
-        for path in [self.error_log_path] + sorted(glob.glob(os.path.join(self.root,
+        for path in [self.error_log_path] + sorted(glob.glob(os.path.join(self.log_dir,
                                                                           '*-error.log'))):
             try:
                 with open(path, 'rb') as f:
@@ -208,6 +214,20 @@ class PrivateApache(object):
             except (IOError, OSError):
                 continue
         return ''.join(text)
+
+
+def private_folder(path):
+    """``path``, a folder only its owner may enter (0700)."""
+    if not os.path.isdir(path):
+        os.mkdir(path, 0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+def private_file(path):
+    """An empty file at ``path`` only its owner may read (0600), for Apache to append to."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600))
+    os.chmod(path, 0o600)
 
 
 def process_alive(pid):
