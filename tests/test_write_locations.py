@@ -176,3 +176,24 @@ def test_doctor_names_a_tg1_write_location_the_daemon_cannot_write(www_tmp):
                                ' %s, or point it into %s' % (folder, folder, www_tmp / 'data'))]
     values['tg_cfg'] = '[global]\nsqlalchemy.dburi="sqlite:///%s/data/site.db"\n' % www_tmp
     assert write_locations.findings(values) == []
+
+
+def test_upload_depot_beaker_and_log_files_under_here_go_to_data(tmp_path):
+    ini = write(tmp_path / 'development.ini', '\n'.join([
+        '[app:main]', 'use = egg:shop',
+        'depot.storage_path = %(here)s/storage',
+        'upload_dir = %(here)s/uploads/',
+        'session.data_dir = %(here)s/data/sessions',
+        'beaker.cache.lock_dir = %(here)s/locks',
+        'templating.genshi.dir = %(here)s/shop/templates',
+        '', '[handler_file]', 'class = FileHandler',
+        "args = ('%(here)s/app.log', 'a')", '']))
+    derived = inifile.derive_production(str(ini), str(tmp_path), '/srv/data', 'shop.db')
+    parser = configparser.RawConfigParser(strict=False, interpolation=None)
+    parser.read_string(derived)
+    assert parser.get('app:main', 'depot.storage_path') == '/srv/data/storage'
+    assert parser.get('app:main', 'upload_dir') == '/srv/data/uploads'
+    assert parser.get('app:main', 'session.data_dir') == '/srv/data/sessions'
+    assert parser.get('app:main', 'beaker.cache.lock_dir') == '/srv/data/locks'
+    assert parser.get('app:main', 'templating.genshi.dir') == str(tmp_path / 'shop/templates')
+    assert parser.get('handler_file', 'args') == "('/srv/data/app.log', 'a')"

@@ -20,11 +20,13 @@ IN_DATA = re.compile(r'^%\(here\)s/data(/|$)')
 IN_PROJECT = re.compile(r'^%\(here\)s/')
 # sqlite:///name.db: relative to the working folder, which Apache sets (daemon mode: the
 # project, embedded mode: "/").
+HANDLER_FILE = re.compile(r'''(['"])%\(here\)s/(?:data/)?''')
 RELATIVE_SQLITE = re.compile(r'^sqlite:///(?![/%]|:memory:)[^?]')
 # Keys naming a place the application writes (Beaker caches and sessions, depot uploads,
 # search indexes, compiled templates...), and the ones it only reads, which stay put.
-WRITTEN = re.compile(r'cache|session|lock|upload|depot|storage|index|archive|compiled|te?mp',
-                     re.I)
+# ("templating.*" is no temporary folder.)
+WRITTEN = re.compile(r'cache|session|lock|upload|depot|storage|index|archive|compiled|'
+                     r'te?mp(?!lat)', re.I)
 READ_ONLY = re.compile(r'public|static|i18n|locale|lang', re.I)
 
 
@@ -200,6 +202,9 @@ def rewrite(line, section, here, data_dir, db_name, forced):
         value = data_dir + IN_DATA.sub('/', value.strip()).rstrip('/')
     elif IN_PROJECT.match(value.strip()) and WRITTEN.search(key) and not READ_ONLY.search(key):
         value = data_dir + IN_PROJECT.sub('/', value.strip()).rstrip('/')
+    elif section and section.startswith('handler_') and key == 'args':
+        # A file handler's log file beside the ini: the daemon user may not write there.
+        value = HANDLER_FILE.sub(lambda m: m.group(1) + data_dir + '/', value)
     value = value.replace('%(here)s', here)
     if value == old:
         return line

@@ -9,8 +9,11 @@ folder, and folders under %(here)s whose key names a written place (Beaker's cac
 session.data_dir, lock_dir, depot and upload storage...). What this module adds:
 - webassets (tgext.webassets): its cache (by default a .webassets-cache folder inside
   public/, which the daemon user cannot write: a 500 on the first page that links a bundle)
-  goes into the data folder (README step 2 makes the folder: webassets does not). The bundles it builds (``output='assets/js_all.js'``) must stay
-  in public/, since their URL is the folder's: those folders are kept in place and named.
+  goes into the data folder (README step 2 makes the folder: webassets does not). The
+  bundles it builds (``output='assets/js_all.js'``) must stay in public/, since their URL is
+  the folder's: those folders are kept in place and named.
+- file log handlers of the ini (inifile.rewrite) and, for TurboGears 1.x, the folders its
+  deployment config names (tg1config.py moves them): checked by the doctor.
 - its base_url gets the mount (mount_links.py says why).
 """
 import io
