@@ -33,36 +33,42 @@ def layout(tmp_path):
     return etc, production, staging
 
 
+def loaded(argv, environ, path):
+    """apache_includes.loads for the file at ``path``."""
+    info = os.stat(path)
+    return loads(argv, environ, (info.st_dev, info.st_ino))
+
+
 def debian(etc, *more):
     return ['/usr/sbin/apache2', '-d', str(etc)] + list(more) + ['-k', 'start']
 
 
 def test_a_site_enabled_by_symlink_is_loaded_and_its_copy_is_not(layout):
     etc, production, staging = layout
-    assert not loads(debian(etc), {}, str(production))
+    assert not loaded(debian(etc), {}, str(production))
     os.symlink(str(production), str(etc / 'sites-enabled' / 'shop.conf'))
-    assert loads(debian(etc), {}, str(production))
-    assert not loads(debian(etc), {}, str(staging))
+    assert loaded(debian(etc), {}, str(production))
+    assert not loaded(debian(etc), {}, str(staging))
     # Without -d, Debian's compiled-in /etc/apache2 is where it starts: not this tree.
-    assert not loads(['/usr/sbin/apache2', '-k', 'start'], {}, str(production))
+    assert not loaded(['/usr/sbin/apache2', '-k', 'start'], {}, str(production))
 
 
 def test_variables_folders_serverroot_and_command_line_directives(layout, tmp_path):
     etc, production, staging = layout
     write(etc / 'conf-enabled' / 'sites.conf', 'Define SITES ${DEPLOY_ROOT}/production\n'
                                                'Include "${SITES}/apache"\n')
-    assert not loads(debian(etc), {}, str(production))
-    assert loads(debian(etc), {'DEPLOY_ROOT': str(tmp_path)}, str(production))
-    assert not loads(debian(etc), {'DEPLOY_ROOT': str(tmp_path)}, str(staging))
+    assert not loaded(debian(etc), {}, str(production))
+    assert loaded(debian(etc), {'DEPLOY_ROOT': str(tmp_path)}, str(production))
+    assert not loaded(debian(etc), {'DEPLOY_ROOT': str(tmp_path)}, str(staging))
     # -f relative to a ServerRoot given by -d; -C directives before the file.
     write(tmp_path / 'other' / 'conf' / 'main.conf', 'ServerRoot "%s"\nInclude s*/x.conf\n'
           % tmp_path)
     write(tmp_path / 'staging' / 'x.conf', 'Include staging/apache/shop.conf\n')
     argv = ['/usr/sbin/httpd', '-d', str(tmp_path / 'other'), '-fconf/main.conf']
     assert command_line(argv)[:2] == (str(tmp_path / 'other'), 'conf/main.conf')
-    assert loads(argv, {}, str(staging)) and not loads(argv, {}, str(production))
+    assert loaded(argv, {}, str(staging)) and not loaded(argv, {}, str(production))
     argv = debian(etc, '-C', 'Include %s' % production)
-    assert loads(argv, {}, str(production))
+    assert loaded(argv, {}, str(production))
 
 
 def test_a_chain_with_a_fifo_a_device_a_loop_and_a_huge_file_ends(layout):
@@ -76,7 +82,7 @@ def test_a_chain_with_a_fifo_a_device_a_loop_and_a_huge_file_ends(layout):
     os.symlink(str(production), str(etc / 'sites-enabled' / 'shop.conf'))
     result = []
     thread = threading.Thread(target=lambda: result.append(
-        loads(debian(etc), {}, str(production))))
+        loaded(debian(etc), {}, str(production))))
     thread.daemon = True
     thread.start()
     thread.join(20)

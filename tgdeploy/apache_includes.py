@@ -40,14 +40,10 @@ VARIABLE = re.compile(r'\$\{([A-Za-z0-9_]+)\}')
 WILDCARD = re.compile(r'[*?\[]')
 
 
-def loads(argv, environ, conf):
+def loads(argv, environ, wanted):
     """True when the Apache started with ``argv`` (its /proc cmdline) and ``environ``
-    includes the file ``conf`` (same device and inode, as of now)."""
-    try:
-        wanted = os.stat(conf)
-    except (IOError, OSError):
-        return False
-    walk = Chain((wanted.st_dev, wanted.st_ino), environ)
+    includes the file whose (device, inode) is ``wanted`` (as the chain leads now)."""
+    walk = Chain(wanted, environ)
     server_root, first, before, after = command_line(argv)
     walk.server_root = server_root
     walk.lines(before)

@@ -11,9 +11,12 @@ APACHE_NAMES = ('apache2', 'httpd')
 
 def apache_parents(conf):
     """{pid: argv} of the Apache parents, run by root or by the user running this, whose
-    configuration includes the file ``conf`` (apache_includes says why these)."""
+    configuration includes the file of (device, inode) ``conf`` (apache_includes says why
+    these); none for None (no .conf)."""
     mine = (0, os.geteuid())
     found = {}
+    if conf is None:
+        return found
     for pid in all_pids():
         if comm(pid) not in APACHE_NAMES or not is_apache_parent(pid) or owner(pid) not in mine:
             continue

@@ -23,6 +23,12 @@ class NotRegular(Exception):
 def read_regular(path, limit=MIB, follow=False):
     """The bytes of the regular file at ``path``; NotRegular otherwise; OSError/IOError as
     the file system says (ENOENT...)."""
+    return read_with_identity(path, limit, follow)[0]
+
+
+def read_with_identity(path, limit=MIB, follow=False):
+    """(bytes, (device, inode)) of what read_regular reads: the identity of the very file
+    that was read, to look for elsewhere."""
     info = os.stat(path) if follow else os.lstat(path)
     refuse_unless_regular(path, info, limit)
     flags = os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0)
@@ -35,7 +41,8 @@ def read_regular(path, limit=MIB, follow=False):
             raise NotRegular(path, 'is a symlink')
         raise
     try:
-        refuse_unless_regular(path, os.fstat(fd), limit)  # what was opened, not what was seen
+        opened = os.fstat(fd)
+        refuse_unless_regular(path, opened, limit)  # what was opened, not what was seen
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, min(65536, limit + 1 - size))
@@ -47,7 +54,7 @@ def read_regular(path, limit=MIB, follow=False):
         os.close(fd)
     if size > limit:  # grown since the fstat
         raise NotRegular(path, too_large(limit))
-    return b''.join(chunks)
+    return b''.join(chunks), (opened.st_dev, opened.st_ino)
 
 
 def refuse_unless_regular(path, info, limit):

@@ -36,7 +36,7 @@ def reload(values, out, timeout=TIMEOUT):
     """Signal this deployment's daemon processes, wait for their successors; exit code 0."""
     target = deployed(values)
     check_permission(target)
-    parents = apache_parents(values['conf_file'])
+    parents = apache_parents(target['file'])
     old, sockets = find_daemons(target, parents)
     old = leave_checks_alone(old, parents, out)
     if not old:

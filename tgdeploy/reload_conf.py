@@ -4,7 +4,7 @@ another user, who could put a FIFO, a symlink or a huge file where the .conf was
 import os
 
 from tgdeploy.errors import TgDeployError
-from tgdeploy.regular_file import NotRegular, read_regular
+from tgdeploy.regular_file import NotRegular, read_with_identity
 
 CONF_LIMIT = 1024 * 1024  # a generated .conf is a few KiB
 
@@ -15,7 +15,8 @@ def deployed(values):
     values where the file is missing."""
     target = {'name': values.get('daemon_name'), 'user': values.get('user'),
               'home': values.get('project_dir'), 'mount': values.get('mount') or '/',
-              'server_name': values.get('server_name'), 'port': None, 'tls': False}
+              'server_name': values.get('server_name'), 'port': None, 'tls': False,
+              'file': None}  # (device, inode) of the .conf read, which an Apache must load
     there = os.path.lexists(values['conf_file'])  # a dangling symlink is there too
     if values.get('mode') != 'daemon' and not there:
         raise TgDeployError('--reload is for daemon mode; this deployment runs embedded in '
@@ -26,18 +27,34 @@ def deployed(values):
 
 
 def conf_text(path):
+    """(text, (device, inode)) of the .conf. Its folder is opened once without following a
+    symlink (unless it is one already, which options.settle let through: another user's is
+    refused there) and the file read through that descriptor, so a folder swapped for a
+    symlink since cannot lead the read elsewhere."""
+    folder, name = os.path.split(os.path.abspath(path))
+    # O_PATH (Linux, Python 3): the folder need not be readable, only entered, as before.
+    flags = getattr(os, 'O_PATH', os.O_RDONLY) | getattr(os, 'O_DIRECTORY', 0)
+    if not os.path.islink(folder):
+        flags |= getattr(os, 'O_NOFOLLOW', 0)
+    fd = os.open(folder, flags)
     try:
-        data = read_regular(path, CONF_LIMIT)
+        data, identity = read_with_identity('/proc/self/fd/%d/%s' % (fd, name), CONF_LIMIT)
     except NotRegular as e:
         raise TgDeployError('%s %s: --reload reads only the regular file tgdeploy wrote there; '
                             'nothing signalled. Remove it and deploy again' % (path, e.why))
-    return data.decode('utf-8', 'replace')
+    except EnvironmentError as e:
+        e.filename = path  # the path the user knows, not /proc/self/fd/N/...
+        raise
+    finally:
+        os.close(fd)
+    return data.decode('utf-8', 'replace'), identity
 
 
 def read_conf(path, target):
     daemon = None
     host = {}
-    text = conf_text(path).replace('\\\n', ' ')
+    text, target['file'] = conf_text(path)
+    text = text.replace('\\\n', ' ')
     for line in text.splitlines():
         words = apache_words(line)
         if not words:
