@@ -8,7 +8,10 @@ eviction-timeout), exits, and the Apache parent starts a new one on the same soc
 it keeps open all along; a request arriving meanwhile waits in the socket's queue.
 
 The processes are found in /proc by what mod_wsgi shows of their name and by the Apache
-parent that started them; see find_daemons() for how another project's are told apart.
+parent that started them, which must be one whose Include chain loads the very .conf read
+here (apache_includes: not a staging copy's Apache, not a process dressed as a daemon);
+see apache_processes.find_daemons() for how another project's are told apart under it.
+Only those parents' new daemons are counted as successors.
 """
 import errno
 import os
