@@ -212,3 +212,23 @@ def test_a_site_enabled_the_debian_way_is_found(deploy_venv, apache_factory, www
     assert done.returncode == 2
     assert 'no daemon process "cherryapp" is running' in done.stderr
     assert not set(daemons_of(apache.pid())) & set(before)
+
+
+def test_one_conf_in_two_apaches_of_the_operator_reloads_both(
+        deploy_venv, apache_factory, www_tmp):
+    """The very same .conf included by two Apaches (neither a --check/--serve): each runs
+    this deployment, so each one's daemons are reloaded, each counted under its own parent."""
+    project = copy_of_project(www_tmp / 'p')
+    paster(deploy_venv, 'tgdeploy', '-q', cwd=project)
+    apaches = [apache_factory([project / 'apache' / 'cherryapp.conf']) for _ in range(2)]
+    for apache in apaches:
+        assert apache.start('/about')[0] == 200
+    before = [daemons_of(apache.pid()) for apache in apaches]
+    done, _ = reload_in(deploy_venv, project)
+    assert done.returncode == 0, done.stderr
+    assert 'sent SIGUSR1 to 4 processes' in done.stdout
+    assert 'reload: the daemons of 2 Apaches (pid %s), which all load %s' % (
+        ', pid '.join(str(pid) for pid in sorted(apache.pid() for apache in apaches)),
+        project / 'apache' / 'cherryapp.conf') in done.stdout, done.stdout
+    for apache, old in zip(apaches, before):
+        assert not set(daemons_of(apache.pid())) & set(old)
