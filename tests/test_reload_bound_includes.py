@@ -69,6 +69,13 @@ def test_variables_folders_serverroot_and_command_line_directives(layout, tmp_pa
     assert loaded(argv, {}, str(staging)) and not loaded(argv, {}, str(production))
     argv = debian(etc, '-C', 'Include %s' % production)
     assert loaded(argv, {}, str(production))
+    # The binaries' own starting points: Debian, RHEL, a build from source.
+    assert command_line(['/usr/sbin/apache2', '-k', 'start'])[:2] == ('/etc/apache2',
+                                                                      'apache2.conf')
+    assert command_line(['/usr/sbin/httpd', '-DFOREGROUND'])[:2] == ('/etc/httpd',
+                                                                     'conf/httpd.conf')
+    assert command_line(['/usr/local/apache2/bin/httpd', '-k', 'start'])[:2] == (
+        '/usr/local/apache2', 'conf/httpd.conf')
 
 
 def test_a_chain_with_a_fifo_a_device_a_loop_and_a_huge_file_ends(layout):

@@ -28,9 +28,11 @@ from tgdeploy.regular_file import MIB, NotRegular, read_regular
 from tgdeploy.reload_conf import apache_words
 
 # Where each binary starts without -d/-f: HTTPD_ROOT and SERVER_CONFIG_FILE of `-V`, Debian
-# then RHEL (Debian's apache2ctl passes -d for a confdir other than /etc/apache2).
+# then RHEL (Debian's apache2ctl passes -d for a confdir other than /etc/apache2); a build
+# from source elsewhere (PREFIX/bin/httpd) starts from PREFIX and conf/httpd.conf.
 DEFAULTS = {'apache2': ('/etc/apache2', 'apache2.conf'),
             'httpd': ('/etc/httpd', 'conf/httpd.conf')}
+SYSTEM_BINARIES = ('/usr/sbin', '/usr/bin', '/sbin', '/bin', '')
 FILE_LIMIT = 8 * MIB
 MAX_FILES = 5000  # Debian's tree has ~60; bounds, not a policy: a file of the chain that
 MAX_BYTES = 64 * MIB  # its owner changed since Apache read it cannot make this walk long
@@ -66,8 +68,10 @@ def started_by_check(argv):
 
 def command_line(argv):
     """(ServerRoot, config file, -C directives, -c directives) from Apache's arguments."""
-    name = os.path.basename(argv[0]) if argv else ''
+    folder, name = os.path.split(argv[0] if argv else '')
     server_root, first = DEFAULTS.get(name, DEFAULTS['apache2'])
+    if folder not in SYSTEM_BINARIES and os.path.basename(folder) in ('bin', 'sbin'):
+        server_root, first = os.path.dirname(folder), 'conf/httpd.conf'
     before, after = [], []
     args = list(argv[1:])
     while args:
