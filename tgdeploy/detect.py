@@ -7,11 +7,12 @@ TurboGears evidence wins over a CherryPy root; two TurboGears readings, or nothi
 stop with one line naming what was seen and the option that decides.
 """
 import os
+import re
 
 from tgdeploy import detect_cherrypy, detect_tg1, detect_tg2
 from tgdeploy.errors import TgDeployError
 from tgdeploy.project import FLAVOR_NAMES, FLAVORS
-from tgdeploy.projectfiles import packages_with, python_files
+from tgdeploy.projectfiles import check_small_file, packages_with, python_files, read_text
 
 DETECTORS = {'tg2': detect_tg2, 'tg1': detect_tg1, 'cherrypy': detect_cherrypy}
 # The kind of project a --config file means, by its name.
@@ -26,7 +27,7 @@ def detect(directory, flavor=None, config=None, root=None):
         raise TgDeployError('unknown flavor %r: use one of %s' % (flavor, ', '.join(FLAVORS)))
     if root:
         detect_cherrypy.check_root_spec(root)
-    flavor = flavor or config_flavor(config) or guess_flavor(directory, root)
+    flavor = flavor or config_flavor(config, directory) or guess_flavor(directory, root)
     if flavor == 'tg2':
         if root:
             raise TgDeployError('--root does not apply to TurboGears 2, whose root controller '
@@ -51,12 +52,34 @@ def require_project_dir(directory, config):
                         'with the ini of an installed application' % directory)
 
 
-def config_flavor(config):
-    """--config steers the flavor: an .ini is TurboGears 2's (or any PasteDeploy app's), a
-    .cfg TurboGears 1.x's, a .conf CherryPy's."""
-    for suffix, flavor in CONFIG_FLAVORS:
-        if config and config.endswith(suffix):
-            return flavor
+def config_flavor(config, directory='.'):
+    """--config steers the flavor, whatever the file's suffix: an .ini is TurboGears 2's (or
+    any PasteDeploy app's), a .cfg TurboGears 1.x's, a .conf CherryPy's, read from the last
+    of its suffixes that says (prod.cfg.sample, app.conf.example); a name that says nothing
+    (deploy.txt, settings) is read: PasteDeploy sections make it an ini, a [global] section
+    a TurboGears 1.x .cfg when the project has a TurboGears 1 package, else CherryPy's."""
+    if not config:
+        return None
+    for part in reversed(os.path.basename(config).lower().split('.')[1:]):
+        for suffix, flavor in CONFIG_FLAVORS:
+            if part == suffix[1:]:
+                return flavor
+    return flavor_by_content(os.path.join(directory, config), directory)
+
+
+PASTE_SECTION = re.compile(r'^\s*\[(app|composite|pipeline|filter-app):[^\]]+\]', re.M)
+GLOBAL_SECTION = re.compile(r'^\s*\[global\]', re.M)
+
+
+def flavor_by_content(path, directory):
+    try:
+        text = read_text(check_small_file('--config', path)) if os.path.isfile(path) else ''
+    except (IOError, OSError):
+        return None  # choose_config says what is wrong with it
+    if PASTE_SECTION.search(text):
+        return 'tg2'
+    if GLOBAL_SECTION.search(text) or re.search(r'^\s*\[/[^\]]*\]', text, re.M):
+        return 'tg1' if packages_with(directory, detect_tg1.APP_CFGS) else 'cherrypy'
     return None
 
 

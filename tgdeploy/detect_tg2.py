@@ -5,8 +5,9 @@ import re
 
 from tgdeploy.errors import TgDeployError
 from tgdeploy.project import Project
-from tgdeploy.projectfiles import (choose_config, find_first, packages_with,
-                                   project_name, read_config, read_text, require_section)
+from tgdeploy.projectfiles import (NOT_THE_APPLICATION, choose_config, find_first,
+                                   is_package, module_of, packages_with, project_name,
+                                   python_files, read_config, read_text, require_section)
 
 # The ini files gearbox quickstart and its users name, best first.
 INI_NAMES = ('production.ini', 'deployment.ini', 'development.ini')
@@ -15,21 +16,50 @@ APP_CFG = os.path.join('config', 'app_cfg.py')
 
 def evidence(directory):
     """What makes ``directory`` look like a TurboGears 2 project ('' when nothing does)."""
-    packages = packages_with(directory, [APP_CFG])
+    found = find_app_cfg(directory)
     ini = find_first(directory, INI_NAMES)
-    if packages and ini:
-        return '%s/%s, %s' % (packages[0][1][len(directory) + 1:], APP_CFG,
-                              os.path.basename(ini))
+    if found and ini:
+        return '%s, %s' % (os.path.relpath(found[2], directory), os.path.basename(ini))
     return ''
+
+
+def find_app_cfg(directory):
+    """(package, package folder, app_cfg.py) of the project: <package>/config/app_cfg.py as
+    quickstart writes it, else an app_cfg.py elsewhere (the repository root, a package's own
+    folder, a config/ folder beside the package); None if there is none."""
+    packages = packages_with(directory, [APP_CFG]) or packages_with(directory, [APP_CFG], 6)
+    if packages:
+        package, package_dir = packages[0]
+        return package, package_dir, os.path.join(package_dir, APP_CFG)
+    for path in app_cfg_files(directory):
+        folder = os.path.dirname(path)
+        package_dir = os.path.dirname(folder) if os.path.basename(folder) == 'config' and \
+            not is_package(folder) else folder
+        if package_dir != directory and is_package(package_dir):
+            return module_of(directory, os.path.join(package_dir, '__init__.py')), \
+                package_dir, path
+        # At the top: the repository is the package itself, or holds it beside app_cfg.py.
+        beside = [n for n in sorted(os.listdir(directory)) if is_package(os.path.join(
+            directory, n)) and n not in NOT_THE_APPLICATION]
+        if is_package(directory) or not beside:
+            return os.path.basename(directory), directory, path
+        return beside[0], os.path.join(directory, beside[0]), path
+    return None
+
+
+def app_cfg_files(directory, depth=2):
+    """The app_cfg.py files of the project, shallowest first."""
+    return [path for path in python_files(directory, depth)
+            if os.path.basename(path) == 'app_cfg.py']
 
 
 def detect(directory, config):
     config_file = choose_config(directory, config, INI_NAMES, 'ini')
     require_section(config_file, 'app:main')
-    packages = packages_with(directory, [APP_CFG]) or packages_with(directory, [APP_CFG], 6)
-    if packages:
-        package, package_dir = packages[0]
-        seen = '%s (%s/%s)' % (os.path.basename(config_file), package, APP_CFG)
+    found = find_app_cfg(directory)
+    if found:
+        package, package_dir, app_cfg = found
+        seen = '%s (%s)' % (os.path.basename(config_file), os.path.relpath(app_cfg, directory))
     else:
         package, package_dir = installed_application(config_file, directory), None
         seen = '%s (the application it names is installed, not in %s)' % (

@@ -4,6 +4,7 @@ Files are read, never imported or run, and only small plain files inside the pro
 FIFO, a device, a symlink out of the project, a huge, unreadable or binary file is passed
 over without a word.
 """
+import json
 import os
 import re
 import stat
@@ -27,7 +28,10 @@ KIND_NAMES = {'python': 'mod_wsgi script', 'start': 'start script', 'shell': 'st
               'apache': 'Apache config', 'docker': 'Dockerfile', 'compose': 'compose file',
               'systemd': 'systemd unit', 'supervisor': 'supervisor config'}
 
-GENERATED = 'Written by tgdeploy'
+# tgdeploy's own mark, wherever its files are: the header of the files it writes...
+GENERATED = re.compile(r'written\s+by\s+(?:#\s*)?tgdeploy\b', re.I)
+# ... and the manifest it keeps beside them (install.py), listing every file it wrote there.
+MANIFEST = '.tgdeploy-manifest'
 APACHE_DIRECTIVE = re.compile(
     r'^\s*(WSGI[A-Z]\w+|Alias|AliasMatch|ScriptAlias|SetEnv|LoadModule|<VirtualHost|<Location'
     r'|<Directory|ServerName)\b', re.M)
@@ -38,11 +42,11 @@ def deployment_files(values):
     top = os.path.realpath(values['project_dir'])
     skip = set(os.path.realpath(values[key]) for key in ('data_dir', 'python_home')
                if values.get(key))
-    found, read = [], set()
+    found, read, manifests = [], set(), {}
     for path in candidates(values['project_dir'], skip, os.path.realpath(values['apache_dir'])):
         real = os.path.realpath(path)
-        if real in read:
-            continue  # a symlink to a file already read
+        if real in read or tgdeploy_wrote(path, real, top, manifests):
+            continue  # a symlink to a file already read, or one of tgdeploy's own
         read.add(real)
         text = read_small(real, top)
         kind = text is not None and kind_of(path, text)
@@ -126,6 +130,27 @@ def read_small(real, top):
     return textfiles.decode(data)[0]
 
 
+def tgdeploy_wrote(path, real, top, manifests):
+    """Whether the manifest tgdeploy keeps in the file's folder (the link's or the
+    target's) lists it: then it is tgdeploy's, edited or not, in apache/ or any output folder."""
+    for where in set([path, real]):
+        folder = os.path.dirname(where)
+        if folder not in manifests:
+            manifests[folder] = written_there(folder, top)
+        if os.path.basename(where) in manifests[folder]:
+            return True
+    return False
+
+
+def written_there(folder, top):
+    text = read_small(os.path.join(os.path.realpath(folder), MANIFEST), top)
+    try:
+        files = json.loads(text)['files'] if text else {}
+    except (ValueError, KeyError, TypeError):
+        return set()
+    return set(files) if isinstance(files, dict) else set()
+
+
 def small_file(st):
     return stat.S_ISREG(st.st_mode) and st.st_size <= MAX_BYTES
 
@@ -137,7 +162,7 @@ def inside(real, top):
 def kind_of(path, text):
     """What the file is, read from its name and its first lines; None if it is none of the
     deployment files read here (or one tgdeploy wrote)."""
-    if GENERATED in text[:2000]:
+    if GENERATED.search(text[:2000]):
         return None
     name = os.path.basename(path)
     lower = name.lower()
