@@ -387,3 +387,21 @@ def test_without_mod_headers_behind_a_proxy_the_doctor_warns(tmp_path, tree):
     assert found == ['warning: Apache does not load mod_headers: the forwarding headers the '
                      'proxies are not trusted for (X-Forwarded-Host, Forwarded...) reach the '
                      'application; a2enmod headers'], found
+
+
+def test_check_with_https_only_behind_a_proxy(echo_project, deploy_venv, pki, www_tmp):
+    """--check of the HTTP host that serves the proxy and redirects everyone else: Apache
+    takes the config, the pages answer over HTTPS, plain HTTP still redirects."""
+    from support.projects import make_apache_tree
+    from support.httpd import DEBIAN_WSGI
+    cert, key = pki
+    tree = make_apache_tree(www_tmp / 'etc-apache2', DEBIAN_WSGI)
+    proc = paster(deploy_venv, 'tgdeploy', '--check', '--overwrite', '--apache-root', tree,
+                  '--server-name', 'localhost', '--https', 'own', '--ssl-certificate',
+                  str(cert), '--ssl-key', str(key), '--https-only', '--trust-proxy',
+                  '127.0.0.1', cwd=echo_project, check=False)
+    out = proc.stdout
+    assert 'Syntax OK' in out and 'check: GET http://localhost/ -> 301 https://localhost/' in out, \
+        out + proc.stderr
+    assert 'error:' not in out, out
+    deploy(deploy_venv, echo_project)
