@@ -123,19 +123,17 @@ def test_the_doctor_names_what_hand_written_configs_publish(place, tree):
                     'AliasMatch "^/keep/(.*)$" "%s/$1"\n' % (base / 'keep'))
     logs = write(tree / 'conf-enabled' / 'logs.conf', 'Alias /all-logs/ "%s/"\n' % base)
     found = doctor_texts(values, tree)
+    end = ': anyone may download it; remove it or point it at a folder of public files only'
     assert found == [
-        'error: the folder of Alias /etcx /etc (in %s) publishes /etc, which is a system folder or holds one: '
-        'anyone may download it; remove it or point it at a folder of public files only'
-        % etc,
-        'error: the folder of AliasMatch ^/keep/(.*)$ %s/$1 (in %s) publishes %s, which holds the --secrets-from '
-        'file %s: anyone may download it; remove it or point it at a folder of public files '
-        'only' % (base / 'keep', secrets, base / 'keep', base / 'keep' / 'secrets.ini'),
-        'error: the folder of Alias /all-logs/ %s/ (in %s) publishes %s, which holds the TLS key %s: anyone may '
-        'download it; remove it or point it at a folder of public files only'
-        % (base, logs, base, key),
-        'error: DocumentRoot %s (in %s) publishes %s, which holds the TLS key %s: anyone may '
-        'download it; remove it or point it at a folder of public files only'
-        % (key.parent, keys, key.parent, key)], found
+        'error: the folder of Alias /etcx /etc (in %s) publishes /etc, which is a system '
+        'folder or holds one%s' % (etc, end),
+        'error: the folder of AliasMatch ^/keep/(.*)$ %s/$1 (in %s) publishes %s, which holds '
+        'the --secrets-from file %s%s' % (base / 'keep', secrets, base / 'keep',
+                                          base / 'keep' / 'secrets.ini', end),
+        'error: the folder of Alias /all-logs/ %s/ (in %s) publishes %s, which holds the TLS '
+        'key %s%s' % (base, logs, base, key, end),
+        'error: DocumentRoot %s (in %s) publishes %s, which holds the TLS key %s%s'
+        % (key.parent, keys, key.parent, key, end)], found
 
 
 def test_the_doctor_names_a_log_folder_under_a_document_root(place, tree):
