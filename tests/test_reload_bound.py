@@ -232,3 +232,19 @@ def test_one_conf_in_two_apaches_of_the_operator_reloads_both(
         project / 'apache' / 'cherryapp.conf') in done.stdout, done.stdout
     for apache, old in zip(apaches, before):
         assert not set(daemons_of(apache.pid())) & set(old)
+
+
+def test_the_daemon_user_reloads_under_roots_apache(deploy_venv, apache_factory, www_tmp):
+    """As www-data (the daemon user) rather than root: root's Apache parent still counts
+    (its command line is anyone's to read, its environment is not), the daemons are
+    signalled and replaced."""
+    project, apache = deployed_and_served(deploy_venv, apache_factory, www_tmp / 'p')
+    before = daemons_of(apache.pid())
+    done = subprocess.run(['setpriv', '--reuid', 'www-data', '--regid', 'www-data',
+                           '--clear-groups', deploy_venv.bin('tgdeploy'), '--reload'],
+                          cwd=str(project), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=RUN_LIMIT, env=dict(os.environ, HOME='/tmp'))
+    assert done.returncode == 0, done.stderr
+    assert 'sent SIGUSR1 to 2 processes (daemon "cherryapp", pid %s)' % ', '.join(
+        str(pid) for pid in before) in done.stdout, done.stdout
+    assert not set(daemons_of(apache.pid())) & set(before)
