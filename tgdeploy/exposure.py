@@ -14,9 +14,9 @@ import pwd
 
 from tgdeploy.errors import TgDeployError
 
-# Trees whose every file is private to the system (keys, passwords, other logs, kernel
-# state): nothing below them is served. Other system folders (/srv, /var/lib, /opt) may hold
-# a folder of the deployment's own to serve, as long as it is not the system folder itself.
+# Trees whose files are private to the system (keys, passwords, other logs, kernel state):
+# no folder below them is served. Other system folders (/srv, /var/lib, /opt) may hold a
+# folder of the deployment's own to serve, as long as it is not the system folder itself.
 PRIVATE_TREES = ('/etc', '/root', '/boot', '/proc', '/sys', '/dev', '/run', '/var/log',
                  '/var/backups', '/var/spool', '/var/mail')
 
@@ -66,8 +66,10 @@ def published(values, path, system_dirs, secrets=SECRETS):
         if candidate in system_dirs or any(inside(top, candidate) for top in system_dirs
                                            if top != '/') or candidate == '/':
             return 'is a system folder or holds one'
+        # A folder there publishes all it holds, today's files and tomorrow's; one file named
+        # on its own is the operator's choice (Apache reads it as the daemon user).
         tree = [top for top in PRIVATE_TREES if inside(candidate, top)]
-        if tree:
+        if tree and not os.path.isfile(candidate):
             return 'lies in %s, private to the system' % tree[0]
         if candidate in homes():
             return 'is a home folder (its keys, its history)'
