@@ -120,6 +120,7 @@ def site(www_tmp, apache_factory):
         LoadModule authz_user_module /usr/lib/apache2/modules/mod_authz_user.so
         WSGIDaemonProcess crawltest processes=1 threads=2 python-path=%(tmp)s/lib
         WSGIImportScript %(tmp)s/site/app process-group=crawltest application-group=%%{GLOBAL}
+        RedirectMatch 302 ^/sub/moved/$ /elsewhere
         Alias /sub %(tmp)s/site
         <Directory %(tmp)s/site>
             Require all granted
@@ -149,10 +150,10 @@ def site(www_tmp, apache_factory):
     return apache_factory([], wsgi_module=DEBIAN_WSGI, extra=extra), folder
 
 
-def run_crawl(apache, folder, index):
+def run_crawl(apache, folder, index, mount='/sub'):
     (folder / 'index.html').write_bytes(index.encode('utf-8', 'surrogatepass'))
     lines = []
-    values = {'server_name': None, 'mount': '/sub', 'conf_file': 'site.conf',
+    values = {'server_name': None, 'mount': mount, 'conf_file': 'site.conf',
               'static_urls': [], 'user': 'www-data'}
     findings = crawl.crawl(apache, values, lines.append)
     return lines, [str(f) for f in findings]
@@ -203,6 +204,12 @@ def test_the_crawl_tells_the_truth(site):
     secondary = [i for i, line in enumerate(shown) if 'already in the registry' in line]
     assert cause and secondary and first < cause[0] < secondary[0], text
     assert 'GET /sub/ok.html' in text and text.count('GET /sub/ok.html ') == 1
+    # A redirect out of the mount is the same mistake.
+    lines, findings = run_crawl(apache, folder, '', mount='/sub/moved')
+    assert findings == [
+        'error: /sub/moved/ redirects to /elsewhere, outside the mount /sub/moved: it is not '
+        'this application\'s at that URL (a browser gets another site\'s answer or a 404); the '
+        'application or its framework writes it without the mount'], lines
     assert '/evil' not in text and "' + image + '" not in text
 
 

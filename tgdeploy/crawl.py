@@ -70,8 +70,10 @@ class Crawl(object):
             status, headers, body = self.request(path, wait=True)
             location = headers.get('Location') or headers.get('location')
             target = location and self.local(crawl_links.absolute(path, location))
-            if status not in REDIRECTS or not target or not crawl_links.under_mount(
-                    target, self.mount):
+            if status not in REDIRECTS or not target:
+                return path, body
+            if not crawl_links.under_mount(target, self.mount):
+                self.left_mount(path, target, 'redirect')
                 return path, body
             path = target
         return path, ''
@@ -98,15 +100,16 @@ class Crawl(object):
                 links.append(path)
         return links
 
-    def left_mount(self, page, path, is_asset):
+    def left_mount(self, page, path, kind):
         if (page, path) in self.outside:
             return
         self.outside.add((page, path))
+        how = {True: 'links the asset', False: 'links to', 'redirect': 'redirects to'}[kind]
         self.findings.append(preflight.Finding(
-            preflight.ERROR, '%s links %s %s, outside the mount %s: it is not this '
+            preflight.ERROR, '%s %s %s, outside the mount %s: it is not this '
             'application\'s at that URL (a browser gets another site\'s answer or a 404); the '
             'application or its framework writes it without the mount' % (
-                page, 'the asset' if is_asset else 'to', path, self.mount)))
+                page, how, path, self.mount)))
 
     def request(self, path, wait=False, asset=None):
         """(status, headers, body) of one GET (0, {}, '' without an answer)."""
