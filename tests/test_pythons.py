@@ -228,7 +228,10 @@ def test_commands_under_each_python(xy, tmp_path):
 
 def daemon_pids(log):
     """The mod_wsgi daemon processes the error log says were started (LogLevel info)."""
-    return [int(pid) for pid in re.findall(r'mod_wsgi \(pid=(\d+)\): Starting process', log)]
+    # mod_wsgi 4.x/5.x: "mod_wsgi (pid=N): Starting process 'NAME' ..."; 6.x: "[pid N:tid N]
+    # Starting daemon process 'NAME' ..." (its messages no longer carry the prefix).
+    return [int(pid) for pid in re.findall(r'mod_wsgi \(pid=(\d+)\): Starting process', log)] + \
+        [int(pid) for pid in re.findall(r'\[pid (\d+):tid \d+\] Starting daemon process', log)]
 
 
 def assert_runs_python(pid, xy, log):
