@@ -7,8 +7,9 @@ deployed by `paster tgdeploy` at / and at /sub, README step 2 run as written, se
 real Apache (with mod_substitute, README step 3): every local link of the page carries the
 mount and every asset answers 200.
 Before: at /sub the page linked /tw2/resources/... and /assets/js_all.js (404), and the
-page itself was a 500 since webassets could not write its cache in public/ (the daemon user
-may not).
+page itself was a 500 since webassets could not write in public/ (the daemon user may not).
+The application also writes uploads into the folder its ini names beside itself
+(upload_dir = %(here)s/uploads): the derived ini moves it into the data folder.
 """
 import re
 import shutil
@@ -42,6 +43,9 @@ def links_project(www_root, deploy_venv):
         f.write((FIXTURE / 'root_extra.py').read_text().replace('PACKAGE', 'linksapp'))
     shutil.copy(str(FIXTURE / 'templates' / 'widgets.xhtml'), str(package / 'templates'))
     shutil.copytree(str(FIXTURE / 'public' / 'javascript'), str(package / 'public' / 'javascript'))
+    ini = project / 'development.ini'
+    ini.write_text(ini.read_text().replace('[app:main]\n', '[app:main]\n'
+                                           'upload_dir = %(here)s/uploads\n', 1))
     return project
 
 
@@ -93,6 +97,9 @@ def test_tw2_and_webassets_links_carry_the_mount(links_project, deploy_venv, apa
     # The cache went to the data folder; nothing was written into public/ but the bundle.
     assert (project / 'data' / 'webassets-cache').is_dir()
     assert not (project / 'linksapp' / 'public' / '.webassets-cache').exists()
+    # An upload folder beside the ini went to the data folder, where the daemon may write.
+    assert apache.get(prefix + '/upload?name=a.txt')[:3:2] == (200, 'stored a.txt')
+    assert (project / 'data' / 'uploads' / 'a.txt').read_text() == 'hello'
     doctor = paster(deploy_venv, 'tgdeploy', '--doctor', '--mount', mount, cwd=project,
                     check=False)
     assert 'where the application writes at run time' not in doctor.stdout, doctor.stdout
