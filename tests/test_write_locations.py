@@ -197,3 +197,20 @@ def test_upload_depot_beaker_and_log_files_under_here_go_to_data(tmp_path):
     assert parser.get('app:main', 'beaker.cache.lock_dir') == '/srv/data/locks'
     assert parser.get('app:main', 'templating.genshi.dir') == str(tmp_path / 'shop/templates')
     assert parser.get('handler_file', 'args') == "('/srv/data/app.log', 'a')"
+
+
+def test_an_own_production_ini_with_webassets_is_checked_not_changed(shop):
+    """Served as it is, its webassets cache stays webassets' default in public/ (named for
+    README step 2 and the doctor), and a base_url outside the mount is a warning."""
+    from tgdeploy import production
+    add_to_app_cfg(shop, WEBASSETS_APP_CFG)
+    text = (shop / 'development.ini').read_text().replace('debug = true', 'debug = false')
+    (shop / 'site.ini').write_text(text)
+    values = options.settle(detect(str(shop), config='site.ini'),
+                            {'python_home': str(shop.parent / 'venv'), 'mount': '/sub'})
+    assert not values['derived_ini']
+    assert str(shop / 'shop' / 'public' / '.webassets-cache') in values['runtime_dirs']
+    assert str(shop / 'data' / 'webassets-cache') not in values['runtime_dirs']
+    found = [text for level, text in production.doctor(values) if level == 'warning']
+    assert '%s links the webassets bundles at /, outside the mount /sub (404): set ' \
+           'webassets.base_url = /sub/ there' % (shop / 'site.ini') in found, found

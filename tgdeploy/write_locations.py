@@ -88,14 +88,19 @@ def runtime_dirs(config_file, package_dir, flavor, data_dir):
     if flavor != 'tg2' or not config_file or not uses_webassets(config_file, package_dir):
         return []
     given = settings(config_file)
+    # A production ini of the user's own is served as it is (options.app_config).
+    derived = not inifile.is_own_production(config_file)
     folders = set()
     cache = given.get('webassets.cache')
-    if cache is None or cache.strip().lower() in TRUE:
-        folders.add(data_dir + '/webassets-cache')
-    elif os.path.isabs(cache):
-        folders.add(moved(cache, os.path.dirname(config_file), data_dir))
     base_dir = given.get('webassets.base_dir') or (
         package_dir and os.path.join(package_dir, 'public'))
+    if (cache is None or cache.strip().lower() in TRUE) and derived:
+        folders.add(data_dir + '/webassets-cache')
+    elif cache is None or cache.strip().lower() in TRUE:
+        if base_dir:  # webassets' own default
+            folders.add(os.path.join(base_dir, '.webassets-cache'))
+    elif os.path.isabs(cache):
+        folders.add(moved(cache, os.path.dirname(config_file), data_dir) if derived else cache)
     for text in package_sources(package_dir) if base_dir else ():
         for _, output in BUNDLE_OUTPUT.findall(text):
             if not os.path.isabs(output) and '..' not in output.split('/'):
@@ -159,6 +164,7 @@ def findings(values):
                                            'chown %s:%s %s, or point it into %s' % (
                                                values['user'], values['group'],
                                                shell_quote(folder), data))))
+    found += base_url_findings(values)
     for folder in values.get('runtime_dirs') or ():
         problem = access_problem(folder, ids[0], ids[1], os.W_OK)
         if problem:
@@ -168,3 +174,17 @@ def findings(values):
                                        values['group'], shell_quote(folder))))
     return found
 
+
+def base_url_findings(values):
+    """An ini served as it is whose webassets bundles are linked outside the mount."""
+    config_file = values.get('config_file')
+    if values.get('flavor') != 'tg2' or values.get('derived_ini') or values['mount'] == '/' or \
+            not config_file or not uses_webassets(config_file, values.get('package_dir')):
+        return []
+    base_url = settings(config_file).get('webassets.base_url', '/')
+    if '://' in base_url or base_url.startswith(values['mount'] + '/'):
+        return []
+    return [('warning', '%s links the webassets bundles at %s, outside the mount %s (404): set '
+                        'webassets.base_url = %s/%s there' % (
+                            config_file, base_url, values['mount'], values['mount'],
+                            base_url.lstrip('/')))]
