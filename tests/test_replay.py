@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from support.projects import make_tg1, make_venv_marker, write
-from tgdeploy import envfile, options, own_deployment, preflight
+from tgdeploy import envfile, options, own_deployment, preflight, startup_script
 from tgdeploy.deploy import deploy
 from tgdeploy.detect import detect
 from tgdeploy.errors import TgDeployError
@@ -202,6 +202,7 @@ def test_turbogears1_start_script_and_its_command_start(tmp_path):
     # The replayed start-up's update_config and root are its own: no warning about them.
     assert not [t for _, t in doctor_texts(values) if 'command.py' in t and 'start_server'
                 in t]
+    assert values['startup_sets_config']  # README step 2: python apache/mysite.wsgi sql create
     write(project / '.env', 'DB_USER=shop\nDB_PASSWORD="s3cr#t"\nDB_NAME=shop\n')
     values = settle(project, tg_version='1.5', env_file='.env')
     assert not [t for level, t in doctor_texts(values) if level == 'error']
@@ -261,3 +262,48 @@ def test_startup_script_does_not_apply_to_turbogears2(tmp_path):
     shop = make_tg2(tmp_path / 'shop')
     with pytest.raises(TgDeployError, match='--startup-script applies to CherryPy'):
         settle(shop, startup_script='start.py')
+
+
+QUICKSTART_START = '''\
+import sys
+import turbogears
+
+
+def _read_config(args):
+    turbogears.update_config(configfile=args[0], modulename="mysite.config")
+
+
+def start():
+    _read_config(sys.argv[1:])
+    from mysite.controllers import Root
+    return turbogears.start_server(Root())
+'''
+
+
+def test_a_quickstart_start_up_keeps_tg_admin_in_the_readme(tmp_path):
+    project = make_tg1(tmp_path / 'mysite', requirement='TurboGears >= 1.5')
+    write(project / 'start-mysite.py', TG1_START)
+    write(project / 'mysite' / 'command.py', QUICKSTART_START)
+    values = settle(project, tg_version='1.5')
+    assert values['startup_script'] and not values['startup_sets_config']
+    deploy(str(project), {'python_home': str(tmp_path / 'venv'), 'tg_version': '1.5'})
+    readme = (project / 'apache' / 'README.txt').read_text()
+    assert 'tg-admin\' -c' in readme or '/bin/tg-admin -c' in readme
+    wsgi = (project / 'apache' / 'mysite.wsgi').read_text()
+    assert "if __name__ == '__main__':" in wsgi  # python mysite.wsgi sql create works too
+    assert wsgi.index("__name__ == '__main__'") < wsgi.index('application = loadapp(')
+
+
+@pytest.mark.parametrize('text', [
+    # A method of a class (CherryMusic's way): not a start-up that can be replayed alone.
+    'import cherrypy\n\nclass Server(object):\n    def start(self):\n'
+    '        cherrypy.tree.mount(object())\n        cherrypy.engine.start()\n',
+    # A library's helper that serves in a thread (dowser's), not the project's start-up.
+    'import cherrypy\n\ndef launch_memory_usage_server(port=8080):\n'
+    '    cherrypy.tree.mount(object(), "/dowser")\n    cherrypy.engine.start()\n',
+])
+def test_what_is_not_taken_for_the_start_up(shelf, text):
+    (shelf / 'run.py').unlink()
+    write(shelf / 'shelf' / 'engine.py', text)
+    write(shelf / 'shelf' / 'root.py', 'import cherrypy\n\nclass Root(object):\n    pass\n')
+    assert startup_script.find(str(shelf), 'cherrypy') is None

@@ -40,6 +40,7 @@ def settle(opts, values, project):
         'startup_replay': found,
         'startup_script': found and found.script,
         'startup_call': found and found.call,
+        'startup_sets_config': bool(found and found.sets_config),
         'env_file': env_file,
         'env_file_pairs': env_pairs,
         'evidence': evidence,

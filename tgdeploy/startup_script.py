@@ -46,6 +46,7 @@ POSITIONAL = re.compile(r'\badd_argument\s*\(\s*[\'"]([A-Za-z_]\w*)[\'"]\s*(\)|,
 ENV_READ = re.compile(r'\bos\.environ\s*\[\s*[\'"](\w+)[\'"]\s*\](?!\s*=[^=])'
                       r'|\b(?:os\.environ\.get|os\.getenv|environ\.get|getenv)\s*\(\s*[\'"]'
                       r'(\w+)[\'"]\s*(,)?')
+CONFIG_IN_CODE = re.compile(r'\bupdate_config\(\s*\{|\bconfig\.update\(')
 LOCAL_IMPORT = re.compile(r'^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))', re.M)
 
 
@@ -65,6 +66,9 @@ class StartUp(object):
         self.argv_note = None
         self.env_reads = []  # [(name, has a default, file, line)]
         self.imported = []  # the project modules the start-up file imports
+        # Settings made in code (update_config({...}), config.update, the environment):
+        # what only a replay of the start-up sees (README step 2, TurboGears 1.x).
+        self.sets_config = False
 
     def describe(self, directory):
         where = '%s:%d' % (os.path.relpath(self.path, directory), self.line)
@@ -163,9 +167,13 @@ def read_startup(directory, path, flavor, how):
     line = text[:match.start()].count('\n') + 1
     start_line = text[match.start():].split('\n', 1)[0].strip()
     function = enclosing_function(text, match.start())
+    if function is IN_CLASS:
+        return None
     call = None
     in_package = os.path.isfile(os.path.join(os.path.dirname(path), '__init__.py'))
     if not MAIN_BLOCK.search(text) and in_package and function:
+        if how != 'option' and not START_FUNCTIONS.match(function):
+            return None
         call = '%s:%s' % (module_of(directory, path), function)
     elif function and not MAIN_BLOCK.search(text) and not re.search(
             r'^%s\s*\(' % re.escape(function), text, re.M):
@@ -175,13 +183,21 @@ def read_startup(directory, path, flavor, how):
 
 
 def enclosing_function(text, offset):
-    """The top-level def holding ``offset``, if any."""
+    """The top-level def holding ``offset``, if any; IN_CLASS inside a class (a method
+    cannot be replayed on its own)."""
     name = None
     for line in text[:offset].splitlines():
         if line[:1].strip() and not line.startswith(('#', '@', ')')):
-            match = re.match(r'^def\s+(\w+)', line)
-            name = match.group(1) if match else None
+            match = re.match(r'^(def|class)\s+(\w+)', line)
+            name = match and (match.group(2) if match.group(1) == 'def' else IN_CLASS)
     return name
+
+
+IN_CLASS = object()
+# A package's function that is the project's start-up by its name (else one that starts a
+# server in a thread, a library's helper such as dowser's, is not).
+START_FUNCTIONS = re.compile(r'^(main|start|run|serve|server|start_server|run_server|'
+                             r'runserver|start_app|run_app|serve_forever)$')
 
 
 def region(text, pattern):
@@ -189,7 +205,7 @@ def region(text, pattern):
     first ``pattern`` match, else the whole text."""
     match = pattern.search(text)
     function = match and enclosing_function(text, match.start())
-    if not function:
+    if not function or function is IN_CLASS:
         return text
     body = re.search(r'^def\s+%s\b.*?(?=^\S|\Z)' % re.escape(function), text, re.M | re.S)
     return body.group(0) if body else text
@@ -213,6 +229,8 @@ def inspect(found, text, flavor, directory):
                 found.left_out.append(what)
     for path, source in [(found.path, text)] + imported:
         found.env_reads += env_reads(source, path)
+    found.sets_config = bool(found.env_reads) or any(
+        CONFIG_IN_CODE.search(source) for _, source in starting)
     argv_problems(found, starting, flavor)
     return found
 

@@ -21,6 +21,9 @@ from tgdeploy.apps.loading import load_object
 # The replayed script stays loaded as __main__ for the life of the process: its classes and
 # functions live on in the mounted application (and pickled session data names them so).
 _modules = []
+# Set by tg1_setup (README step 2): a start-up that fails before it serves (it reads the
+# database being created) is reported, and what it set up to there is used.
+SETUP = []
 
 
 class ServerStart(BaseException):
@@ -44,6 +47,11 @@ def run(script=None, call=None, argv=None):
             load_object(call)()
     except ServerStart:
         return True
+    except Exception as e:
+        if not SETUP:
+            raise
+        report('%s stopped before it started its server (%s: %s): going on with the '
+               'settings it made' % (script or call, type(e).__name__, e))
     except SystemExit as e:
         raise StartupFailed('%s exited (%r) before it started its server: it may want '
                             'arguments or a terminal; deploy with --startup-script no, or '
