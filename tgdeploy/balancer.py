@@ -288,7 +288,8 @@ def write_folder(values, output_dir, overwrite=False, explicit=True):
     try:
         changes, _ = install.install_folder(
             target, lambda new_dir: write(values, new_dir, verbosity=0), overwrite,
-            manifest=False, refuse=refuse_differing)
+            manifest=False, refuse=lambda changes, _, overwrite: refuse_differing(
+                changes, output_dir, overwrite))
     except (IOError, OSError) as e:
         raise TgDeployError(describe_os_error(e, output_dir))
     return [os.path.join(output_dir, name) for name in sorted(changes.new + changes.edited)]

@@ -9,6 +9,7 @@ import io
 import os
 
 from tgdeploy import check, detect, install, options, own_deployment, reload, render
+from tgdeploy import installed
 from tgdeploy.errors import TgDeployError, describe_os_error
 
 # Options that steer detection rather than the generated files.
@@ -97,6 +98,9 @@ def report(changes, entries, values, out):
     for path in changes.foreign:
         out('  left alone %s: not a staging folder tgdeploy made (another user\'s, or another '
             'mode than 0700); remove it if it is yours to remove' % path)
+    warning = values.get('secrets_from') and installed.others_may_read(values['secrets_from'])
+    if warning:
+        out('  warning: --secrets-from %s' % warning)
     if values['production_changes']:
         out('  production settings (secrets never shown):')
         for line in values['production_changes']:

@@ -118,10 +118,7 @@ def settle_secrets(wanted, installed, repository, rotate=False, secrets_from=Non
                                     'own files (%s), so anyone who reads the repository has it: '
                                     'put a fresh one in the file' % (secrets_from, key,
                                                                       repository[given[key]]))
-        warning = installed_files.others_may_read(secrets_from)
-        return given, dict((key, 'from %s%s' % (secrets_from, warning and
-                                                '; warning: ' + warning or ''))
-                           for key in given)
+        return given, dict((key, 'from %s' % secrets_from) for key in given)
     # Only from a file tgdeploy wrote (installed.py): never through another user's symlink.
     found, why = ({}, None) if rotate else installed_files.installed_secrets(installed)
     kept = dict(
