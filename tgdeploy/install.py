@@ -255,7 +255,10 @@ def carry_over(changes, entries, new_dir, target_dir, manifest=True, secret_file
         copy_tree(os.path.join(target_dir, name), backup)
         if name in secret_files and os.path.isfile(backup) and not os.path.islink(backup):
             secret = os.stat(os.path.join(new_dir, name))
-            os.chown(backup, -1, secret.st_gid)
+            try:
+                os.chown(backup, -1, secret.st_gid)
+            except OSError:
+                pass  # not root: the mode alone keeps others out
             os.chmod(backup, stat.S_IMODE(secret.st_mode))
     # Folders last, deepest first: copying into them changed their times.
     for name in sorted((n for n, kind in entries.items() if kind == FOLDER), reverse=True):
