@@ -29,7 +29,24 @@ def test_row(app):
     assert corpus.row_line(row(app)) == corpus.committed_row(str(TABLE), name, version)
 
 
-DEPLOYABLE = ('CBlog', 'SpammCan', 'gibe', 'acr', 'dowser')
+DEPLOYABLE = ('CBlog', 'SpammCan', 'gibe', 'acr', 'dowser', 'turboblog', 'CherryMusic',
+              'Kallithea')
+# Served, but not yet without a hand: what fails today, as REAL-PROJECTS.md records it. An
+# entry whose application comes to serve shows as XPASS: drop it then.
+NOT_YET = {
+    'CherryMusic': 'its own start-up (replayed) reads XDG_DATA_HOME, which the deployment does '
+                   'not set: every page is a 500 (KeyError); the root chosen is the first-run '
+                   'SetupHandler of browsersetup.py, not the HTTPHandler its start_server mounts',
+    'Kallithea': "README step 2 runs `gearbox setup-app`, which does nothing for Kallithea 0.4.1 "
+                 "(no websetup: its database comes from `kallithea-cli db-create`); its start-up "
+                 "then finds no schema and calls sys.exit(1): every page is a 500 (SystemExit)",
+}
+
+
+def served_apps():
+    return [pytest.param(a, id=a[0], marks=pytest.mark.xfail(reason=NOT_YET[a[0]], strict=False))
+            if a[0] in NOT_YET else pytest.param(a, id=a[0])
+            for a in corpus.apps() if a[0] in DEPLOYABLE]
 
 
 @pytest.mark.parametrize('app', [a for a in corpus.apps() if a[0] in DEPLOYABLE],
@@ -41,13 +58,12 @@ def test_deployed_at_both_mounts(app):
     assert cells[2] == cells[3] == 'apache2 -t: Syntax OK', cells
 
 
-@pytest.mark.parametrize('app', [a for a in corpus.apps() if a[0] in DEPLOYABLE],
-                         ids=lambda app: app[0])
+@pytest.mark.parametrize('app', served_apps())
 def test_served_unless_its_requirements_are_gone(app):
     """Served at both mounts without a 5xx, or PyPI no longer has what it needs, in which
     case the provisioning's note (and the row) names it."""
     served = row(app)[4]
-    note = corpus.serving_venv(app[0]) + '.missing'
+    note = corpus.serving_venv(app[0], app[2]) + '.missing'
     if os.path.exists(note):
         assert served.startswith('not served: its requirements do not install: '), served
         assert re.search(r'\(not on PyPI\)', served), served

@@ -57,11 +57,14 @@ def row(name, version, venv, mod_wsgi, options):
             tar.extractall(work)
         project = os.path.join(work, '%s-%s' % (name, version))
         venv_dir = os.path.join(LAB, venv)
+        if not os.path.exists(os.path.join(venv_dir, 'bin', 'tgdeploy')):
+            return ['%s %s' % (name, version), 'no virtualenv %s (%s)' % (venv, provisioner(venv)),
+                    '', '', '']
         cells = [deploy(project, venv_dir, mod_wsgi, options, mount, work) for mount in MOUNTS]
         detected = cells[0][0] if cells[0][0] else cells[1][0]
         deployed = cells[0][1] == cells[1][1] == 'apache2 -t: Syntax OK'
         return ['%s %s' % (name, version), detected, cells[0][1], cells[1][1],
-                served(name, project, mod_wsgi, options) if deployed else '']
+                served(name, venv, project, mod_wsgi, options) if deployed else '']
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -74,7 +77,7 @@ def deploy(project, venv, mod_wsgi, options, mount, work):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           env=dict(os.environ, PIP_CONFIG_FILE='/dev/null'), timeout=120)
     if proc.returncode != 0:
-        return '', 'refused: ' + clean(proc.stderr.strip().replace('tgdeploy: error: ', ''),
+        return '', 'refused: ' + clean(one_line(proc.stderr.replace('tgdeploy: error: ', '')),
                                         project)
     seen = [line[len('  seen: '):] for line in proc.stdout.splitlines()
             if line.startswith('  seen: ')]
@@ -82,13 +85,23 @@ def deploy(project, venv, mod_wsgi, options, mount, work):
     return clean('; '.join(seen), project), configtest(conf, mod_wsgi, work)
 
 
-def serving_venv(name):
+def provisioner(venv):
+    """The script that makes a lab virtualenv of the corpus."""
+    return 'scripts/provision-corpus3' if venv.startswith('corpus3/') else 'scripts/provision-py27'
+
+
+def serving_venv(name, venv=''):
+    """The virtualenv an application is served from: its own lab virtualenv when the corpus
+    names one (corpus3/NAME for Python 3, py27/corpus-NAME for a Python 2.7 stack of its own),
+    else py27/corpus-NAME made from its TurboGears 1 line's pins."""
+    if venv.startswith('corpus3/') or venv == 'py27/corpus-' + name:
+        return os.path.join(LAB, venv)
     return os.path.join(LAB, 'py27', 'corpus-' + name)
 
 
-def served(name, project, mod_wsgi, options):
+def served(name, venv, project, mod_wsgi, options):
     """What came of serving the application at each mount, or why it is not served."""
-    venv = serving_venv(name)
+    lab_venv, venv = venv, serving_venv(name, venv)
     if not os.path.exists(os.path.join(CORPUS_REQUIREMENTS, name + '.txt')):
         return 'not served: no tests/corpus-requirements/%s.txt' % name
     if os.path.exists(venv + '.missing'):
@@ -96,7 +109,7 @@ def served(name, project, mod_wsgi, options):
             return 'not served: its requirements do not install: ' + ', '.join(
                 f.read().split('\n')).strip(', ')
     if not os.path.exists(os.path.join(venv, 'bin', 'tgdeploy')):
-        return 'not served: no virtualenv for it (run scripts/provision-py27)'
+        return 'not served: no virtualenv for it (run %s)' % provisioner(lab_venv)
     crawls = [crawl(project, venv, mod_wsgi, options, mount) for mount in MOUNTS]
     if crawls[0] == crawls[1]:
         return 'at / and /sub: ' + crawls[0]
@@ -111,8 +124,13 @@ def crawl(project, venv, mod_wsgi, options, mount):
     env = dict(os.environ, PIP_CONFIG_FILE='/dev/null')
     subprocess.run(command, check=True, stdout=subprocess.PIPE, env=env, timeout=120)
     for line in readme_step(os.path.join(project, 'apache', 'README.txt'), 2):
-        subprocess.run(['bash', '-c', line], check=True, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, env=env, timeout=120)
+        step = subprocess.run(['bash', '-c', line], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, env=env, timeout=120)
+        if step.returncode != 0:
+            command = re.sub(r'^cd \S+ && ', '', line).replace(venv + '/bin/', '')
+            return 'README step 2 fails: `%s`: %s' % (
+                clean(re.sub(r'/tmp/tgdeploy-corpus-\w+/[^/ ]+/', '', command), project),
+                clean(one_line(step.stdout), project))
     module = mod_wsgi if os.path.isabs(mod_wsgi) else os.path.join(LAB, mod_wsgi)
     proc = subprocess.run(command + ['--check', '--mod-wsgi', module], stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, env=env, timeout=300)
@@ -138,8 +156,24 @@ def crawl_summary(out):
     landing = next((i + 1 for i, s in enumerate(statuses) if s[0] != '3'), len(statuses))
     classes = sorted(set(s[0] + 'xx' for s in statuses[landing:] if s[0] in '23'))
     failed = ['%s %s' % (s, path) for path, s in requests if s[0] not in '23']
-    return 'landing page %s; the rest of the crawl: %s' % (
+    summary = 'landing page %s; the rest of the crawl: %s' % (
         ' > '.join(statuses[:landing]), ', '.join(classes + failed) or 'nothing')
+    causes = exceptions(out)
+    return summary + (' (%s)' % causes[0] if failed and causes else '')
+
+
+def exceptions(out):
+    """The exception lines of the error-log tracebacks --check shows, without the log's
+    prefixes and addresses, first one first."""
+    found = []
+    for line in out.splitlines():
+        match = re.match(r'^\s*\| (?:\[[^]]*\] )*([A-Za-z_][\w.]*(?:Error|Exception|Exit)\b.*)$',
+                         line)
+        if match:
+            text = re.sub(r' at 0x[0-9a-f]+', '', match.group(1).strip())
+            if text not in found:
+                found.append(text[:200])
+    return found
 
 
 def configtest(conf, mod_wsgi, work):
@@ -149,6 +183,14 @@ def configtest(conf, mod_wsgi, work):
     module = mod_wsgi if os.path.isabs(mod_wsgi) else os.path.join(LAB, mod_wsgi)
     code, text = PrivateApache(root, [conf], module).configtest()
     return 'apache2 -t: ' + (' '.join(text.split()) if code else 'Syntax OK')
+
+
+def one_line(text):
+    """A message on one line; of a traceback, its last line (the exception), named as such."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if any(line.startswith('Traceback (most recent call last)') for line in lines):
+        return 'traceback: ' + lines[-1]
+    return ' '.join(lines)
 
 
 def clean(text, project):
