@@ -13,6 +13,7 @@ import pytest
 from conftest import LAB_PY3
 from support.other_user import chown_to_nobody, run_as_nobody
 from test_nothing_lost import fill
+from tgdeploy import seams
 
 BACKENDS = ['--backend', 'http://10.0.0.2:8080', '--backend', 'http://10.0.0.3:8080']
 EXPECTED = ['README.txt', 'front.cfg']
@@ -131,3 +132,42 @@ def test_fifteen_concurrent_first_runs_all_succeed(www_tmp):
     assert [code for code, _ in results] == [0] * 15, [err for _, err in results if err]
     assert sorted(os.listdir(str(www_tmp / 'front'))) == EXPECTED
     assert not staging_left(www_tmp)
+
+
+KILLS = [step for step in seams.STEPS if step != 'moved-aside']
+
+
+@pytest.mark.parametrize('step', KILLS)
+def test_killed_at_every_step_then_a_normal_run(www_tmp, step):
+    assert balancer(www_tmp, *BACKENDS).returncode == 0
+    folder = www_tmp / 'front'
+    (folder / 'mine.txt').write_text('mine\n')
+    other = ['--backend', 'http://10.0.0.4:8080', '--overwrite']
+    killed = subprocess.run([LAB_PY3.bin('tgdeploy-balancer'), 'front', '--engine', 'haproxy']
+                            + other, cwd=str(www_tmp), env=dict(os.environ, **{
+                                seams.VARIABLE: 'kill-at:' + step}), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, timeout=60)
+    assert killed.returncode == -9, killed.stderr
+    text = (folder / 'front.cfg').read_text()  # the old or the new one, whole
+    assert ('10.0.0.4:8080' in text) == (step in ('swapped', 'cleaned')), text
+    again = balancer(www_tmp, *other)
+    assert again.returncode == 0, again.stderr
+    assert '10.0.0.4:8080' in (folder / 'front.cfg').read_text()
+    assert (folder / 'mine.txt').read_text() == 'mine\n'
+    assert not staging_left(www_tmp)
+
+
+def test_a_planted_staging_folder_is_left_alone_and_named(www_tmp):
+    parent = www_tmp / 'nb'
+    parent.mkdir()
+    chown_to_nobody(parent)
+    victim = www_tmp / 'victim'
+    victim.mkdir(mode=0o755)
+    run_as_nobody('import os, sys; os.mkdir(sys.argv[1]); os.symlink(sys.argv[2], '
+                  'os.path.join(sys.argv[1], "previous")); open(os.path.join(sys.argv[1], '
+                  '"target"), "w").write("front\\n")', parent / '.tgdeploy-swap-planted', victim)
+    run = balancer(parent, *BACKENDS)
+    assert run.returncode == 0, run.stderr
+    assert 'left alone %s' % (parent / '.tgdeploy-swap-planted') in run.stdout
+    assert os.path.islink(str(parent / '.tgdeploy-swap-planted' / 'previous'))
+    assert sorted(os.listdir(str(parent / 'front'))) == EXPECTED and not os.listdir(str(victim))

@@ -225,6 +225,8 @@ class TgBalancerTemplate(Template):
         if command.verbose:
             for path in written:
                 print('wrote %s' % path)
+        for line in left_alone(written):
+            print(line)
 
 
 # -- tgdeploy-balancer: the template as a console script --------------------------------
@@ -292,7 +294,22 @@ def write_folder(values, output_dir, overwrite=False, explicit=True):
                 changes, output_dir, overwrite))
     except (IOError, OSError) as e:
         raise TgDeployError(describe_os_error(e, output_dir))
-    return [os.path.join(output_dir, name) for name in sorted(changes.new + changes.edited)]
+    return Written([os.path.join(output_dir, name)
+                    for name in sorted(changes.new + changes.edited)], changes.foreign)
+
+
+class Written(list):
+    """The paths written, and ``foreign``: staging-like folders left alone (not tgdeploy's)."""
+
+    def __init__(self, paths, foreign):
+        list.__init__(self, paths)
+        self.foreign = foreign
+
+
+def left_alone(written):
+    return ['left alone %s: not a staging folder tgdeploy made (another user\'s, or another '
+            'mode than 0700); remove it if it is yours to remove' % path
+            for path in written.foreign]
 
 
 def refuse_differing(changes, target, overwrite):
@@ -319,6 +336,8 @@ def main(argv=None):
             print('wrote %s' % path)
         if not written:
             print('%s is up to date' % output_dir)
+        for line in left_alone(written):
+            print(line)
         print('next: %s' % os.path.join(output_dir, 'README.txt'))
     return 0
 
