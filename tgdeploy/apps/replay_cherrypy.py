@@ -37,8 +37,10 @@ def replayed_app(cherrypy, script, call, apply_production, start_engine):
     replacements = [(cherrypy, 'quickstart', quickstart),
                     (cherrypy.engine, 'start', engine_start),
                     (cherrypy.engine, 'block', block),
-                    (servers.ServerAdapter, 'subscribe', left_to_host('its HTTP server')),
-                    (type(cherrypy.engine.signals), 'subscribe', left_to_host('SignalHandler'))]
+                    (servers.ServerAdapter, 'subscribe', left_to_host('its HTTP server'))]
+    signals = getattr(cherrypy.engine, 'signals', None)  # CherryPy 3.2 has none
+    if signals is not None:
+        replacements.append((type(signals), 'subscribe', left_to_host('SignalHandler')))
     replacements += [(getattr(plugins, name, None), 'subscribe', left_to_host(name))
                      for name in HOST_PLUGINS]
     with replay.patched(*replacements):
