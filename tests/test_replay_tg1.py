@@ -116,3 +116,39 @@ def test_command_start_with_its_database_from_the_environment(envsite, apache_fa
     log = apache.error_log()
     assert 'Traceback' not in log, log[-3000:]
     assert 'Serving on' not in log
+
+
+READS_FIRST = '''    from envsite.model import notes_table
+    from turbogears.database import get_engine
+    get_engine().execute(notes_table.select()).fetchall()  # the database must be there
+'''
+
+
+def test_a_start_up_that_reads_its_database_before_serving(envsite, apache_factory):
+    """gibe's start script serves RootBlogController(Blog.get(1)): README step 2's replay
+    stops there, before the tables exist, and creates them with the settings made so far."""
+    venv, project = envsite
+    command = project / 'envsite' / 'command.py'
+    original = command.read_text()
+    command.write_text(original.replace('    from envsite.controllers import Root\n',
+                                        READS_FIRST + '    from envsite.controllers import Root\n'))
+    try:
+        data = project / 'data'
+        (project / '.env').write_text('DB_DIR=%s\nDB_NAME=first\n' % data)
+        apache = apache_factory([project / 'apache' / 'envsite.conf'],
+                                wsgi_module=str(MOD_WSGI_27))
+        run([venv.bin('paster'), 'tgdeploy', '-q', '--env-file', '.env', '--server-name',
+             '127.0.0.1', '--port', str(apache.port), '--overwrite'], cwd=project, env=PY27_ENV)
+        said = ''
+        for line in readme_step_2(project / 'apache' / 'README.txt'):
+            out = subprocess.run(['bash', '-c', line], env=PY27_ENV, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True)
+            assert out.returncode == 0, out.stdout
+            said += out.stdout
+        assert 'stopped before it started its server (OperationalError' in said, said
+        status, _, body = apache.start('/dbinfo')
+        assert status == 200, apache.error_log()[-3000:]
+        assert body == 'sqlite:///%s/first.sqlite rows=0' % data
+        assert apache.stop() < STOP_BOUND
+    finally:
+        command.write_text(original)
