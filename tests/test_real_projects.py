@@ -30,7 +30,7 @@ def test_row(app):
 
 
 DEPLOYABLE = ('CBlog', 'SpammCan', 'gibe', 'acr', 'dowser', 'turboblog', 'CherryMusic',
-              'Kallithea')
+              'Kallithea', 'rdiffweb')
 # Served, but not yet without a hand: what fails today, as REAL-PROJECTS.md records it. An
 # entry whose application comes to serve shows as XPASS: drop it then.
 NOT_YET = {
@@ -40,6 +40,8 @@ NOT_YET = {
     'Kallithea': "README step 2 runs `gearbox setup-app`, which does nothing for Kallithea 0.4.1 "
                  "(no websetup: its database comes from `kallithea-cli db-create`); its start-up "
                  "then finds no schema and calls sys.exit(1): every page is a 500 (SystemExit)",
+    'rdiffweb': 'its pages run the rdiff-backup program (the Debian package rdiff-backup), '
+                'which the lab does not install: the landing page is a 500 (FileNotFoundError)',
 }
 
 

@@ -49,7 +49,7 @@ def row(name, version, venv, mod_wsgi, options):
     """The table row of one application, every cell a short plain text."""
     archive = sdist(name, version)
     if archive is None:
-        return ['%s %s' % (name, version), 'not fetched (scripts/provision-py27)', '', '', '']
+        return ['%s %s' % (name, version), 'not fetched (%s)' % provisioner(venv), '', '', '']
     work = tempfile.mkdtemp(prefix='tgdeploy-corpus-')
     os.chmod(work, 0o755)
     try:
@@ -170,7 +170,9 @@ def exceptions(out):
         match = re.match(r'^\s*\| (?:\[[^]]*\] )*([A-Za-z_][\w.]*(?:Error|Exception|Exit)\b.*)$',
                          line)
         if match:
+            # No addresses, and not the PATH of whoever runs the check.
             text = re.sub(r' at 0x[0-9a-f]+', '', match.group(1).strip())
+            text = re.sub(r'\bPATH: \S+', 'PATH', text)
             if text not in found:
                 found.append(text[:200])
     return found
