@@ -180,3 +180,19 @@ def test_an_alias_to_etc_would_serve_passwd(www_tmp, monkeypatch):
     finally:
         apache.stop()
     assert os.path.exists('/etc/passwd')
+
+
+def test_the_doctor_names_a_hand_written_log_inside_a_served_folder(place, tree):
+    base, project, _, _ = place
+    values = options.settle(detect(str(project)), dict(python_home=str(base / 'venv')))
+    site = write(tree / 'sites-enabled' / 'blog.conf',
+                 '<VirtualHost *:80>\n    DocumentRoot "%s/blog"\n'
+                 '    CustomLog "%s/blog/logs/access.log" combined\n'
+                 '    ErrorLog "|/usr/bin/rotatelogs %s/blog/err.%%Y 86400"\n'
+                 '    TransferLog ${APACHE_LOG_DIR}/blog.log\n</VirtualHost>\n'
+                 % (base, base, base))
+    (found,) = doctor_texts(values, tree)
+    assert found == (
+        'error: CustomLog %s/blog/logs/access.log (in %s) writes a log under DocumentRoot '
+        '%s/blog (in %s), which serves it to anyone (access logs carry every query string, '
+        'reset tokens included): write it outside' % (base, site, base, site)), found

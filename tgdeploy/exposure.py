@@ -97,9 +97,15 @@ def inside(path, folder):
 
 # -- the doctor ---------------------------------------------------------------------------
 
-def findings(values, served, system_dirs):
+# The directives that write a log file, and Debian's folder for ${APACHE_LOG_DIR}.
+LOG_DIRECTIVES = ('ErrorLog', 'CustomLog', 'TransferLog', 'GlobalLog')
+APACHE_LOG_DIR = ('${APACHE_LOG_DIR}', '/var/log/apache2')
+
+
+def findings(values, served, system_dirs, logs=(), apache_root='/'):
     """[(level, text)] for the folders the Apache configs serve (``served``: (folder, how,
-    config file), the generated config's own static aliases left out)."""
+    config file), the generated config's own static aliases left out) and the log files
+    they write (``logs``: (config file, directive, its arguments))."""
     found = []
     # The project, output and data folders have a finding of their own (preflight.EXPOSED).
     secrets = [s for s in SECRETS if s[0] != 'data_dir']
@@ -109,9 +115,16 @@ def findings(values, served, system_dirs):
             found.append(('error', '%s (in %s) publishes %s, which %s: anyone may download '
                                    'it; remove it or point it at a folder of public files only'
                           % (how, config, folder, problem)))
-        elif values.get('log_path') and inside(values['log_path'], folder):
-            found.append(('error', 'the log folder %s lies under %s (in %s), which serves it '
-                                   'to anyone (access logs carry every query string): deploy '
-                                   'with --log-dir outside it' % (values['log_path'], how,
-                                                                  config)))
+    for config, name, args in logs:
+        target = args[0].replace(*APACHE_LOG_DIR) if args else '|'
+        if target.startswith(('|', 'syslog')) or '${' in target:
+            continue  # a piped logger, syslog, a variable this reading cannot resolve
+        target = os.path.normpath(os.path.join(apache_root, target))
+        where = [(how, in_config) for folder, how, in_config in served
+                 if inside(target, folder)]
+        if where:
+            found.append(('error', '%s %s (in %s) writes a log under %s (in %s), which serves it '
+                                   'to anyone (access logs carry every query string, reset '
+                                   'tokens included): write it outside'
+                          % (name, args[0], config, where[0][0], where[0][1])))
     return found

@@ -69,7 +69,9 @@ def examine(values, apache_root=None, mod_wsgi=None):
     findings += python_home_findings(values, config_files)
     findings += exposure_findings(values, apache_root, config_files)
     findings += [Finding(level, text) for level, text in exposure.findings(
-        values, served_folders(values, apache_root, config_files, own=True), SYSTEM_DIRS)]
+        values, served_folders(values, apache_root, config_files, own=True), SYSTEM_DIRS,
+        [(path, name, words(args)) for path in config_files for name in exposure.LOG_DIRECTIVES
+         for args in directives(path, name)], apache_root)]
     findings += [Finding(level, text) for level, text in proxies.findings(
         [(path, directives(path, 'WSGITrustedProxyHeaders'),
           directives(path, 'WSGITrustedProxies')) for path in config_files])]
