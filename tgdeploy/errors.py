@@ -25,7 +25,8 @@ OS_ERROR_FIXES = {
     'ENOSPC': 'free some space on that file system and run again; nothing was changed',
     'EDQUOT': 'your disk quota is used up: free some space and run again',
     'EROFS': 'that file system is read-only: pass --output-dir on a writable one',
-    'ELOOP': 'a symlink points back at itself: remove the loop',
+    'ELOOP': 'a symlink is in the way (tgdeploy follows none where another user could have '
+             'put it) or points back at itself: remove it',
     'ENAMETOOLONG': 'use a shorter path',
     'EISDIR': 'a folder stands where a file belongs: move it away',
     'EMFILE': 'too many open files: raise ulimit -n',
