@@ -132,14 +132,15 @@ def test_tg2_quickstart(tg2_project, tg2_data, deploy_venv, apache_factory, moun
 def test_tg2_public_is_served_as_a_folder(tg2_project, tg2_data, deploy_venv, apache_factory,
                                           www_tmp, mount):
     """Files added to public/ after the deployment was written are Apache's to serve too
-    (mod_rewrite); symlinks, what lies behind a symlinked folder, folders and missing files go
-    to the application; hidden files get 403 (except /.well-known/, the application's); and no
-    URL reaches outside public/."""
+    (mod_rewrite); folders and missing files go to the application; a symlink, and what lies
+    behind a symlinked folder, is served by nobody (Apache refuses it, and it no longer falls
+    through to the application's static handler: 403); hidden files get 403 (except
+    /.well-known/, the application's); and no URL reaches outside public/."""
     public = tg2_project / 'tg2app' / 'public'
     added = [public / 'added-later.txt', public / 'added-later' / 'deep.css']
     hidden, link = public / '.added-hidden.txt', public / 'added-link.txt'
-    # Apache would refuse a file behind a symlinked folder (Options None): the application
-    # gets it, as before.
+    # Apache refuses a file behind a symlinked folder (Options None), and so does the rule
+    # that once passed it to the application.
     elsewhere, linked_dir = www_tmp / 'elsewhere', public / 'added-dir-link'
     hidden_files = []
     apache = apache_factory([tg2_project / 'apache' / 'tg2app.conf'])
@@ -168,14 +169,16 @@ def test_tg2_public_is_served_as_a_folder(tg2_project, tg2_data, deploy_venv, ap
             assert_served_by_apache(apache, url, path)
             assert apache.get(url)[1].get('Cache-Control') == 'public, max-age=77', url
         # The application's own answers: no Cache-Control from Apache's static folder.
-        for url in ('/.well-known/added.txt', '/added-link.txt', '/added-later', '/added-later/',
-                    '/no-such-file.txt', '/demo', '/added-dir-link/f.txt',
-                    '/added%3Flater.txt'):
+        for url in ('/.well-known/added.txt', '/added-later', '/added-later/',
+                    '/no-such-file.txt', '/demo', '/added%3Flater.txt'):
             status, headers, body = apache.get(prefix + url)
             assert 'max-age=77' not in headers.get('Cache-Control', ''), (url, status, headers)
             assert 'have permission' not in body, (url, status)  # not Apache's own 403
         assert apache.get(prefix + '/no-such-file.txt')[0] == 404
-        assert apache.get(prefix + '/added-dir-link/f.txt')[2] == 'through a symlinked folder\n'
+        for url in ('/added-link.txt', '/added-dir-link/f.txt'):
+            status, _, body = apache.get(prefix + url)
+            assert status == 403, (url, status)
+            assert 'through a symlinked folder' not in body and 'added after' not in body, url
         assert apache.get(prefix + '/.well-known/added.txt')[2] == 'secret\n'  # public by design
         # Hidden files and folders are never served from a static folder.
         for url in ('/css/.htpasswd', '/css/.git/config', '/added-later/.env',
