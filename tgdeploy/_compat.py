@@ -32,3 +32,7 @@ def print_line(line, stream=None):
         encoding = getattr(stream, 'encoding', None) or 'utf-8'
         data = (line + '\n').encode(encoding, 'backslashreplace')
         stream.write(data if PY2 else data.decode(encoding))
+    try:  # a pipe (tee, a test, a service manager) sees each line as it is printed
+        stream.flush()
+    except (IOError, OSError, ValueError):
+        pass
