@@ -166,6 +166,22 @@ def test_mod_wsgi_6_0_4_cuts_bodies_short_with_the_cpu_profile(served):
 
 # ---- what the doctor knows of each line ---------------------------------------------------
 
+@pytest.mark.parametrize('line', (FAULTY, '6.1.1'))
+def test_the_doctor_reads_the_module_and_refuses_the_faulty_one(line, www_tmp):
+    module, prefix = LINES[line]
+    venv = Venv(prefix)
+    project = make_lineapp(www_tmp)
+    doctor = run([venv.bin('tgdeploy'), '--doctor', '--mod-wsgi', str(module),
+                  '--queue-timeout', '0', '--script-reloading', 'no', str(project)],
+                 cwd=str(www_tmp), check=False)
+    refusal = ('%s: mod_wsgi %s can fail or cut short request bodies with --script-reloading '
+               'no and --queue-timeout 0 (fixed in 6.0.5)' % (module, line))
+    if line == FAULTY:
+        assert doctor.returncode == 3 and refusal in doctor.stdout + doctor.stderr, doctor
+    else:
+        assert 'cut short request bodies' not in doctor.stdout + doctor.stderr, doctor
+
+
 def profile(**changes):
     values = {'apache': '2.4', 'mode': 'daemon', 'script_reloading': False, 'queue_timeout': 0}
     values.update(changes)

@@ -15,7 +15,7 @@ import re
 import subprocess
 
 from tgdeploy import host_state, inifile, log_rotation, own_deployment, production, tls
-from tgdeploy import exposure, proxies
+from tgdeploy import exposure, modwsgi_lines, proxies
 from tgdeploy._compat import shell_quote
 from tgdeploy.access import access_problem, user_ids
 from tgdeploy.options import SYSTEM_DIRS
@@ -248,21 +248,23 @@ def embedded_python_findings(values, mod_wsgi, config_files):
 
 
 def version_findings(values, mod_wsgi):
-    if values['mode'] != 'daemon' or not mod_wsgi or not os.path.isfile(mod_wsgi):
+    if not mod_wsgi or not os.path.isfile(mod_wsgi):
         return []
     version = module_version(mod_wsgi)
-    if not version or version >= DAEMON_MOD_WSGI:
-        return []
+    found = [Finding(ERROR, '%s: %s' % (mod_wsgi, problem))
+             for problem in modwsgi_lines.line_problems(version, values)]
+    if values['mode'] != 'daemon' or not version or version >= DAEMON_MOD_WSGI:
+        return found
     wanted = '.'.join(str(n) for n in DAEMON_MOD_WSGI)
-    # 4.9.4 is the last mod_wsgi for Python 2.7: an open requirement would try 5.x there.
-    requirement = 'mod_wsgi==4.9.4' if values['python_version'].startswith('2.') else \
-        'mod_wsgi>=' + wanted
+    # The line pip can build for this Python (4.9.4 is the last for 2.7, 5.0.2 for 3.8/3.9).
+    requirement = modwsgi_lines.pip_requirement(values['python_version'])
     bin_dir = os.path.join(values['python_home'], 'bin')
-    return [Finding(ERROR, '%s is mod_wsgi %s, and Apache refuses the daemon config before %s '
-                           '(startup-timeout): %s/pip install %s, then load the module that '
-                           '%s/mod_wsgi-express module-location prints; or use --mode embedded'
-                    % (mod_wsgi, '.'.join(str(n) for n in version), wanted, bin_dir,
-                       shell_quote(requirement), bin_dir))]
+    return found + [Finding(
+        ERROR, '%s is mod_wsgi %s, and Apache refuses the daemon config before %s '
+               '(startup-timeout): %s/pip install %s, then load the module that '
+               '%s/mod_wsgi-express module-location prints; or use --mode embedded'
+        % (mod_wsgi, '.'.join(str(n) for n in version), wanted, bin_dir,
+           shell_quote(requirement), bin_dir))]
 
 
 def lib_python(home):
@@ -609,6 +611,8 @@ def needed_modules(values):
         ('md', values.get('https') == 'acme', True, ''),
         ('rewrite', static_root, False, 'files added to %s later are served by the '
                                         'application, not Apache' % static_root),
+        ('substitute', values.get('link_prefixes'), False, 'the framework\'s resource links '
+                                                         'leave the mount: 404'),
     ]
 
 
