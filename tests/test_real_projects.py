@@ -34,8 +34,8 @@ DEPLOYABLE = ('CBlog', 'SpammCan', 'gibe', 'acr', 'dowser', 'turboblog', 'Cherry
 # Served, but not yet without a hand: what fails today, as REAL-PROJECTS.md records it. An
 # entry whose application comes to serve shows as XPASS: drop it then.
 NOT_YET = {
-    'CherryMusic': 'its own start-up (replayed) reads XDG_DATA_HOME, which the deployment does '
-                   'not set: every page is a 500 (KeyError); the root chosen is the first-run '
+    'CherryMusic': 'importing its package reads XDG_DATA_HOME, which the deployment does not '
+                   'set: every page is a 500 (KeyError); the root chosen is the first-run '
                    'SetupHandler of browsersetup.py, not the HTTPHandler its start_server mounts',
     'Kallithea': "README step 2 runs `gearbox setup-app`, which does nothing for Kallithea 0.4.1 "
                  "(no websetup: its database comes from `kallithea-cli db-create`); its start-up "
