@@ -180,6 +180,7 @@ def test_rolling_restart_loses_nothing(front, backends):
     ({'backends': 'http://h:1/shop'}, 'has a path'),
     ({'backends': 'http://h:1 http://h:1'}, 'given twice'),
     ({'backends': 'http://h:99999'}, 'is not http://HOST:PORT'),
+    ({'backends': 'http://h:0'}, 'is not http://HOST:PORT'),  # not port 80
     ({'backends': 'http://h"x:1'}, 'is not http://HOST:PORT'),
     ({'backends': 'http://h:1', 'engine': 'nginx'}, 'engine=apache or engine=haproxy'),
     ({'backends': 'http://h:1', 'sticky': 'maybe'}, 'sticky=yes or sticky=no'),

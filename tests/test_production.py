@@ -275,6 +275,19 @@ def test_doctor_warns_of_secrets_from_the_repository(prodapp, deploy_venv, www_t
     assert secret not in proc.stdout + proc.stderr
 
 
+def test_doctor_warns_of_a_secrets_file_others_may_read(prodapp, deploy_venv, www_tmp):
+    secrets = www_tmp / 'secrets.ini'
+    secrets.write_text(''.join('%s = %s-%s\n' % (key, key, 'x' * 24) for key in (
+        'session.secret', 'session.validate_key', 'sa_auth.cookie_secret')))
+    warning = ('warning: --secrets-from: %s is readable by every user on this machine: '
+               'chmod o-r %s' % (secrets, secrets))
+    for mode, warned in ((0o644, True), (0o640, False)):
+        secrets.chmod(mode)
+        proc = paster(deploy_venv, 'tgdeploy', '--doctor', '--apache-root', str(www_tmp),
+                      '--secrets-from', str(secrets), cwd=prodapp, check=False)
+        assert (warning in proc.stdout) == warned, (oct(mode), proc.stdout, proc.stderr)
+
+
 # -- without Apache ---------------------------------------------------------------------
 
 def in_process(project, **given):

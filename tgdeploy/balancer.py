@@ -137,7 +137,7 @@ def check_backend(url):
     except ValueError:
         raise TgDeployError(problem)
     if (parts.scheme not in ('http', 'https') or not parts.hostname or parts.username
-            or parts.password or not SAFE_HOST.match(parts.hostname)):
+            or parts.password or not SAFE_HOST.match(parts.hostname) or port == 0):
         raise TgDeployError(problem)
     if parts.query or parts.fragment or parts.path not in ('', '/'):
         # The front passes each path on as it is: a back end serves the same mounts.

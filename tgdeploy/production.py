@@ -363,6 +363,10 @@ def doctor(values):
                                      '--secrets-from a file outside the project)'
                           % (key, where, origin)))
     found += unset_app_cfg_secrets(values, deployed, where)
+    readable = values.get('secrets_from') and installed_files.others_may_read(
+        values['secrets_from'])
+    if readable:
+        found.append(('warning', '--secrets-from: ' + readable))
     from tgdeploy import write_locations  # it reads app_cfg_path from here
     found += write_locations.findings(values)
     if values.get('sentry_dsn') and not glob.glob(os.path.join(
