@@ -64,7 +64,8 @@ def make_venv_marker(directory, version='3.11.2'):
 
 # What a Debian Apache loads once the generated README's a2enmod line has run: Debian's
 # defaults that the generated configs use, and the ones the README names.
-README_MODULES = ('alias', 'dir', 'mime', 'filter', 'deflate', 'headers', 'rewrite', 'ssl', 'md')
+README_MODULES = ('alias', 'dir', 'mime', 'filter', 'deflate', 'headers', 'rewrite', 'ssl', 'md',
+                  'substitute')
 
 
 def make_apache_tree(root, wsgi_module):
