@@ -81,3 +81,21 @@ def test_kallithea_row():
     at / and /sub (tests/test_kallithea.py logs in as well)."""
     assert corpus.row_line(kallithea.row()) == corpus.committed_row(
         str(TABLE), kallithea.NAME, kallithea.VERSION)
+
+
+def test_a_row_names_the_first_exception_and_no_local_path():
+    """The served cell: the first exception of the traceback --check shows, without
+    addresses or the caller's PATH; a refusal that is a traceback is its last line."""
+    out = ("check: GET /sub/ -> 500 in 1.2 s\n"
+           "  | [Thu Dec 03 09:40:55 2026] [wsgi:error] [pid 1:tid 2] [remote 127.0.0.1:5]"
+           "   File \"/x/pathprovider.py\", line 57, in get_base_path\n"
+           "  | [Thu Dec 03 09:40:55 2026] [wsgi:error] [pid 1:tid 2] [remote 127.0.0.1:5]"
+           " FileNotFoundError: no rdiff-backup in PATH: /root/bin:/usr/bin\n"
+           "  | [Thu Dec 03 09:40:56 2026] [wsgi:error] [pid 1:tid 2] KeyError: <object at 0x7f>\n")
+    assert corpus.crawl_summary(out) == ('landing page 500; the rest of the crawl: 500 /sub/ '
+                                         '(FileNotFoundError: no rdiff-backup in PATH)')
+    assert corpus.exceptions(out)[1] == 'KeyError: <object>'
+    assert corpus.one_line('Traceback (most recent call last):\n  File "x"\n'
+                           'ImportError: No module named script.command\n') == (
+        'traceback: ImportError: No module named script.command')
+    assert corpus.one_line('cannot tell\n  what it is\n') == 'cannot tell what it is'

@@ -127,9 +127,9 @@ def crawl(project, venv, mod_wsgi, options, mount):
         step = subprocess.run(['bash', '-c', line], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, env=env, timeout=120)
         if step.returncode != 0:
-            command = re.sub(r'^cd \S+ && ', '', line).replace(venv + '/bin/', '')
+            shown = re.sub(r'^cd \S+ && ', '', line).replace(venv + '/bin/', '')
             return 'README step 2 fails: `%s`: %s' % (
-                clean(re.sub(r'/tmp/tgdeploy-corpus-\w+/[^/ ]+/', '', command), project),
+                clean(re.sub(r'/tmp/tgdeploy-corpus-\w+/[^/ ]+/', '', shown), project),
                 clean(one_line(step.stdout), project))
     module = mod_wsgi if os.path.isabs(mod_wsgi) else os.path.join(LAB, mod_wsgi)
     proc = subprocess.run(command + ['--check', '--mod-wsgi', module], stdout=subprocess.PIPE,
