@@ -97,7 +97,8 @@ def site(www_tmp, apache_factory):
     again, with a secondary error), with 401 and 403 pages that are login forms."""
     folder = www_tmp / 'site'
     folder.mkdir()
-    (folder / 'ok.html').write_text('<p>ok</p>')
+    (folder / 'ok.html').write_text('<p>ok</p><img src="ok-missing.png">')
+    (folder / 'notes.txt').write_text('<img src="/sub/not-an-asset.png">')
     (folder / 'login.html').write_text(
         '<form method="post" action="/sub/login"><input name="user">'
         '<input type="password" name="password"></form>')
@@ -173,7 +174,7 @@ def test_the_crawl_tells_the_truth(site):
         '<a href="/sub/private/">private</a><a href="/sub/members/">members</a>'
         '<a href="/sub/forbidden/">forbidden</a><a href="/about">about</a>'
         '<a href="http://127.0.0.1:%d/sub/ok.html">same</a><a href="/sub/app">app</a>'
-        '<a href="//evil/x">evil</a><script>var u = \'<img src="/\' + image + \'">\';</script>'
+        '<a href="/sub/notes.txt">notes</a><a href="//evil/x">evil</a><script>var u = \'<img src="/\' + image + \'">\';</script>'
         % apache.port))
     text = '\n'.join(lines)
     assert re.search(r'check: GET /sub/private/ -> 403 in [\d.]+ s: a login form \(the '
@@ -195,7 +196,11 @@ def test_the_crawl_tells_the_truth(site):
         'error log lines above and site.conf' in findings
     assert 'error: GET /sub/app answered 500: see the error log lines above and site.conf' in \
         findings, text
-    assert len(findings) == 6, findings
+    # The assets of every page fetched, not what a text file holds.
+    assert 'error: GET /sub/ok-missing.png answered 404 (an asset of /sub/ok.html): see the ' \
+        'error log lines above and site.conf' in findings
+    assert 'not-an-asset' not in text
+    assert len(findings) == 7, findings
     # The real cause, from the daemon's start-up, comes first; the request's own (secondary)
     # traceback after it.
     shown = [line for line in lines if line.startswith('  | ')]

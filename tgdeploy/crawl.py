@@ -53,8 +53,8 @@ class Crawl(object):
         links = [p for p in self.read_page(body, landing) if p != start][:MAX_LINKS]
         for path in links:
             if path not in self.requested:
-                status, _, page = self.request(path)
-                if status and status < 300:
+                status, headers, page = self.request(path)
+                if status and status < 300 and is_html(headers):
                     self.read_page(page, path)
         for path, linked_from in self.assets[:MAX_ASSETS]:
             if path not in self.requested:
@@ -172,6 +172,13 @@ class Crawl(object):
             if all(error_log.complete(b) for b in blocks if b) or time.time() > deadline:
                 return log
             time.sleep(0.05)
+
+
+def is_html(headers):
+    """Whether an answer is a page whose links a browser shows (not a script or a feed,
+    whose text may hold anything that looks like a link)."""
+    kind = dict((k.lower(), v) for k, v in headers.items()).get('content-type', '')
+    return 'html' in kind.lower()
 
 
 def static_probes(values):
