@@ -307,3 +307,14 @@ def test_what_is_not_taken_for_the_start_up(shelf, text):
     write(shelf / 'shelf' / 'engine.py', text)
     write(shelf / 'shelf' / 'root.py', 'import cherrypy\n\nclass Root(object):\n    pass\n')
     assert startup_script.find(str(shelf), 'cherrypy') is None
+
+
+def test_tests_and_examples_are_not_the_start_up(shelf):
+    (shelf / 'run.py').unlink()
+    serving = 'import cherrypy\nfrom shelf.web import Shelf\nif __name__ == "__main__":\n' \
+              '    cherrypy.quickstart(Shelf())\n'
+    for name in ('tests/serve_it.py', 'examples/run.py', 'docs/run.py', 'test_server.py'):
+        write(shelf / name, serving)
+    assert startup_script.find(str(shelf), 'cherrypy') is None
+    write(shelf / 'serve.py', serving)
+    assert startup_script.find(str(shelf), 'cherrypy').path == str(shelf / 'serve.py')

@@ -87,7 +87,8 @@ def read_text(path):
 def find(directory, flavor, package_dir=None):
     """The StartUp the project starts itself with, or None."""
     if flavor == 'cherrypy':
-        candidates = [p for p in python_files(directory) if serves_cherrypy(read_text(p))]
+        candidates = [p for p in python_files(directory) if not aside(directory, p) and
+                      serves_cherrypy(read_text(p))]
     elif flavor == 'tg1':
         candidates = tg1_candidates(directory, package_dir)
     else:
@@ -98,6 +99,17 @@ def find(directory, flavor, package_dir=None):
         if found:
             return found
     return None
+
+
+def aside(directory, path):
+    """Tests, documentation and examples: they start servers of their own."""
+    parts = os.path.relpath(path, directory).split(os.sep)
+    return bool(set(p.lower() for p in parts[:-1]) & set(ASIDE)) or \
+        parts[-1].startswith(('test_', 'tests.', 'conftest'))
+
+
+ASIDE = ('test', 'tests', 'doc', 'docs', 'example', 'examples', 'demo', 'demos', 'tutorial',
+         'tutorials', 'benchmark', 'bench')
 
 
 def serves_cherrypy(text):
