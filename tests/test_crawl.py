@@ -3,6 +3,7 @@ a login form answered 401/403 by design is no error; at a sub-URL every same-ori
 asset outside the mount, and every asset answering 4xx, is an error naming the URL and the page;
 a failure shows the first traceback (a daemon's failed start-up before a later secondary one);
 and whatever hrefs a page holds, the crawler never raises (hypothesis, real requests)."""
+import json
 import re
 import textwrap
 import time
@@ -229,3 +230,49 @@ def test_the_crawl_never_raises_on_a_real_server(site, items):
                                                  for tag, href in items))
     assert lines[0].startswith('check: GET /sub/ -> 200 in ')
     assert all('\n' not in f for f in findings)
+
+
+# Runs under the 2.7 lab's Python: every page through what the crawler reads of it.
+READ_ALL = r'''
+import io, json, sys, traceback
+from tgdeploy import crawl_links
+failures = []
+with io.open(sys.argv[1], encoding='utf-8') as f:
+    cases = json.load(f)
+for body, page_url in cases:
+    try:
+        page = crawl_links.Page(body, page_url)
+        for url in page.links + page.assets:
+            path = crawl_links.on_this_server(url, ('127.0.0.1', 'localhost'), (8080,))
+            if path is not None:
+                crawl_links.under_mount(path, '/sub')
+                target = crawl_links.request_target(path)
+                assert target is None or isinstance(target, str), repr(target)
+                assert target is None or not [c for c in target if ord(c) <= 32 or ord(c) >= 127]
+    except BaseException:
+        failures.append([body, page_url, traceback.format_exc()])
+print(json.dumps(failures))
+'''
+
+
+def test_reading_any_page_never_raises_under_python27(tmp_path):
+    """The same fuzz under Python 2.7 (urlparse, HTMLParser and str differ there)."""
+    from support.venv import run
+    from test_pythons import env_for, lab_venv
+    venv = lab_venv('2.7')
+    cases = []
+
+    @given(st.lists(st.tuples(st.sampled_from(TAGS), HREFS), max_size=12), st.sampled_from(
+        ['/', '/sub/', '/sub/page', 'http://[::1', '']))
+    @settings(max_examples=300, deadline=None, database=None)
+    def collect(items, page_url):
+        cases.append([''.join(tag % html_attribute(href) for tag, href in items), page_url])
+
+    collect()
+    cases += [[tag % html_attribute(href), '/sub/'] for tag in TAGS for href in HOSTILE]
+    data = tmp_path / 'cases.json'
+    data.write_text(json.dumps(cases), encoding='utf-8')  # lone surrogates as \\u escapes
+    script = tmp_path / 'read_all.py'
+    script.write_text(READ_ALL)
+    proc = run([venv.python, script, data], cwd=tmp_path, env=env_for(venv))
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
