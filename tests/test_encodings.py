@@ -74,7 +74,8 @@ def test_text_comes_back_from_every_form(text, form):
 
 
 def test_coding_lines_that_are_not_the_file_s_encoding_are_passed_over():
-    assert textfiles.decode(b'# coding: utf-16\nx = "\xc3\xa9"\n') == (u'# coding: utf-16\nx = "\xe9"\n', 'utf-8')
+    assert textfiles.decode(b'# coding: utf-16\nx = "\xc3\xa9"\n') == (
+        u'# coding: utf-16\nx = "\xe9"\n', 'utf-8')
     assert textfiles.decode(b'# coding: rot13\nx\n')[1] == 'utf-8'
     assert textfiles.decode(b'# coding: no-such-codec\nx\n')[1] == 'utf-8'
     assert textfiles.decode(b'x = 1\n# coding: latin-1\n\xe9')[1] == 'cp1252'  # not line 1 or 2

@@ -37,8 +37,8 @@ def quickstart(www_root):
     venv = Venv(PY27 / 'tg15')
     if not (os.path.exists(venv.python) and MOD_WSGI_27.exists()):
         pytest.fail('the Python 2.7 lab is missing (%s): run scripts/provision-py27' % PY27)
-    site = run([venv.python, '-c', 'import os, tgdeploy; print(os.path.dirname(tgdeploy.__file__))'],
-               env=PY27_ENV).stdout.strip()
+    site = run([venv.python, '-c', 'import os, tgdeploy; '
+                'print(os.path.dirname(tgdeploy.__file__))'], env=PY27_ENV).stdout.strip()
     stale = [n for n in NEEDED if (Path(site) / n).exists() is False or
              (Path(site) / n).read_bytes() != (REPO / 'tgdeploy' / n).read_bytes()]
     if stale:
