@@ -7,6 +7,7 @@ process is gone and returns how long that took.
 """
 import copy
 import glob
+import io
 import os
 import socket
 import ssl
@@ -82,9 +83,9 @@ class PrivateApache(object):
                       address=address,
                       includes=list(includes), extra=extra, document_root=document_root)
         path = os.path.join(template_dir('private_apache'), 'httpd.conf_tmpl')
-        with open(path) as f:
+        with io.open(path, encoding='utf-8') as f:
             text = paste_script_template_renderer(f.read(), values, filename=path)
-        with open(self.config, 'w') as f:
+        with io.open(self.config, 'w', encoding='utf-8') as f:
             f.write(text)
 
     @property
