@@ -318,3 +318,14 @@ def test_tests_and_examples_are_not_the_start_up(shelf):
     assert startup_script.find(str(shelf), 'cherrypy') is None
     write(shelf / 'serve.py', serving)
     assert startup_script.find(str(shelf), 'cherrypy').path == str(shelf / 'serve.py')
+
+
+def test_reads_for_requests_are_not_the_start_ups(shelf):
+    """A page reading os.environ, or the WSGI environ, is no start-up setting."""
+    with open(str(shelf / 'shelf' / 'web.py'), 'a') as f:
+        f.write('\n\nclass Env(object):\n    def page(self):\n        import os\n'
+                '        return os.environ.get("PAGE_ONLY", "") + '
+                'cherrypy.request.wsgi_environ["SERVER_ADDR"]\n'
+                '\n\ndef helper():\n    return os.environ["AT_START"]\n')
+    found = settle(shelf, setenv=['SHELF_DB=/srv/shelf.db'])['startup_replay']
+    assert sorted(set(name for name, _, _, _ in found.env_reads)) == ['AT_START', 'SHELF_DB']

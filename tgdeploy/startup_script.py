@@ -44,8 +44,7 @@ PARSERS = re.compile(r'\b(?:optparse|argparse|OptionParser|ArgumentParser|getopt
 POSITIONAL = re.compile(r'\badd_argument\s*\(\s*[\'"]([A-Za-z_]\w*)[\'"]\s*(\)|,(?![^)]*nargs'
                         r'\s*=\s*[\'"][?*][\'"]))')
 ENV_READ = re.compile(r'\bos\.environ\s*\[\s*[\'"](\w+)[\'"]\s*\](?!\s*=[^=])'
-                      r'|\b(?:os\.environ\.get|os\.getenv|environ\.get|getenv)\s*\(\s*[\'"]'
-                      r'(\w+)[\'"]\s*(,)?')
+                      r'|\b(?:os\.environ\.get|os\.getenv)\s*\(\s*[\'"](\w+)[\'"]\s*(,)?')
 CONFIG_IN_CODE = re.compile(r'\bupdate_config\(\s*\{|\bconfig\.update\(')
 LOCAL_IMPORT = re.compile(r'^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))', re.M)
 
@@ -268,8 +267,12 @@ def argv_problems(found, texts, flavor):
 
 
 def env_reads(text, path):
+    """os.environ reads at the top level and in functions: not in methods, which run for
+    requests, not at start-up (and a WSGI environ is not os.environ)."""
     found = []
     for match in ENV_READ.finditer(text):
+        if enclosing_function(text, match.start()) is IN_CLASS:
+            continue
         name = match.group(1) or match.group(2)
         has_default = bool(match.group(3))
         found.append((name, has_default, path, text[:match.start()].count('\n') + 1))
