@@ -42,12 +42,12 @@ def test_private_apache_logs_are_private(apache_factory):
     apache = apache_factory([])
     apache.start(wait_for=None)
     apache.get('/?token=secret-reset-token')
-    logs = apache.log_dir
-    assert mode(logs) == 0o700
-    assert os.path.dirname(logs) == apache.root
+    assert mode(apache.log_dir) == 0o700
+    assert os.path.dirname(apache.log_dir) == apache.root
     for name in ('error.log', 'access.log'):
-        assert mode(os.path.join(logs, name)) == 0o600, name
-    assert files_holding(logs, 'secret-reset-token') == [os.path.join(logs, 'access.log')]
+        assert mode(os.path.join(apache.root, name)) == 0o600, name
+    assert files_holding(apache.root, 'secret-reset-token') == [
+        os.path.join(apache.root, 'access.log')]
 
 
 def test_serve_keeps_its_logs_private(www_tmp):
@@ -77,17 +77,18 @@ def test_serve_keeps_its_logs_private(www_tmp):
             urllib.request.urlopen(request, timeout=30).close()
         except urllib.error.HTTPError:
             pass
-        logs = os.path.dirname(log)
-        folder = os.path.dirname(logs)
+        folder = os.path.dirname(log)
+        logs = os.path.join(folder, 'logs')
         assert mode(logs) == 0o700
         # Everything below the logs folder (the virtual host's own logs, rotatelogs' files)
         # is out of others' reach; the server's own are 0600 too.
         assert files_holding(logs, 'secret-reset-token')
         for name in ('error.log', 'access.log'):
-            assert mode(os.path.join(logs, name)) == 0o600
+            assert mode(os.path.join(folder, name)) == 0o600
         # The config rendered for the private ports holds the deployment's secrets: 0700 too.
         assert mode(os.path.join(folder, 'conf')) == 0o700
-        assert not [n for n in os.listdir(folder) if n.endswith(('.log', '.ini'))]
+        others = [n for n in os.listdir(folder) if n.endswith(('.log', '.ini'))]
+        assert sorted(others) == ['access.log', 'error.log'], others
     finally:
         proc.send_signal(signal.SIGINT)
         out = proc.communicate(timeout=60)[0]

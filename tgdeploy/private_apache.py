@@ -69,11 +69,14 @@ class PrivateApache(object):
         self.config = os.path.join(root, 'httpd.conf')
         self.pid_file = os.path.join(root, 'httpd.pid')
         # The logs may hold what requests carried (tokens in query strings) and the
-        # application's tracebacks: for the one who ran the check (issue 21).
+        # application's tracebacks: for the one who ran the check (issue 21). The server's
+        # own are files only the owner reads, the virtual hosts' (${APACHE_LOG_DIR}, where
+        # rotatelogs makes files of its own) are in a folder only the owner enters; the
+        # folder above stays open to the daemon user, who must reach its sockets.
         self.log_dir = private_folder(os.path.join(root, 'logs'))
-        self.error_log_path = os.path.join(self.log_dir, 'error.log')
+        self.error_log_path = os.path.join(root, 'error.log')
         for name in ('error.log', 'access.log'):
-            private_file(os.path.join(self.log_dir, name))
+            private_file(os.path.join(root, name))
         self.started = False  # a start was issued and no stop has seen the parent gone
         values = dict(tgdeploy_version=__version__, root=root, log_dir=self.log_dir,
                       port=self.port,
