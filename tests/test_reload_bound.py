@@ -4,9 +4,11 @@ production under another Apache, not a process dressed as a daemon), and the con
 bounded (a FIFO or a symlink to /dev/zero in its place is one line, exit 2, no hang). A
 `--serve` of the same .conf beside production is left alone."""
 import os
+import queue
 import re
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -131,19 +133,32 @@ def test_a_conf_too_large_is_one_line(deploy_venv, www_tmp):
 
 def serving(deploy_venv, project, tree):
     """`tgdeploy --serve` of ``project`` (its own private Apache, including the very same
-    .conf): (the process, the private Apache's pid)."""
+    .conf): (the process, the private Apache's pid). Its output is read on a thread of its
+    own, so that waiting for the "Serving" line has a deadline."""
     proc = subprocess.Popen([deploy_venv.bin('tgdeploy'), '--serve', '--apache-root', str(tree)],
                             cwd=str(project), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=dict(os.environ, PYTHONUNBUFFERED='1'))
-    deadline = time.time() + 60
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in iter(proc.stdout.readline, '')]
+                     + [lines.put('')], daemon=True).start()
+    deadline = time.time() + 120
+    seen = []
     while time.time() < deadline:
-        line = proc.stdout.readline()
-        match = re.search(r'log: (/tmp/tgdeploy-check-[^/]+)/error\.log\)', line)
+        try:
+            line = lines.get(timeout=max(0.1, deadline - time.time()))
+        except queue.Empty:
+            break
+        seen.append(line)
+        # The log is in the private Apache's folder (or a folder inside it).
+        match = re.search(r'log: (/tmp/tgdeploy-check-[^/]+)/', line)
         if match:
             with open(os.path.join(match.group(1), 'httpd.pid')) as f:
                 return proc, int(f.read())
-        assert line, 'tgdeploy --serve ended'
-    raise AssertionError('no "Serving" line within 60 s')
+        if not line:
+            break
+    proc.send_signal(signal.SIGINT)
+    proc.wait(60)
+    raise AssertionError('no "Serving" line within 120 s: %s' % ''.join(seen))
 
 
 def daemons_of(apache_pid, count=2, timeout=30):
@@ -180,7 +195,7 @@ def test_a_serve_beside_production_is_left_alone(deploy_venv, apache_factory, ww
         assert not set(daemons_of(production.pid())) & set(before)
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=60)
+        proc.wait(60)
 
 
 def test_a_site_enabled_the_debian_way_is_found(deploy_venv, apache_factory, www_tmp):
