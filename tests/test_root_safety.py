@@ -180,3 +180,31 @@ def test_a_secrets_file_others_may_read_is_a_warning(project, www_tmp, file_mode
         'chmod o-r' % secrets
     assert len([line for line in run.stdout.splitlines() if warning in line]) == warned, \
         run.stdout
+
+
+# -- the project's own files: never read through the owner's symlink ----------------------
+
+@pytest.mark.parametrize('planted', ['development.ini', 'shop/config/app_cfg.py'])
+def test_project_files_are_never_read_through_the_owners_symlink(nobodys, www_tmp, planted):
+    """The owner makes one of the files tgdeploy reads a symlink to a root-only file (another
+    application's ini): root's run names the link in one line, exit 2, and copies nothing."""
+    other = www_tmp / 'other-app.ini'
+    other.write_text('[app:main]\nsession.secret = %s\nsqlalchemy.url = sqlite:///%s\n'
+                     % (ROOT_SECRET, ROOT_SECRET))
+    other.chmod(0o600)
+    link = nobodys / planted
+    run_as_nobody('import os, sys; os.rename(sys.argv[1], sys.argv[1] + ".real"); '
+                  'os.symlink(sys.argv[2], sys.argv[1])', link, other)
+    before = leftovers(nobodys)
+    for args in ((), ('--overwrite',), ('--simulate',)):
+        run = paster(nobodys, *args)
+        assert run.returncode == 2, (args, run.stdout, run.stderr)
+        line = one_error_line(run)
+        assert 'leads through a symlink below %s, which nobody can change: as root, ' \
+               'tgdeploy follows no such link' % nobodys in line, line
+        assert ROOT_SECRET not in run.stdout + run.stderr
+        assert ROOT_SECRET not in (nobodys / 'apache' / 'shop.ini').read_text()
+    assert leftovers(nobodys) == before
+    # The same project deployed by its owner: the kernel decides, and refuses.
+    own = paster(nobodys, user='nobody')
+    assert own.returncode == 2 and ROOT_SECRET not in own.stdout + own.stderr, own.stderr

@@ -2,11 +2,10 @@
 (--hosts N): sessions in a process's memory or in files, SQLite databases, local caches and
 secrets generated per host. Read from the configs the deployment runs with, never by
 importing the project. One finding each, naming the keys to change."""
-import io
 import os
 import re
 
-from tgdeploy import inifile
+from tgdeploy import inifile, textfiles
 
 ERROR, WARNING = 'error', 'warning'
 
@@ -81,8 +80,7 @@ def cherrypy_findings(values):
     path = values.get('cherrypy_config')
     if not path or not os.path.isfile(path):
         return []
-    with io.open(path, encoding='utf-8', errors='replace') as f:
-        text = f.read()
+    text = textfiles.read_text(path)
     return [(ERROR, 'CherryPy keeps sessions in files on this host (%s): keep them in a store '
                     'every host shares (a session class backed by memcached or the database)'
                     % key) for key in CHERRYPY_SESSION_FILES.findall(text)]

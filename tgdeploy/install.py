@@ -20,7 +20,7 @@ import shutil
 import stat
 import tempfile
 
-from tgdeploy import nofollow, production, seams, swap
+from tgdeploy import nofollow, production, seams, swap, textfiles
 from tgdeploy.copying import (FILE, FOLDER, SPECIAL, copy_entry, copy_stat, copy_tree,
                               free_name, kind_of)
 from tgdeploy.errors import TgDeployError
@@ -295,8 +295,9 @@ def diff(old_dir, new_dir, name):
     old_path = os.path.join(old_dir, name)
     if nofollow.is_link(old_path) or not os.path.isfile(old_path):
         return ['    (%s is not a plain file)' % old_path]
-    old = read_bytes(old_path).decode('utf-8', 'replace').splitlines()
-    new = read_bytes(os.path.join(new_dir, name)).decode('utf-8', 'replace').splitlines()
+    # In the files' own encoding (a derived .cfg keeps its source's Latin-1, textfiles.py).
+    old = textfiles.decode(read_bytes(old_path))[0].splitlines()
+    new = textfiles.decode(read_bytes(os.path.join(new_dir, name)))[0].splitlines()
     return ['    ' + production.redact(line.rstrip('\n')) for line in difflib.unified_diff(
         old, new, 'installed/' + name, 'new/' + name, lineterm='')]
 

@@ -16,10 +16,10 @@ the application still serves those URLs under the mount (each request's SCRIPT_N
 stripped), so Apache rewrites the links in the HTML pages under the mount (mod_substitute,
 the .conf's link_prefixes block): a quoted "/tw2/resources/ becomes "/sub/tw2/resources/.
 """
-import io
 import os
 import re
 
+from tgdeploy import textfiles
 from tgdeploy.production import app_cfg_path
 
 TW2_IN_APP_CFG = re.compile(r'tgext\.tw2|tw2\.enabled|use_toscawidgets2|prefer_toscawidgets2')
@@ -51,9 +51,10 @@ def link_prefixes(project, mount):
 
 
 def read(path):
+    """The first MAX_SIZE bytes of a project's file as text (textfiles.py: any encoding,
+    no symlink followed as root where the owner could plant one); '' if unreadable."""
     try:
-        with io.open(path, encoding='utf-8', errors='replace') as f:
-            return f.read(MAX_SIZE)
+        return textfiles.read_text(path, MAX_SIZE)
     except (IOError, OSError):
         return ''
 

@@ -9,13 +9,12 @@ exposes, a missing locale, RHEL's socket folder.
 """
 import fnmatch
 import glob
-import io
 import os
 import re
 import subprocess
 
 from tgdeploy import host_state, inifile, log_rotation, own_deployment, production, tls
-from tgdeploy import exposure, modwsgi_lines, proxies
+from tgdeploy import exposure, modwsgi_lines, proxies, textfiles
 from tgdeploy._compat import shell_quote
 from tgdeploy.access import access_problem, user_ids
 from tgdeploy.options import SYSTEM_DIRS
@@ -114,8 +113,7 @@ def included_files(apache_root):
 def config_text(path):
     """The file's text, continuation lines joined; empty if it cannot be read."""
     try:
-        with io.open(path, encoding='utf-8', errors='replace') as f:
-            return f.read().replace('\\\n', ' ')
+        return textfiles.read_text(path).replace('\\\n', ' ')
     except (IOError, OSError):
         return ''
 

@@ -16,6 +16,7 @@ import io
 import os
 import re
 
+from tgdeploy import guarded_read
 from tgdeploy._compat import PY2
 
 BOMS = ((codecs.BOM_UTF8, 'utf-8-sig'),
@@ -69,8 +70,9 @@ def normal_lines(text):
 
 
 def read_bytes(path, limit=None):
-    with io.open(path, 'rb') as f:
-        return f.read() if limit is None else f.read(limit)
+    """As root, no symlink is followed below a folder another user can change
+    (guarded_read.py)."""
+    return guarded_read.read_bytes(path, limit)
 
 
 def read_text(path, limit=None):

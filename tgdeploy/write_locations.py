@@ -16,11 +16,10 @@ session.data_dir, lock_dir, depot and upload storage...). What this module adds:
   deployment config names (tg1config.py moves them): checked by the doctor.
 - its base_url gets the mount (mount_links.py says why).
 """
-import io
 import os
 import re
 
-from tgdeploy import inifile
+from tgdeploy import inifile, textfiles
 from tgdeploy._compat import shell_quote
 from tgdeploy.access import access_problem, user_ids
 from tgdeploy.production import app_cfg_path
@@ -37,9 +36,10 @@ def settings(config_file):
 
 
 def read(path):
+    """The first MAX_SIZE bytes of a project's file as text (textfiles.py: any encoding,
+    no symlink followed as root where the owner could plant one); '' if unreadable."""
     try:
-        with io.open(path, encoding='utf-8', errors='replace') as f:
-            return f.read(MAX_SIZE)
+        return textfiles.read_text(path, MAX_SIZE)
     except (IOError, OSError):
         return ''
 
