@@ -75,10 +75,18 @@ def test_cherrypy_static_dirs_from_its_config(tmp_path):
 
 def test_cherrypy_two_roots_need_root_option(tmp_path):
     d = make_cherrypy(tmp_path / 'cherryapp')
+    app = d / 'cherryapp' / 'app.py'  # nothing handed to quickstart(): two class Roots
+    app.write_text(app.read_text().split("\n\nif __name__ == '__main__':")[0] + '\n')
     write(d / 'cherryapp' / 'other.py', 'import cherrypy\nclass Root: pass\n')
     with pytest.raises(TgDeployError, match='--root'):
         detect(d)
     assert detect(d, root='cherryapp.other:Root').root == 'cherryapp.other:Root'
+
+
+def test_cherrypy_the_root_handed_to_quickstart_wins(tmp_path):
+    d = make_cherrypy(tmp_path / 'cherryapp')
+    write(d / 'cherryapp' / 'other.py', 'import cherrypy\nclass Root: pass\n')
+    assert detect(d).root == 'cherryapp.app:Root'
 
 
 def test_virtualenv_and_apache_folders_are_not_searched(tmp_path):
