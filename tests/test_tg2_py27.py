@@ -2,8 +2,11 @@
 2.3.12 with `gearbox quickstart`, 2.1.5 on Pylons with `paster quickstart`), its own
 quickstart project deployed by the `tgdeploy` console script of that era's virtualenv
 (scripts/provision-tg2-py27), README step 2 run as written, and served by Apache with the
-mod_wsgi 4.9.4 built for Python 2.7 (scripts/provision-py27) at / and at /sub, where the
-login page and a real login of the quickstart's manager work.
+mod_wsgi 4.9.4 built for Python 2.7 (scripts/provision-py27) at / and at /sub, in daemon
+and embedded mode, where the login page and a real login of the quickstart's manager work;
+the era's own front end (`gearbox tgdeploy`, `paster tgdeploy`) and `--check` in front of the
+2.7 mod_wsgi. Two strict xfails name what the generated README still gets wrong for these
+projects.
 """
 import html
 import http.cookiejar
@@ -104,14 +107,15 @@ class Browser(object):
             return e.code, urllib.parse.urlparse(e.geturl()).path, e.read().decode('utf-8')
 
 
+@pytest.mark.parametrize('mode', ['daemon', 'embedded'])
 @pytest.mark.parametrize('mount', ['/', '/sub'])
-def test_tg2_quickstart_on_python27(tg2_py27_site, apache_factory, mount):
+def test_tg2_quickstart_on_python27(tg2_py27_site, apache_factory, mount, mode):
     line, venv, project = tg2_py27_site
     apache = apache_factory([project / 'apache' / 'myapp.conf'], wsgi_module=str(MOD_WSGI_27))
-    deploy(line, venv, project, '--mount', mount, '--server-name', '127.0.0.1',
+    deploy(line, venv, project, '--mount', mount, '--mode', mode, '--server-name', '127.0.0.1',
            '--port', str(apache.port))
     conf = (project / 'apache' / 'myapp.conf').read_text()
-    assert 'python-home="%s"' % venv.prefix in conf, conf
+    assert venv.prefix in conf, conf  # python-home, or WSGIPythonHome when embedded
     prefix = '' if mount == '/' else mount
     status, _, page = apache.start(prefix + '/')
     assert status == 200, apache.error_log()[-3000:]
@@ -147,6 +151,28 @@ def test_tg2_quickstart_on_python27(tg2_py27_site, apache_factory, mount):
     assert_clean_log(apache)
     # Python 2.7 ran it: the daemon's interpreter is the era's virtualenv.
     assert 'Python/2.7' in apache.error_log(), apache.error_log()[-2000:]
+
+
+# The era's own command line: gearbox for 2.3/2.4 (gearbox 0.2.2), paster for 2.1.
+FRONT_END = {'tg2-24': 'gearbox', 'tg2-23': 'gearbox', 'tg2-21': 'paster'}
+
+
+def test_the_eras_own_front_end(tg2_py27_site):
+    """`gearbox tgdeploy` (2.3, 2.4) or `paster tgdeploy` (2.1) writes the same deployment as
+    the console script. (gearbox 0.2 answers `gearbox tgdeploy --help` with its own help;
+    `gearbox help tgdeploy` shows the command's.)"""
+    line, venv, project = tg2_py27_site
+    tool = venv.bin(FRONT_END[line])
+    conf = project / 'apache' / 'myapp.conf'
+    run([venv.bin('tgdeploy'), '-q', '--overwrite', '--mount', '/sub'], cwd=project,
+        env=PY27_ENV)
+    expected = conf.read_text()
+    conf.unlink()
+    run([tool, 'tgdeploy', '-q', '--mount', '/sub'], cwd=project, env=PY27_ENV)
+    assert conf.read_text() == expected
+    assert 'WSGIScriptAlias /sub ' in expected and 'python-home="%s"' % venv.prefix in expected
+    helped = run([tool, 'help', 'tgdeploy'], cwd=project, env=PY27_ENV).stdout
+    assert 'tgdeploy' in helped and '--mount' in helped, helped
 
 
 def test_check_in_front_of_the_python27_mod_wsgi(tg2_py27_site, www_tmp):
