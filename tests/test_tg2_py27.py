@@ -5,8 +5,8 @@ quickstart project deployed by the `tgdeploy` console script of that era's virtu
 mod_wsgi 4.9.4 built for Python 2.7 (scripts/provision-py27) at / and at /sub, in daemon
 and embedded mode, where the login page and a real login of the quickstart's manager work;
 the era's own front end (`gearbox tgdeploy`, `paster tgdeploy`) and `--check` in front of the
-2.7 mod_wsgi. Two strict xfails name what the generated README still gets wrong for these
-projects.
+2.7 mod_wsgi; the generated README's steps for these projects (paster's setup-app for the
+Pylons eras, a mod_wsgi built for Python 2.7).
 """
 import html
 import http.cookiejar
@@ -62,33 +62,14 @@ def tg2_py27_site(request, www_root):
 
 
 def deploy(line, venv, project, *args):
-    """The era's `tgdeploy`, then README.txt's step 2 as written (data folder, tables, owner);
-    for 2.1/2.2 with paster's setup-app in place of gearbox's (paster_era)."""
+    """The era's `tgdeploy`, then README.txt's step 2 as written (data folder, tables, owner)."""
     run([venv.bin('tgdeploy'), '-q', '--overwrite'] + list(args), cwd=project, env=PY27_ENV)
     if (project / 'data').exists():
         return
     for command in readme_step(str(project / 'apache' / 'README.txt'), 2):
-        if line in PASTER_ERAS:
-            command = paster_era(command)
-            if not command:
-                continue
         step = subprocess.run(['bash', '-c', command], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, env=PY27_ENV, timeout=300)
         assert step.returncode == 0, (command, step.stdout[-3000:])
-
-
-GEARBOX_SETUP_APP = re.compile(r'(\S*/bin/)gearbox setup-app -c (\S+)$')
-
-
-def paster_era(command):
-    """README step 2's line as a TurboGears 2.1/2.2 (Pylons) project needs it. The generated
-    README names gearbox for every TurboGears 2 project: `pip install gearbox alembic` pulls
-    alembic's SQLAlchemy 1.4 over the era's 0.7 (and a gearbox that does not install on 2.7:
-    "UNKNOWN 0.0.0"), and these eras have `paster setup-app INI`, no gearbox.
-    test_readme_step2_of_a_paster_era_project says what the README should say."""
-    if ' install gearbox alembic' in command:
-        return None
-    return GEARBOX_SETUP_APP.sub(r'\1paster setup-app \2', command)
 
 
 class Browser(object):
@@ -196,23 +177,22 @@ def test_check_in_front_of_the_python27_mod_wsgi(tg2_py27_site, www_tmp):
     assert proc.returncode == 1, proc.stdout + proc.stderr  # warnings only
 
 
-@pytest.mark.xfail(strict=True, reason='tgdeploy names gearbox for a TurboGears 2.1/2.2 '
-                                       '(Pylons, paster) project: README step 2 fails there')
-def test_readme_step2_of_a_paster_era_project(tg2_py27_site):
-    """A 2.1/2.2 project (paster quickstart; no gearbox in its era) gets `paster setup-app`."""
+def test_readme_step2_names_the_eras_setup_app(tg2_py27_site):
+    """A 2.1/2.2 project (paster quickstart; no gearbox in its era) gets `paster setup-app`
+    and no `pip install gearbox alembic` (alembic would pull SQLAlchemy 1.4 over the era's
+    0.7); a 2.3/2.4 project gets gearbox's."""
     line, venv, project = tg2_py27_site
-    if line not in PASTER_ERAS:
-        pytest.skip('a paster-era project only')
     run([venv.bin('tgdeploy'), '-q', '--overwrite', '--mount', '/sub'], cwd=project,
         env=PY27_ENV)
-    step = readme_step(str(project / 'apache' / 'README.txt'), 2)
-    assert '%s setup-app %s' % (venv.bin('paster'), project / 'apache' / 'myapp.ini') in \
-        ' '.join(step), step
-    assert not [c for c in step if 'gearbox' in c], step
+    step = ' '.join(readme_step(str(project / 'apache' / 'README.txt'), 2))
+    ini = project / 'apache' / 'myapp.ini'
+    if line in PASTER_ERAS:
+        assert '%s setup-app %s' % (venv.bin('paster'), ini) in step, step
+        assert 'gearbox' not in step, step
+    else:
+        assert '%s setup-app -c %s' % (venv.bin('gearbox'), ini) in step, step
 
 
-@pytest.mark.xfail(strict=True, reason="the generated README gives a TurboGears 2 project on "
-                                       "Python 2.7 the Python 3 mod_wsgi (it keys on TG1)")
 def test_readme_names_a_mod_wsgi_for_python27(tg2_py27_site):
     """Steps 1 and 3 for a Python 2.7 virtualenv: build mod_wsgi 4.9.4 into it and load that,
     as for TurboGears 1, not Debian's libapache2-mod-wsgi-py3 (built for Python 3)."""

@@ -23,6 +23,14 @@ def evidence(directory):
     return ''
 
 
+def paster_era(directory):
+    """Whether the project is of TurboGears 2.0-2.2 (Pylons, paster): its setup.py lists
+    paster_plugins, and its setup-app command is paster's, not gearbox's (2.3 on)."""
+    setup_py = os.path.join(directory, 'setup.py')
+    return os.path.isfile(setup_py) and \
+        re.search(r'^\s*paster_plugins\s*=', read_text(setup_py), re.M) is not None
+
+
 def find_app_cfg(directory):
     """(package, package folder, app_cfg.py) of the project: <package>/config/app_cfg.py as
     quickstart writes it, else an app_cfg.py elsewhere (the repository root, a package's own
@@ -66,12 +74,15 @@ def detect(directory, config):
             os.path.basename(config_file), directory)
     static_dir = package_dir and os.path.join(package_dir, 'public')
     name = project_name(directory, package) if package_dir else package
-    return Project(directory, 'tg2', name, package,
-                   config_file=config_file,
-                   static_urls=static_entries(static_dir) if static_dir else [],
-                   package_dir=package_dir, evidence=['TurboGears 2: ' + seen],
-                   memory_sessions=memory_sessions(config_file),
-                   static_root=static_dir if static_dir and os.path.isdir(static_dir) else None)
+    project = Project(directory, 'tg2', name, package,
+                      config_file=config_file,
+                      static_urls=static_entries(static_dir) if static_dir else [],
+                      package_dir=package_dir, evidence=['TurboGears 2: ' + seen],
+                      memory_sessions=memory_sessions(config_file),
+                      static_root=static_dir if static_dir and os.path.isdir(static_dir)
+                      else None)
+    project.paster_era = bool(package_dir) and paster_era(directory)
+    return project
 
 
 def installed_application(config_file, directory):

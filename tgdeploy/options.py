@@ -231,6 +231,10 @@ def settle(project, given):
         'group': group,
         'python_home': python_home,
         'python_version': venv_python_version(python_home),
+        'paster_era': project.paster_era,
+        # Python 2.7 (TurboGears 1.x, or 2.x of its day): no distribution's mod_wsgi serves
+        # it, the README has one built into the virtualenv.
+        'python2': project.flavor == 'tg1' or venv_python_version(python_home).startswith('2.'),
         'server_name': server_name,
         'port': check_count('port', opts['port'], 1, 65535),
         'locale': check_locale(opts['locale']),

@@ -31,6 +31,8 @@ class Project(object):
         self.memory_sessions = memory_sessions
         # What detection saw, for the report: 'TurboGears 1.x: fas/config/app.cfg.in'...
         self.evidence = list(evidence)
+        # TurboGears 2.0-2.2 (Pylons): its commands are paster's, not gearbox's.
+        self.paster_era = False
 
     def __repr__(self):
         return '<Project %s (%s) in %s>' % (self.name, self.flavor, self.directory)
