@@ -119,7 +119,7 @@ def test_check_probes_a_static_file_apache_serves(site, deploy_venv, apache_tree
     assert proc.returncode == 0, proc.stdout
     # The root, the links its page shows, one file under the one static alias.
     assert re.findall(r'check: GET (\S+) ->', proc.stdout) == [
-        '/cp/', '/cp/static/style.css', '/cp/about'], proc.stdout
+        '/cp/', '/cp/about', '/cp/static/style.css'], proc.stdout
 
 
 def test_unreadable_project(site, deploy_venv, apache_tree):
