@@ -19,8 +19,8 @@ the .conf's link_prefixes block): a quoted "/tw2/resources/ becomes "/sub/tw2/re
 import os
 import re
 
-from tgdeploy import textfiles
 from tgdeploy.production import app_cfg_path
+from tgdeploy.projectfiles import scan_text
 
 TW2_IN_APP_CFG = re.compile(r'tgext\.tw2|tw2\.enabled|use_toscawidgets2|prefer_toscawidgets2')
 TW2_KEYS = ('tw2.enabled', 'use_toscawidgets2', 'prefer_toscawidgets2')
@@ -35,7 +35,6 @@ TG1_CODE_USES = re.compile(r'\bwidgets\b|mochikit', re.I)
 TG1_TEMPLATE_USES = re.compile(r'\btg\.(tg_js|tg_static|tg_toolbox|widgets)\b|\btg_widgets/')
 TG1_TEMPLATES = ('.kid', '.html', '.tmpl', '.genshi', '.xhtml', '.mak')
 MAX_FILES = 400
-MAX_SIZE = 512 * 1024
 
 
 def link_prefixes(project, mount):
@@ -50,26 +49,17 @@ def link_prefixes(project, mount):
     return []
 
 
-def read(path):
-    """The first MAX_SIZE bytes of a project's file as text (textfiles.py: any encoding,
-    no symlink followed as root where the owner could plant one); '' if unreadable."""
-    try:
-        return textfiles.read_text(path, MAX_SIZE)
-    except (IOError, OSError):
-        return ''
-
-
 def uses_tw2(config_file, package_dir):
     from tgdeploy.write_locations import settings
     given = settings(config_file) if config_file else {}
     if any(given.get(key, '').strip().lower() in ('true', 'yes', 'on', '1') for key in TW2_KEYS):
         return True
-    return bool(TW2_IN_APP_CFG.search(read(app_cfg_path(package_dir) or '')))
+    return bool(TW2_IN_APP_CFG.search(scan_text(app_cfg_path(package_dir) or '')))
 
 
 def uses_tg1_resources(project):
     for path in tg1_files(project):
-        text = read(path)
+        text = scan_text(path)
         if path.endswith('.cfg'):
             found = TG1_CONFIG_USES.search(text)
         elif path.endswith('.py'):

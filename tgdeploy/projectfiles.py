@@ -238,6 +238,19 @@ def read_text(path):
     return textfiles.read_text(path)
 
 
+# Package code and configs scanned for a setting are read no further than this.
+SCAN_BYTES = 512 * 1024
+
+
+def scan_text(path):
+    """The first SCAN_BYTES of a project's file as text (textfiles.py: any encoding, no
+    symlink followed as root where the owner could plant one); '' if unreadable."""
+    try:
+        return textfiles.read_text(path, SCAN_BYTES)
+    except (IOError, OSError):
+        return ''
+
+
 def pyvenv_cfg(python_home):
     """The keys of a virtualenv's pyvenv.cfg ({} when there is none)."""
     path = os.path.join(python_home, 'pyvenv.cfg')

@@ -19,29 +19,20 @@ session.data_dir, lock_dir, depot and upload storage...). What this module adds:
 import os
 import re
 
-from tgdeploy import inifile, textfiles
+from tgdeploy import inifile
 from tgdeploy._compat import shell_quote
 from tgdeploy.access import access_problem, user_ids
 from tgdeploy.production import app_cfg_path
+from tgdeploy.projectfiles import scan_text
 
 TRUE = ('true', 'yes', 'on', '1', 'y', 't')
 BUNDLE_OUTPUT = re.compile(r'''\boutput\s*=\s*(?:u|r)?(['"])([^'"\\]+)\1''')
 MAX_FILES = 400
-MAX_SIZE = 512 * 1024
 
 
 def settings(config_file):
     """{key: value} of the ini's [app:main], %(here)s being the ini's folder."""
-    return dict(inifile.app_settings(read(config_file), os.path.dirname(config_file)))
-
-
-def read(path):
-    """The first MAX_SIZE bytes of a project's file as text (textfiles.py: any encoding,
-    no symlink followed as root where the owner could plant one); '' if unreadable."""
-    try:
-        return textfiles.read_text(path, MAX_SIZE)
-    except (IOError, OSError):
-        return ''
+    return dict(inifile.app_settings(scan_text(config_file), os.path.dirname(config_file)))
 
 
 def package_sources(package_dir):
@@ -54,14 +45,14 @@ def package_sources(package_dir):
             'public', 'static', 'templates', 'tests', 'i18n', '__pycache__'))
         for name in sorted(files):
             if name.endswith('.py') and len(texts) < MAX_FILES:
-                texts.append(read(os.path.join(folder, name)))
+                texts.append(scan_text(os.path.join(folder, name)))
     return texts
 
 
 def uses_webassets(config_file, package_dir):
     if any(key.startswith('webassets.') for key in settings(config_file)):
         return True
-    return 'webassets' in read(app_cfg_path(package_dir) or '')
+    return 'webassets' in scan_text(app_cfg_path(package_dir) or '')
 
 
 def webassets_settings(config_file, package_dir, data_dir, mount):
