@@ -9,10 +9,10 @@ access to the project's .env (often the operator's own, mode 0600), the deployme
 change behind the operator's back when the file is edited for another purpose, and the
 doctor judges what is deployed. Changing the file means running tgdeploy again.
 """
-import io
 import os
 import re
 
+from tgdeploy import textfiles
 from tgdeploy._compat import PY2
 from tgdeploy.errors import TgDeployError
 
@@ -28,8 +28,9 @@ def read(path):
                             'compose file or start-up uses' % path)
     if os.path.getsize(path) > MAX_SIZE:
         raise TgDeployError('--env-file %s is larger than 1 MiB: name a .env file' % path)
-    with io.open(path, encoding='utf-8', errors='replace') as f:
-        text = f.read()
+    # textfiles: any encoding, and as root no symlink followed where the owner could plant one
+    # (the values end up in the .wsgi).
+    text = textfiles.read_text(path, MAX_SIZE)
     pairs = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith('#'):
