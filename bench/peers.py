@@ -27,7 +27,7 @@ from common import (CONNECTIONS, HERE, REPO, ROOT, machine, prepare, publish, ro
                     span, wrk)
 from support.httpd import Apache, free_port  # noqa: E402
 from support.venv import run  # noqa: E402
-from tgdeploy.options import DEFAULT_THREADS, default_processes  # noqa: E402
+from tgdeploy.settle.options import DEFAULT_THREADS, default_processes  # noqa: E402
 
 ROUNDS = int(os.environ.get('BENCH_ROUNDS', '3'))
 DURATION = os.environ.get('BENCH_DURATION', '6s')

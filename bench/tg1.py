@@ -23,7 +23,7 @@ from common import (CONNECTIONS, ROOT, apache_alone, graceful_time, machine, pub
 from support.httpd import Apache  # noqa: E402
 from support.sites import PY27_ENV, quickstart_tg1, setup_tg1_data  # noqa: E402
 from support.venv import Venv, run  # noqa: E402
-from tgdeploy.options import DEFAULT_THREADS, default_processes  # noqa: E402
+from tgdeploy.settle.options import DEFAULT_THREADS, default_processes  # noqa: E402
 
 LAB = os.environ.get('TGDEPLOY_LAB', '/opt/tgdeploy-lab')
 MOD_WSGI_27 = os.path.join(LAB, 'py27', 'mod_wsgi-py27.so')

@@ -24,7 +24,7 @@ from common import (CONNECTIONS, ROOT, apache_alone, graceful_time, machine, pre
                     publish, rotated, span, wrk)
 from support.httpd import Apache  # noqa: E402
 from support.venv import run  # noqa: E402
-from tgdeploy.options import DEFAULT_THREADS, default_processes  # noqa: E402
+from tgdeploy.settle.options import DEFAULT_THREADS, default_processes  # noqa: E402
 
 ROUNDS = int(os.environ.get('BENCH_ROUNDS', '3'))
 DURATION = os.environ.get('BENCH_DURATION', '8s')

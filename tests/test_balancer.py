@@ -30,7 +30,7 @@ from support.balancing import (BACKEND_ADDRESSES, CLIENT, HAPROXY, get, get_json
                                wait_for, write_secrets)
 from support.httpd import Apache
 from support.venv import run
-from tgdeploy import balancer
+from tgdeploy.balancer import front as balancer
 from tgdeploy.errors import TgDeployError
 
 THREADS = 4

@@ -14,7 +14,7 @@ from conftest import LAB, paster
 from support.httpd import DEBIAN_WSGI
 from support.venv import run
 from support.projects import make_apache_tree, write
-from tgdeploy.private_apache import process_alive
+from tgdeploy.serve.private_apache import process_alive
 
 MOD_WSGI_27 = LAB / 'py27' / 'mod_wsgi-py27.so'
 

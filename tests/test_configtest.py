@@ -5,7 +5,7 @@ import pytest
 
 from conftest import LAB_PY3
 from support.projects import make_cherrypy, make_tg1, make_tg2
-from tgdeploy.deploy import deploy
+from tgdeploy.cli.deploy import deploy
 
 SPREAD = [dict(mode=mode, apache=apache, mount=mount, **vhost)
           for mode, apache, mount, vhost in itertools.product(

@@ -1,4 +1,4 @@
-"""--check's crawler (tgdeploy/crawl.py, crawl_links.py, error_log.py) against a real Apache:
+"""--check's crawler (tgdeploy/serve/crawl.py, crawl_links.py, error_log.py) against a real Apache:
 a login form answered 401/403 by design is no error; at a sub-URL every same-origin link or
 asset outside the mount, and every asset answering 4xx, is an error naming the URL and the page;
 a failure shows the first traceback (a daemon's failed start-up before a later secondary one);
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from support.httpd import DEBIAN_WSGI
-from tgdeploy import crawl, crawl_links, error_log
+from tgdeploy.serve import crawl, crawl_links, error_log
 from tgdeploy._compat import HTTPConnection
 
 HOSTILE = ['/+ image +', 'http://[::1', 'http://[::1]:80/x', '//evil', '//evil/x', 'javascript:',
@@ -236,7 +236,7 @@ def test_the_crawl_never_raises_on_a_real_server(site, items):
 # Runs under the 2.7 lab's Python: every page through what the crawler reads of it.
 READ_ALL = r'''
 import io, json, sys, traceback
-from tgdeploy import crawl_links
+from tgdeploy.serve import crawl_links
 failures = []
 with io.open(sys.argv[1], encoding='utf-8') as f:
     cases = json.load(f)

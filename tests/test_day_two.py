@@ -19,10 +19,11 @@ import pytest
 
 from support.projects import make_cherrypy, make_venv_marker
 from support.reloading import daemon_pids
-from tgdeploy import options, render
-from tgdeploy.deploy import deploy
-from tgdeploy.detect import detect
-from tgdeploy.private_apache import free_port
+from tgdeploy.settle import options
+from tgdeploy.write import render
+from tgdeploy.cli.deploy import deploy
+from tgdeploy.detect.arbiter import detect
+from tgdeploy.serve.private_apache import free_port
 
 PAGES = '''
     @cherrypy.expose

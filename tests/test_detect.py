@@ -4,7 +4,7 @@ import pytest
 from conftest import LAB_PY3
 from support.projects import make_cherrypy, make_tg1, make_tg2, write
 from support.venv import run
-from tgdeploy.detect import detect
+from tgdeploy.detect.arbiter import detect
 from tgdeploy.errors import TgDeployError
 
 

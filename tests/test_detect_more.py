@@ -5,10 +5,10 @@ manifest lists, in any output folder) are never "the project's own deployment fi
 import pytest
 
 from support.projects import make_cherrypy, make_tg1, make_tg2, make_venv_marker, write
-from tgdeploy.deploy import deploy
-from tgdeploy.detect import detect
+from tgdeploy.cli.deploy import deploy
+from tgdeploy.detect.arbiter import detect
 from tgdeploy.errors import TgDeployError
-from tgdeploy.own_files import deployment_files
+from tgdeploy.doctor.own_files import deployment_files
 
 INI = '[app:main]\nuse = egg:shop\n'
 

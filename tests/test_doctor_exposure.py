@@ -6,8 +6,9 @@ import pytest
 
 from support.httpd import DEBIAN_WSGI
 from support.projects import make_tg2, write
-from tgdeploy import options, preflight
-from tgdeploy.detect import detect
+from tgdeploy.settle import options
+from tgdeploy.doctor import preflight
+from tgdeploy.detect.arbiter import detect
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Text in any encoding (tgdeploy/textfiles.py): the project's files read in UTF-8, UTF-8 with a
+"""Text in any encoding (tgdeploy/files/textfiles.py): the project's files read in UTF-8, UTF-8 with a
 BOM, Latin-1 or Windows-1252 with or without a coding line, on Python 3 and 2.7; the derived
 configs written back in their source's encoding. Property tests over the reading paths (the
 bytes rule, configs, detection and settling, the whole deploy and its --simulate), run here and
@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from support.projects import make_tg1, make_tg2, make_venv_marker
 from support.venv import run
-from tgdeploy import textfiles
-from tgdeploy.deploy import deploy
-from tgdeploy.projectfiles import read_config
+from tgdeploy.files import textfiles
+from tgdeploy.cli.deploy import deploy
+from tgdeploy.detect.projectfiles import read_config
 from test_pythons import env_for, lab_venv
 
 # What a French, Spanish or German user writes in a comment or a value, and beyond.
@@ -166,7 +166,7 @@ def test_deploy_and_simulate_in_any_encoding(tmp_path_factory, flavor, comment, 
 # printing one JSON line of failures.
 DEPLOY_ALL = r'''
 import io, json, os, sys, traceback
-from tgdeploy.deploy import deploy
+from tgdeploy.cli.deploy import deploy
 failures = {}
 for name in sorted(os.listdir(sys.argv[1])):
     project = os.path.join(sys.argv[1], name)

@@ -12,8 +12,10 @@ from conftest import LAB_PY3
 from support.httpd import DEBIAN_WSGI, Apache
 from support.projects import make_tg2, make_venv_marker, write
 from support.venv import run
-from tgdeploy import exposure, options, preflight, render
-from tgdeploy.detect import detect
+from tgdeploy.settle import exposure, options
+from tgdeploy.doctor import preflight
+from tgdeploy.write import render
+from tgdeploy.detect.arbiter import detect
 
 
 @pytest.fixture

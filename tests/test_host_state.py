@@ -1,9 +1,10 @@
-"""State that lives on one host (tgdeploy/host_state.py): each kind found in the configs a
+"""State that lives on one host (tgdeploy/doctor/host_state.py): each kind found in the configs a
 deployment runs with, with the keys to change, and nothing for one host or a project
 without it."""
 from support.projects import make_cherrypy, make_tg1, make_tg2, make_venv_marker, write
-from tgdeploy import host_state, options
-from tgdeploy.detect import detect
+from tgdeploy.doctor import host_state
+from tgdeploy.settle import options
+from tgdeploy.detect.arbiter import detect
 
 
 def settle(project, tmp_path, **given):

@@ -21,8 +21,9 @@ from support.projects import make_cherrypy, make_tg2, make_venv_marker, write
 from support.sites import quickstart_tg2, setup_tg2_data
 from support.venv import run
 from test_check import apache_tree, site  # noqa: F401 (fixtures)
-from tgdeploy import options, render
-from tgdeploy.detect import detect
+from tgdeploy.settle import options
+from tgdeploy.write import render
+from tgdeploy.detect.arbiter import detect
 
 HOST = 'localhost'  # the virtual host's name; the certificate is for it and 127.0.0.1
 CURL_TIMEOUT = '20'

@@ -2,7 +2,7 @@
 import configparser
 
 from support.projects import FIXTURES, write
-from tgdeploy import inifile
+from tgdeploy.settle import inifile
 
 DEV_INI = FIXTURES / 'tg2_development.ini'
 
@@ -66,8 +66,8 @@ def test_here_is_the_folder_of_an_ini_kept_in_a_sub_folder(tmp_path):
     ini = write(tmp_path / 'shop' / 'conf' / 'development.ini',
                 '[app:main]\nuse = egg:shop\ndebug = true\n'
                 'who.config_file = %(here)s/who.ini\n')
-    from tgdeploy.detect import detect
-    from tgdeploy.options import settle
+    from tgdeploy.detect.arbiter import detect
+    from tgdeploy.settle.options import settle
     from support.projects import make_tg2, make_venv_marker
     make_venv_marker(tmp_path / 'venv')
     make_tg2(tmp_path / 'shop')

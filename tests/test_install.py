@@ -13,8 +13,8 @@ import pytest
 
 from support.entries import add_entries_of_every_kind, states
 from support.projects import make_tg2, make_venv_marker
-from tgdeploy import install, seams, swap
-from tgdeploy.deploy import deploy
+from tgdeploy.write import install, seams, swap
+from tgdeploy.cli.deploy import deploy
 from tgdeploy.errors import TgDeployError
 
 
@@ -139,7 +139,7 @@ def test_failure_half_way_leaves_previous_folder(project, monkeypatch):
 def test_template_error_leaves_previous_folder(project, monkeypatch):
     run(project)
     before = snapshot(project / 'apache')
-    from tgdeploy import render
+    from tgdeploy.write import render
 
     def broken_render(values, staging):
         os.makedirs(os.path.join(staging, 'apache'))

@@ -11,7 +11,7 @@ and pip's newest 6.x (3.10+). What the generated config and README say of each i
   no`), the settings under which mod_wsgi 6.0.0-6.0.4 can cut request bodies short: every
   byte arrives with the three lines above; with 6.0.4 (built by scripts/provision-pythons
   for this test) a 4 MiB body arrives cut short under a 200, which is why the doctor
-  refuses those versions with that profile (tgdeploy/modwsgi_lines.py).
+  refuses those versions with that profile (tgdeploy/doctor/modwsgi_lines.py).
 """
 import math
 import os
@@ -26,7 +26,7 @@ from conftest import LAB
 from support.httpd import DEBIAN_WSGI
 from support.projects import make_cherrypy
 from support.venv import Venv, run
-from tgdeploy import modwsgi_lines
+from tgdeploy.doctor import modwsgi_lines
 
 PAGES = '''
     @cherrypy.expose

@@ -1,4 +1,4 @@
-"""The no-follow file operations (tgdeploy/nofollow.py), as properties: whatever tree of
+"""The no-follow file operations (tgdeploy/files/nofollow.py), as properties: whatever tree of
 files, folders and symlinks (into the tree, out of it, dangling) a project's owner builds,
 reading below an anchor never returns a byte from outside the tree, and a removal removes
 the tree and nothing else. Also with the Python 2.7 fallback (no dir_fd: fchdir and an
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tgdeploy import nofollow
+from tgdeploy.files import nofollow
 
 NAMES = st.sampled_from(['a', 'b', 'c'])
 KINDS = st.sampled_from(['file', 'dir', 'readonly', 'link-out', 'link-in', 'dangling'])

@@ -1,7 +1,7 @@
 """Nothing lost: real `paster tgdeploy` runs, two at once, killed at every step of the install,
 on a full or read-only disk, as a user who may not read everything, against every bad value.
 
-Kills use tgdeploy's one fault seam (tgdeploy/seams.py): with TGDEPLOY_SEAM=kill-at:STEP the
+Kills use tgdeploy's one fault seam (tgdeploy/write/seams.py): with TGDEPLOY_SEAM=kill-at:STEP the
 run sends itself SIGKILL on reaching STEP, so no `finally` and no cleanup runs, as with
 `kill -9` or a power cut.
 """
@@ -16,7 +16,7 @@ import pytest
 from conftest import LAB_PY3
 from support.entries import add_entries_of_every_kind, states
 from support.projects import make_tg2, make_venv_marker
-from tgdeploy import install, seams
+from tgdeploy.write import install, seams
 
 
 
@@ -65,7 +65,7 @@ def assert_complete(apache, mount):
 AFTER_BARRIER = """
 import sys, time
 from paste.script import command
-import tgdeploy.command
+import tgdeploy.cli.command
 time.sleep(max(0, float(sys.argv[1]) - time.time()))
 command.run(sys.argv[2:])
 """

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from support.projects import make_cherrypy, make_tg2, make_venv_marker
-from tgdeploy import options
-from tgdeploy.detect import detect
+from tgdeploy.settle import options
+from tgdeploy.detect.arbiter import detect
 from tgdeploy.errors import TgDeployError
 
 
@@ -109,7 +109,7 @@ def test_bad_values_are_refused_with_the_fix(tg2, given, message):
 
 def test_one_daemon_process_per_core():
     """Measured in bench/threads.py: one process per core beats both fewer and more."""
-    code = 'from tgdeploy.options import default_processes; print(default_processes())'
+    code = 'from tgdeploy.settle.options import default_processes; print(default_processes())'
     available = sorted(os.sched_getaffinity(0))
     for cpus in (available[:1], available):
         proc = subprocess.run(['taskset', '-c', ','.join(map(str, cpus)), sys.executable, '-c',
@@ -213,7 +213,7 @@ def test_any_unicode_in_any_option_is_refused_or_ascii(tmp_path_factory, given):
     """Whatever the user types into whichever options: one TgDeployError line, or a config
     in UTF-8 (paths may hold any letter, quoted). Never another exception (a traceback for
     the user)."""
-    from tgdeploy.deploy import deploy
+    from tgdeploy.cli.deploy import deploy
     base = tmp_path_factory.mktemp('any')
     make_venv_marker(base / 'venv')
     project = make_tg2(base / 'shop')

@@ -13,9 +13,10 @@ from conftest import LAB_PY3
 from support.httpd import DEBIAN_WSGI
 from support.projects import make_tg2, make_venv_marker, write
 from support.venv import run
-from tgdeploy import options, own_deployment, preflight
-from tgdeploy.deploy import deploy
-from tgdeploy.detect import detect
+from tgdeploy.settle import options
+from tgdeploy.doctor import own_deployment, preflight
+from tgdeploy.cli.deploy import deploy
+from tgdeploy.detect.arbiter import detect
 
 FAS_WSGI = '''\
 #!/usr/bin/python

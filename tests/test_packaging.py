@@ -18,8 +18,8 @@ def test_wheel_ships_templates_inside_the_package(wheel):
     assert not [n for n in names if n.startswith('paste_templates/')]
     entry_points = zipfile.ZipFile(str(wheel)).read(
         [n for n in names if n.endswith('entry_points.txt')][0]).decode()
-    for line in ('tg_modwsgi = tgdeploy.template:TgModWsgiTemplate',
-                 'tgdeploy = tgdeploy.command:TgDeployCommand',
+    for line in ('tg_modwsgi = tgdeploy.cli.template:TgModWsgiTemplate',
+                 'tgdeploy = tgdeploy.cli.command:TgDeployCommand',
                  'cherrypy = tgdeploy.apps.cherrypy_app:make_app'):
         assert line in entry_points
 

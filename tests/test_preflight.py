@@ -12,11 +12,12 @@ import pytest
 from support.httpd import DEBIAN_WSGI, free_port
 from support.projects import make_tg2, write
 from support.venv import SYSTEM_PYTHON, run
-from tgdeploy import log_rotation, options, preflight
-from tgdeploy.detect import detect
+from tgdeploy.doctor import log_rotation, preflight
+from tgdeploy.settle import options
+from tgdeploy.detect.arbiter import detect
 from tgdeploy.errors import TgDeployError
-from tgdeploy.options import venv_python_version
-from tgdeploy.preflight import module_version, venv_base_prefix
+from tgdeploy.settle.options import venv_python_version
+from tgdeploy.doctor.preflight import module_version, venv_base_prefix
 
 STYLES = {
     'venv': ('home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.2\n',

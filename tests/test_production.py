@@ -17,7 +17,7 @@ import pytest
 from conftest import paster
 from support.sites import quickstart_tg2, setup_tg2_data
 from support.smtp_sink import SmtpSink
-from tgdeploy import production
+from tgdeploy.settle import production
 
 # A page that fails, added to the quickstart: error reports need a 500.
 BOOM = '''
@@ -291,7 +291,7 @@ def test_doctor_warns_of_a_secrets_file_others_may_read(prodapp, deploy_venv, ww
 # -- without Apache ---------------------------------------------------------------------
 
 def in_process(project, **given):
-    from tgdeploy.deploy import deploy as deploy_here
+    from tgdeploy.cli.deploy import deploy as deploy_here
     lines = []
     given.setdefault('python_home', str(project.parent / 'venv'))
     deploy_here(str(project), given, simulate=given.pop('simulate', False), out=lines.append)

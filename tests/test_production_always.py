@@ -5,8 +5,8 @@ in it."""
 import pytest
 
 from support.projects import make_tg2, make_venv_marker
-from tgdeploy import options, production
-from tgdeploy.detect import detect
+from tgdeploy.settle import options, production
+from tgdeploy.detect.arbiter import detect
 
 DEV_SECRET = 'quickstart-secret-in-the-repository'
 

@@ -24,7 +24,7 @@ from support.balancing import HAProxy, load_modules, render, wait_for
 from support.httpd import Apache, free_port
 from support.projects import make_tg2, make_venv_marker, write
 from support.venv import run
-from tgdeploy import proxies
+from tgdeploy.settle import proxies
 
 BACKEND = '127.0.0.2'
 FRONT = '127.0.0.1'   # what the back ends trust
@@ -346,8 +346,9 @@ def test_the_narrowest_networks_still_pass():
 # -- the doctor ---------------------------------------------------------------------------
 
 def test_the_doctor_reads_the_trusted_proxy_lines_of_every_config(tmp_path, tree):
-    from tgdeploy import options, preflight
-    from tgdeploy.detect import detect
+    from tgdeploy.settle import options
+    from tgdeploy.doctor import preflight
+    from tgdeploy.detect.arbiter import detect
     from support.httpd import DEBIAN_WSGI
     make_venv_marker(tmp_path / 'venv')
     values = options.settle(detect(str(make_tg2(tmp_path / 'shop'))),
@@ -373,8 +374,9 @@ def test_the_doctor_reads_the_trusted_proxy_lines_of_every_config(tmp_path, tree
 
 
 def test_without_mod_headers_behind_a_proxy_the_doctor_warns(tmp_path, tree):
-    from tgdeploy import options, preflight
-    from tgdeploy.detect import detect
+    from tgdeploy.settle import options
+    from tgdeploy.doctor import preflight
+    from tgdeploy.detect.arbiter import detect
     make_venv_marker(tmp_path / 'venv')
     project = make_tg2(tmp_path / 'shop')
     write(tree / 'mods-enabled' / 'wsgi.load', 'LoadModule wsgi_module x\n')

@@ -107,7 +107,7 @@ def test_sdist_ships_sources_and_templates(dists):
     with tarfile.open(str(sdist)) as tar:
         names = set(n.split('/', 1)[1] for n in tar.getnames() if '/' in n)
     for name in ('README.md', 'setup.cfg', 'setup.py', 'pyproject.toml', 'PKG-INFO',
-                 'tgdeploy/__init__.py', 'tgdeploy/command.py'):
+                 'tgdeploy/__init__.py', 'tgdeploy/cli/command.py'):
         assert name in names, sorted(names)
     # The templates live in paste_templates/ in the source, mapped into the package.
     assert 'paste_templates/tg_modwsgi/apache/+slug+.conf_tmpl' in names, sorted(names)

@@ -110,7 +110,7 @@ for _, name, _ in pkgutil.walk_packages(tgdeploy.__path__, 'tgdeploy.'):
         raise
 
 from tgdeploy._compat import RawConfigParser, NOT_STRICT
-from tgdeploy.deploy import deploy
+from tgdeploy.cli.deploy import deploy
 
 
 def write(path, text=''):
@@ -195,7 +195,7 @@ def test_units_under_each_python(xy, tmp_path):
     missing_frameworks = [line.split()[0] for line in result['without']]
     assert expected <= set(result['imported'] + missing_frameworks)
     # Only Python 2.7 (TurboGears 1.x) goes without gearbox, and only the gearbox command.
-    assert missing_frameworks == (['tgdeploy.gearbox_command'] if xy == '2.7' else [])
+    assert missing_frameworks == (['tgdeploy.cli.gearbox_command'] if xy == '2.7' else [])
     assert sorted(result['deployed']) == sorted(['tg2', 'cherrypy'] + (['tg1'] if xy == '2.7'
                                                                        else []))
     for kind, info in result['deployed'].items():

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import LAB_PY3, paster
 from support.projects import make_cherrypy, make_tg1, make_tg2, write
-from tgdeploy.deploy import deploy
+from tgdeploy.cli.deploy import deploy
 
 LEAKS = ('[app:main]', 'WSGIDaemonProcess', 'import cherrypy', 'loadapp', '[global]')
 

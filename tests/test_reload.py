@@ -11,8 +11,8 @@ import pytest
 from conftest import paster
 from support.projects import make_cherrypy
 from support.reloading import InFlight, Load, add_slow_page, daemon_pids
-from tgdeploy.apache_processes import listening_socket
-from tgdeploy.reload_conf import apache_words
+from tgdeploy.serve.apache_processes import listening_socket
+from tgdeploy.serve.reload_conf import apache_words
 
 
 def cherry_copy(parent, name='cherryapp'):

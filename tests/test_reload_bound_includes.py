@@ -8,8 +8,8 @@ import threading
 import pytest
 
 from support.projects import write
-from tgdeploy.apache_includes import command_line, loads, started_by_check
-from tgdeploy.regular_file import NotRegular, read_regular
+from tgdeploy.serve.apache_includes import command_line, loads, started_by_check
+from tgdeploy.files.regular_file import NotRegular, read_regular
 
 DEBIAN_TOP = '''# as Debian's apache2.conf
 IncludeOptional mods-enabled/*.load

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from support.projects import make_cherrypy, make_tg1, make_tg2, make_venv_marker
-from tgdeploy import options, render
-from tgdeploy.detect import detect
+from tgdeploy.settle import options
+from tgdeploy.write import render
+from tgdeploy.detect.arbiter import detect
 
 GOLDEN = Path(__file__).parent / 'golden'
 # Fixed paths, so the golden files are the same on every machine.

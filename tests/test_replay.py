@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from support.projects import make_tg1, make_venv_marker, write
-from tgdeploy import envfile, options, own_deployment, preflight, startup_script
-from tgdeploy.deploy import deploy
-from tgdeploy.detect import detect
+from tgdeploy.settle import envfile, options
+from tgdeploy.doctor import own_deployment, preflight
+from tgdeploy.detect import startup_script
+from tgdeploy.cli.deploy import deploy
+from tgdeploy.detect.arbiter import detect
 from tgdeploy.errors import TgDeployError
 
 FIXTURES = Path(__file__).parent / 'fixtures'

@@ -13,7 +13,7 @@ import pytest
 from conftest import LAB_PY3
 from support.other_user import chown_to_nobody, run_as_nobody
 from test_nothing_lost import fill
-from tgdeploy import seams
+from tgdeploy.write import seams
 
 BACKENDS = ['--backend', 'http://10.0.0.2:8080', '--backend', 'http://10.0.0.3:8080']
 EXPECTED = ['README.txt', 'front.cfg']
@@ -123,7 +123,7 @@ def test_a_full_disk_is_one_line_and_changes_nothing(small_disk):
 
 def test_fifteen_concurrent_first_runs_all_succeed(www_tmp):
     start = time.time() + 2.0  # all of them imported by then
-    barrier = 'import sys, time; from tgdeploy.balancer import main; ' \
+    barrier = 'import sys, time; from tgdeploy.balancer.front import main; ' \
               'time.sleep(max(0, %r - time.time())); sys.exit(main(sys.argv[1:]))' % start
     runs = [subprocess.Popen([LAB_PY3.python, '-c', barrier, 'front', '--engine', 'haproxy']
                              + BACKENDS, cwd=str(www_tmp), stdout=subprocess.PIPE,

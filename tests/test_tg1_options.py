@@ -2,8 +2,8 @@
 import pytest
 
 from support.projects import FIXTURES, make_tg1, make_venv_marker, write
-from tgdeploy import options, tg1config
-from tgdeploy.detect import detect
+from tgdeploy.settle import options, tg1config
+from tgdeploy.detect.arbiter import detect
 from tgdeploy.errors import TgDeployError
 
 

@@ -7,8 +7,8 @@ import configparser
 import pytest
 
 from support.projects import make_tg2, make_venv_marker, write
-from tgdeploy import inifile, options
-from tgdeploy.detect import detect
+from tgdeploy.settle import inifile, options
+from tgdeploy.detect.arbiter import detect
 
 WEBASSETS_APP_CFG = '''
 import tgext.webassets
@@ -77,7 +77,7 @@ def test_webassets_cache_goes_to_data_and_bundles_are_linked_under_the_mount(sho
     assert 'filter-with' not in derived  # no ToscaWidgets 2 here
     readme_lines = ['install -d -o %s -g %s %s' % (values['user'], values['group'], folder)
                     for folder in values['runtime_dirs']]
-    from tgdeploy.render import render
+    from tgdeploy.write.render import render
     out = shop / 'out'
     out.mkdir()
     render(values, str(out))
@@ -120,7 +120,7 @@ def test_tw2_at_a_sub_url_gets_its_links_rewritten(shop):
     assert settle(shop)['link_prefixes'] == []  # at / nothing to do
     out = shop / 'out'
     out.mkdir()
-    from tgdeploy.render import render
+    from tgdeploy.write.render import render
     render(values, str(out))
     conf = (out / 'shop.conf').read_text()
     assert '<LocationMatch "^/sub(/|$)">' in conf
@@ -149,7 +149,7 @@ def test_tg1_widgets_at_a_sub_url_get_their_links_rewritten(tmp_path):
 
 
 def test_tg1_write_locations_are_read_from_the_deployment_config():
-    from tgdeploy.write_locations import tg1_write_locations
+    from tgdeploy.settle.write_locations import tg1_write_locations
     cfg = ('[global]\nsqlobject.dburi="sqlite:///srv/db/site.sqlite"\n'
            'sqlalchemy.dburi="sqlite:////var/lib/site/site.db"\n'
            '# session_filter.storage_path = "/nowhere"\n'
@@ -164,7 +164,7 @@ def test_tg1_write_locations_are_read_from_the_deployment_config():
 
 
 def test_doctor_names_a_tg1_write_location_the_daemon_cannot_write(www_tmp):
-    from tgdeploy import write_locations
+    from tgdeploy.settle import write_locations
     folder = www_tmp / 'db'
     folder.mkdir()
     values = {'user': 'www-data', 'group': 'www-data', 'data_dir': str(www_tmp / 'data'),
@@ -202,7 +202,7 @@ def test_upload_depot_beaker_and_log_files_under_here_go_to_data(tmp_path):
 def test_an_own_production_ini_with_webassets_is_checked_not_changed(shop):
     """Served as it is, its webassets cache stays webassets' default in public/ (named for
     README step 2 and the doctor), and a base_url outside the mount is a warning."""
-    from tgdeploy import production
+    from tgdeploy.settle import production
     add_to_app_cfg(shop, WEBASSETS_APP_CFG)
     text = (shop / 'development.ini').read_text().replace('debug = true', 'debug = false')
     (shop / 'site.ini').write_text(text)

@@ -5,7 +5,7 @@ Its message is a single line that names the problem and the fix; the front ends
 """
 import errno
 
-from tgdeploy.nofollow import shown
+from tgdeploy.files.nofollow import shown
 
 
 class TgDeployError(Exception):

@@ -25,8 +25,8 @@ from urllib.parse import urlencode
 from support.httpd import Apache, free_port
 from support.sites import quickstart_tg2
 from support.venv import run
-from tgdeploy import balancer
-from tgdeploy.private_apache import MODULES
+from tgdeploy.balancer import front as balancer
+from tgdeploy.serve.private_apache import MODULES
 
 BACKEND_ADDRESSES = ('127.0.0.2', '127.0.0.3', '127.0.0.4')
 BALANCER = '127.0.0.1'  # the address the back ends trust for forwarded headers

@@ -179,7 +179,7 @@ def exceptions(out):
 
 
 def configtest(conf, mod_wsgi, work):
-    from tgdeploy.private_apache import PrivateApache
+    from tgdeploy.serve.private_apache import PrivateApache
     root = tempfile.mkdtemp(dir=work)
     os.chmod(root, 0o755)
     module = mod_wsgi if os.path.isabs(mod_wsgi) else os.path.join(LAB, mod_wsgi)

@@ -2,7 +2,7 @@
 Debian's Python 3 mod_wsgi by default and test-friendly return values."""
 from types import SimpleNamespace
 
-from tgdeploy.private_apache import PrivateApache, free_port  # noqa: F401
+from tgdeploy.serve.private_apache import PrivateApache, free_port  # noqa: F401
 
 APACHE = '/usr/sbin/apache2'
 DEBIAN_WSGI = '/usr/lib/apache2/modules/mod_wsgi.so'

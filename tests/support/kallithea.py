@@ -14,8 +14,8 @@ from http.client import HTTPConnection
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from support import venv
-from tgdeploy import crawl as tgdeploy_crawl
-from tgdeploy.private_apache import PrivateApache
+from tgdeploy.serve import crawl as tgdeploy_crawl
+from tgdeploy.serve.private_apache import PrivateApache
 
 LAB = os.environ.get('TGDEPLOY_LAB', '/opt/tgdeploy-lab')
 PY39 = os.path.join(LAB, 'py39')

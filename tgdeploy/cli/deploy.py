@@ -1,0 +1,127 @@
+"""The whole pipeline for one project: detect -> settle options -> render -> install,
+then, when asked, check (check.py).
+
+The front ends (``paster tgdeploy``, ``gearbox tgdeploy``, ``paster create -t tg_modwsgi``)
+call run() or deploy(); they raise TgDeployError on bad input, before anything is written.
+"""
+import contextlib
+import io
+import os
+
+from tgdeploy.serve import check, reload
+
+from tgdeploy.detect.arbiter import detect
+
+from tgdeploy.write import install, render
+
+from tgdeploy.settle import options
+
+from tgdeploy.doctor import own_deployment
+from tgdeploy.settle import installed
+from tgdeploy.errors import TgDeployError, describe_os_error
+
+# Options that steer detection rather than the generated files.
+DETECT_OPTIONS = ('flavor', 'config', 'root')
+
+
+def deploy(directory, given, simulate=False, overwrite=False, out=None):
+    """Write (or with ``simulate``, describe) apache/ for the project in ``directory``.
+
+    ``given`` maps option names (see options.OPTION_DEFAULTS and DETECT_OPTIONS) to the
+    user's strings; ``out`` receives each line of the report. Returns the settled values.
+    """
+    out = out or (lambda line: None)
+    with os_errors_as_one_line():
+        values = settle(directory, given)
+    with os_errors_as_one_line(values['apache_dir']):
+        if simulate:
+            changes, lines = install.simulate(values, overwrite, render.render)
+            for line in lines:
+                out(line)
+            install.refuse_edits(changes, values['apache_dir'], overwrite)
+            return values
+        changes, entries = install.write(values, overwrite, render.render)
+        report(changes, entries, values, out)
+    return values
+
+
+def run(action, directory, given, out, simulate=False, overwrite=False, apache_root=None,
+        mod_wsgi=None):
+    """What every front end does: ``action`` is None (write apache/), doctor, check, serve
+    or reload (signals the running daemons; writes nothing).
+    Returns the exit code."""
+    with os_errors_as_one_line():
+        return run_action(action, directory, given, out, simulate, overwrite, apache_root,
+                          mod_wsgi)
+
+
+def run_action(action, directory, given, out, simulate, overwrite, apache_root, mod_wsgi):
+    if action == 'doctor':
+        return check.doctor(settle(directory, given), out, apache_root, mod_wsgi)
+    if action and simulate:
+        raise TgDeployError('--simulate writes nothing, so there is nothing to --%s: drop one '
+                            'of the two' % action)
+    if action == 'reload':
+        return reload.reload(settle(directory, given), out)
+    values = deploy(directory, given, simulate=simulate, overwrite=overwrite, out=out)
+    if action is None:
+        return 0
+    act = check.check if action == 'check' else check.serve
+    return act(values, out, apache_root, mod_wsgi)
+
+
+def settle(directory, given):
+    given = dict(given)
+    hints = dict((name, given.pop(name, None) or None) for name in DETECT_OPTIONS)
+    return options.settle(detect(directory, **hints), given)
+
+
+@contextlib.contextmanager
+def os_errors_as_one_line(where=None):
+    """Whatever the file system says (EACCES, ENOSPC, EROFS, ELOOP...) ends as one line,
+    naming the path (``where`` when the error names none: a write on a full disk)."""
+    try:
+        yield
+    except EnvironmentError as e:
+        raise TgDeployError(describe_os_error(e, where))
+
+
+def report(changes, entries, values, out):
+    out('%s (%s) -> %s, %s mode, mounted at %s' % (
+        values['project'], values['flavor_name'], values['apache_dir'], values['mode'],
+        values['mount']))
+    for line in values['evidence']:
+        out('  seen: ' + line)
+    for line in own_deployment.seen(values):
+        out('  seen: %s (--doctor says what they do that this deployment does not)' % line)
+    target = values['apache_dir']
+    for verb, names in (('created', changes.new), ('updated', changes.updated),
+                        ('replaced (your version saved as .bak)', changes.edited),
+                        ('removed', changes.stale),
+                        ('kept your', changes.kept_to_report(entries))):
+        for name in names:
+            out('  %s %s' % (verb, os.path.join(target, name)))
+    if not changes.writes_anything():
+        out('  nothing changed')
+    for path in changes.foreign:
+        out('  left alone %s: not a staging folder tgdeploy made (another user\'s, or another '
+            'mode than 0700); remove it if it is yours to remove' % path)
+    warning = values.get('secrets_from') and installed.others_may_read(values['secrets_from'])
+    if warning:
+        out('  warning: --secrets-from %s' % warning)
+    if values['production_changes']:
+        out('  production settings (secrets never shown):')
+        for line in values['production_changes']:
+            out('    ' + line)
+    out('')
+    for line in next_steps(os.path.join(target, 'README.txt')):
+        out(line)
+
+
+def next_steps(readme):
+    """The "Next steps" section of the README just written, to print it as well."""
+    with io.open(readme, encoding='utf-8') as f:
+        text = f.read()
+    start = text.index('Next steps\n')
+    end = text.index('\nReference\n', start)
+    return text[start:end].rstrip().splitlines()

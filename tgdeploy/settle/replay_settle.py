@@ -1,0 +1,116 @@
+"""Settle --startup-script and --env-file (options.settle calls this): which start-up of the
+project's own each daemon process replays (startup_script.py, apps/replay.py), the
+environment it gets, and what the report and the doctor say about both.
+"""
+import os
+import re
+
+from tgdeploy.settle import envfile
+
+from tgdeploy.detect import startup_script
+from tgdeploy.errors import TgDeployError
+from tgdeploy.detect.projectfiles import read_text
+
+ERROR, WARNING = 'error', 'warning'
+REPLAYED_FLAVORS = ('cherrypy', 'tg1')
+
+
+def settle(opts, values, project):
+    from tgdeploy.settle.options import check_path
+    project_dir = values['project_dir']
+    env_file = opts.get('env_file') and check_path('--env-file', os.path.abspath(
+        os.path.join(project_dir, opts['env_file'])))
+    env_pairs = envfile.read(env_file) if env_file else []
+    found = startup(opts.get('startup_script'), project, project_dir)
+    if found is None and project.flavor == 'cherrypy' and not project.root:
+        raise TgDeployError('without its start-up (--startup-script no) there is no one '
+                            'CherryPy root object to serve: pass --root module:Root')
+    if found is not None:
+        check_path('--startup-script', found.path)
+    evidence = list(values['evidence'])
+    if found is not None:
+        evidence += seen(found, project_dir)
+    if env_file:
+        evidence.append('environment from %s: %s' % (
+            os.path.relpath(env_file, project_dir),
+            ', '.join(name for name, _ in env_pairs) or 'nothing'))
+    secret_files = list(values.get('secret_files') or [])
+    wsgi = os.path.basename(values['wsgi_file'])
+    if env_pairs and wsgi not in secret_files:
+        secret_files.append(wsgi)
+    return {
+        'startup_replay': found,
+        'startup_script': found and found.script,
+        'startup_call': found and found.call,
+        'startup_sets_config': bool(found and found.sets_config),
+        'env_file': env_file,
+        'env_file_pairs': env_pairs,
+        'evidence': evidence,
+        'secret_files': secret_files,
+    }
+
+
+def startup(option, project, project_dir):
+    if option == 'no':
+        return None
+    if option:
+        if project.flavor not in REPLAYED_FLAVORS:
+            raise TgDeployError('--startup-script applies to CherryPy and TurboGears 1.x '
+                                'projects; a TurboGears 2 application starts from its ini: '
+                                'drop it (--startup runs a function of yours)')
+        return startup_script.given(project_dir, option, project.flavor)
+    if project.flavor not in REPLAYED_FLAVORS:
+        return None
+    return startup_script.find(project_dir, project.flavor, project.package_dir)
+
+
+def seen(found, project_dir):
+    lines = ['start-up replayed in each daemon process, minus the server: %s'
+             % found.describe(project_dir)]
+    if found.left_out:
+        lines.append('start-up: left to Apache: %s' % ', '.join(found.left_out))
+    if found.argv_note:
+        lines.append('start-up: ' + found.argv_note)
+    for what in found.impossible:
+        lines.append('start-up: not carried over: it %s (--doctor: an error)' % what)
+    return lines
+
+
+def findings(values):
+    """[(level, text)] for the doctor: what the replayed start-up does that a replay cannot
+    carry (errors), and the environment variables it reads that the deployment does not set
+    (errors without a default, warnings with one)."""
+    found = values.get('startup_replay')
+    if not found:
+        return []
+    project_dir = values['project_dir']
+    where = os.path.relpath(found.path, project_dir)
+    result = [(ERROR, '%s: the start-up %s; replayed in each daemon process it cannot do '
+                      'that: make it start without it, or pass --startup-script no (and '
+                      '--startup package.module:function for what it sets up)'
+               % (where, what)) for what in found.impossible]
+    deployed = set(name for name, _ in values.get('setenv') or []) | set(
+        name for name, _ in values.get('env_file_pairs') or [])
+    deployed |= set(name for name, _ in set_in_script(found))
+    said = set()
+    for name, has_default, path, line in found.env_reads:
+        if name in deployed or name in said:
+            continue
+        said.add(name)
+        place = '%s:%d' % (os.path.relpath(path, project_dir), line)
+        if has_default:
+            result.append((WARNING, '%s: the start-up reads %s, the deployment does not set '
+                                    'it (its default applies): pass --env-file or --setenv '
+                                    '%s=...' % (place, name, name)))
+        else:
+            result.append((ERROR, '%s: the start-up reads %s, the deployment does not set it '
+                                  '(KeyError at start-up): pass --env-file or --setenv %s=...'
+                           % (place, name, name)))
+    return result
+
+
+def set_in_script(found):
+    """The variables the start script sets itself (os.environ[...] = ...) before reading."""
+    pairs = re.findall(r'os\.environ(?:\[\s*[\'"](\w+)[\'"]\s*\]\s*=[^=]|'
+                       r'\.setdefault\(\s*[\'"](\w+))', read_text(found.path))
+    return [(first or second, None) for first, second in pairs]
