@@ -3,8 +3,10 @@ documentation writes them (adapted only to listen on 127.0.0.1 and keep every fi
 stack's folder)."""
 import os
 
-# gunicorn's docs (Deploying Gunicorn, nginx configuration), with `worker_processes auto`
-# (one per core, nginx's recommendation) instead of its example's 1.
+# gunicorn's docs (Deploying Gunicorn, nginx configuration: a Unix socket, `upstream ...
+# fail_timeout=0`, the proxy headers, `keepalive_timeout 5`, `accept_mutex off`), with
+# `worker_processes auto` (one per core, nginx's recommendation) instead of its example's 1.
+# (Its `try_files` for static files is left out: these pages are all dynamic.)
 NGINX = '''user www-data;
 worker_processes auto;
 pid {work}/nginx.pid;
@@ -45,14 +47,16 @@ GUNICORN_LOCATION = '''location / {
     }'''
 
 # uWSGI's "Setting up Django and your web server with uWSGI and nginx": `uwsgi_pass` and
-# nginx's uwsgi_params file (written out here: the unpacked nginx package has no /etc/nginx).
+# nginx's uwsgi_params file (written out here: the unpacked nginx package has no /etc/nginx),
+# plus an empty SCRIPT_NAME: WSGI requires the key, uwsgi_params lacks it, and TurboGears 2
+# answers every page with 500 (KeyError: 'SCRIPT_NAME') without it.
 UWSGI_PARAMS = ('QUERY_STRING $query_string', 'REQUEST_METHOD $request_method',
                 'CONTENT_TYPE $content_type', 'CONTENT_LENGTH $content_length',
                 'REQUEST_URI $request_uri', 'PATH_INFO $document_uri',
                 'DOCUMENT_ROOT $document_root', 'SERVER_PROTOCOL $server_protocol',
                 'REQUEST_SCHEME $scheme', 'HTTPS $https if_not_empty',
                 'REMOTE_ADDR $remote_addr', 'REMOTE_PORT $remote_port',
-                'SERVER_PORT $server_port', 'SERVER_NAME $server_name')
+                'SERVER_PORT $server_port', 'SERVER_NAME $server_name', 'SCRIPT_NAME ""')
 
 # uWSGI's quickstart (--processes 4 --threads 2) and its production advice ("Things to
 # know", "Configuring uWSGI for Production Deployment"): strict, master, enable-threads,

@@ -1,21 +1,12 @@
 """The generated deployment against the production stacks users actually run (issue 26).
 
 Each stack serves the same generated ini with the configuration its own documentation
-recommends, on 127.0.0.1 with a free port (back ends on a Unix socket in the stack's
-folder):
-- tgdeploy's default (Apache + mod_wsgi daemon mode) and the README's CPU-bound profile;
-- nginx -> gunicorn sync and gthread: gunicorn's deploy docs (nginx in front, a Unix
-  socket, `upstream ... fail_timeout=0`, the proxy headers, `keepalive_timeout 5`), workers
-  as gunicorn's docs say, (2 x cores) + 1, and for gthread threads 2 x cores (the low end
-  of "2-4 x cores"); nginx `worker_processes auto`;
-- Apache mod_proxy -> the same gunicorn sync (Apache's event MPM with mod_proxy_http, no
-  mod_wsgi loaded);
-- nginx -> uWSGI over the uwsgi protocol: uWSGI's own nginx recipe (`uwsgi_pass`,
-  `uwsgi_params`), processes 4 x threads 2 (its quickstart) and the settings of its "Things
-  to know" / production guide (master, strict, enable-threads, vacuum, single-interpreter,
-  die-on-term, need-app, harakiri 60, max-requests 1000, request logging off in uWSGI since
-  nginx logs);
-- mod_wsgi-express with its defaults (its documentation's start-server).
+recommends (bench/stack_configs.py says which advice), on 127.0.0.1 with a free port (back
+ends on a Unix socket in the stack's folder): tgdeploy's default and README's CPU-bound
+profile; nginx -> gunicorn sync and gthread (gunicorn's deploy docs; (2 x cores) + 1
+workers, threads 2 x cores, the low end of its "2-4 x cores"); Apache mod_proxy -> the same
+gunicorn sync (no mod_wsgi loaded); nginx -> uWSGI over the uwsgi protocol; mod_wsgi-express
+with its defaults.
 Pages: the TurboGears 2 quickstart's /demo, the CherryPy application's /about and the bare
 hello-world (bench/peers.py's sites). Every process a stack starts (nginx too) runs in one
 cgroup v1 cpuacct group: CPU ms per request is that group's usage over a fixed number of
@@ -29,9 +20,8 @@ round. Writes its tables into BENCHMARKS.md.
     bash bench/run stacks     # or: flock /tmp/tgdeploy-bench.lock \
                               #   /opt/tgdeploy-lab/py3/bin/python bench/stacks.py [--reuse]
 
-Needs scripts/provision-bench (bench/run runs it): the pinned wheels and nginx.
-BENCH_ROUNDS (default 3) and BENCH_REQUESTS (default 2000 on the TurboGears 2 page, twice
-that on the others) change the run's size.
+Needs scripts/provision-bench (bench/run runs it). BENCH_ROUNDS (default 3) and BENCH_REQUESTS
+(default 2000 on the TurboGears 2 page, twice that on the others) change the run's size.
 """
 import argparse
 import collections
@@ -39,6 +29,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -67,23 +58,21 @@ Stack = collections.namedtuple('Stack', 'label start')
 
 
 def nginx_binary():
-    found = shutil.which('nginx')
+    """Debian's nginx, or its package unpacked by scripts/provision-bench."""
     unpacked = os.path.join(LAB, 'bench', 'nginx', 'usr', 'sbin', 'nginx')
-    if found:
-        return found
-    if os.path.exists(unpacked):
-        return unpacked
-    raise SystemExit('no nginx: run scripts/provision-bench')
+    found = shutil.which('nginx') or (os.path.exists(unpacked) and unpacked)
+    if not found:
+        raise SystemExit('no nginx: run scripts/provision-bench')
+    return found
 
 
 # -- starting and stopping -----------------------------------------------------------------
 
 def spawn(command, cwd, log):
     """A server process in a session of its own; its stop() ends the whole session."""
-    out = open(log, 'ab')
-    proc = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    out.close()
+    with open(log, 'ab') as out:
+        proc = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
 
     def stop():
         try:
@@ -100,10 +89,10 @@ def spawn(command, cwd, log):
 
 def wait_socket(path, timeout=60):
     deadline = time.time() + timeout
-    while not os.path.exists(path):
-        if time.time() > deadline:
-            raise RuntimeError('no socket %s after %d s' % (path, timeout))
+    while not os.path.exists(path) and time.time() < deadline:
         time.sleep(0.05)
+    if not os.path.exists(path):
+        raise RuntimeError('no socket %s after %d s' % (path, timeout))
 
 
 def chained(*stops):
@@ -279,9 +268,8 @@ def measure(stack, venv, site, workdir, requests):
     per_request = 1000.0 / requests
     cpu = dict(total=(used - usage) * per_request)
     for part in ('front', 'python'):
-        cpu[part] = per_request * sum(
-            seconds - before.get(pid, (part, 0.0, 0))[1]
-            for pid, (kind, seconds, _) in after.items() if kind == part)
+        cpu[part] = per_request * sum(seconds - before.get(pid, (part, 0.0, 0))[1] for pid, (
+            kind, seconds, _) in after.items() if kind == part)
     result.update(cpu=cpu, requests=requests,
                   pss_rest=sum(r[2] for r in before.values()) / 1024.0,
                   pss_load=sum(r[2] for r in after.values()) / 1024.0,
@@ -297,7 +285,7 @@ def run_rounds(all_stacks, sites, venv):
         for site in sites:
             for stack in rotated(all_stacks, round_number):
                 workdir = os.path.join(common.ROOT, 'stacks', '%d-%s-%s' % (
-                    round_number, site.key, re.sub(r'\W', '', stack.label)))
+                    round_number, site.key, re.sub(r'\W', '', stack.label)[:24]))
                 requests = REQUESTS * (1 if site.key == 'tg2' else 2)
                 r = measure(stack, venv, site, workdir, requests)
                 results[site.key][stack.label].append(r)
@@ -310,9 +298,7 @@ def run_rounds(all_stacks, sites, venv):
 
 
 def med(values):
-    values = sorted(values)
-    middle = len(values) // 2
-    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2.0
+    return statistics.median(values)
 
 
 def ratio(runs, base_runs, key):
@@ -350,17 +336,22 @@ def lab(reuse):
     common.ROOT = STACKS_ROOT
     venv = Venv(os.path.join(STACKS_ROOT, 'venv'))
     if reuse and os.path.exists(venv.bin('uwsgi')):
-        venv.pip_install('--no-deps', '--force-reinstall', REPO)
         for name in os.listdir(STACKS_ROOT):
             if name not in ('venv', 'benchapp', 'cherryapp', 'helloapp'):
                 shutil.rmtree(os.path.join(STACKS_ROOT, name))
-        return (venv, os.path.join(STACKS_ROOT, 'benchapp'),
-                os.path.join(STACKS_ROOT, 'cherryapp'), os.path.join(STACKS_ROOT, 'helloapp'))
-    venv, project, cherry = prepare()
-    venv.pip_install('--no-index', '--find-links', WHEELS, 'gunicorn', 'uwsgi', 'mod_wsgi')
-    hello = os.path.join(STACKS_ROOT, 'helloapp')
-    shutil.copytree(os.path.join(REPO, 'tests', 'fixtures', 'cherryapp'), hello)
-    return venv, project, cherry, hello
+    else:
+        prepare()
+        venv.pip_install('--no-index', '--find-links', WHEELS, 'gunicorn', 'uwsgi', 'mod_wsgi')
+        shutil.copytree(os.path.join(REPO, 'tests', 'fixtures', 'cherryapp'),
+                        os.path.join(STACKS_ROOT, 'helloapp'))
+    # tgdeploy as committed (HEAD), not the working tree others may be editing.
+    source = os.path.join(STACKS_ROOT, 'tgdeploy-head')
+    os.makedirs(source)
+    subprocess.run('git -C "%s" archive HEAD | tar -x -C "%s"' % (REPO, source), shell=True,
+                   check=True)
+    venv.pip_install('--no-deps', '--force-reinstall', source)
+    return venv, *(os.path.join(STACKS_ROOT, name) for name in ('benchapp', 'cherryapp',
+                                                               'helloapp'))
 
 
 def main():

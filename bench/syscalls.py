@@ -218,7 +218,7 @@ def main():
         traced, cpu = {}, dict((s.label, []) for s in all_stacks)
         for stack in all_stacks:
             workdir = os.path.join(common.ROOT, 'syscalls', '%s-%s' % (
-                site.key, re.sub(r'\W', '', stack.label)))
+                site.key, re.sub(r'\W', '', stack.label)[:24]))
             traced[stack.label] = trace(stack, venv, site, workdir)
             calls = traced[stack.label]['calls']
             print('%-8s %-60s %.1f front + %.1f python syscalls/request' % (
@@ -227,7 +227,7 @@ def main():
         for round_number in range(ROUNDS):
             for stack in rotated(all_stacks, round_number):
                 workdir = os.path.join(common.ROOT, 'syscalls', '%d-%s-%s-cpu' % (
-                    round_number, site.key, re.sub(r'\W', '', stack.label)))
+                    round_number, site.key, re.sub(r'\W', '', stack.label)[:24]))
                 requests = stacks.REQUESTS * (1 if site.key == 'tg2' else 2)
                 r = measure(stack, venv, site, workdir, requests)
                 cpu[stack.label].append(r)
