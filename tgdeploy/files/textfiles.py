@@ -109,9 +109,9 @@ def recode(path, encoding):
 def derived_files(values):
     """[(file name, encoding)] of the files tgdeploy derives from the project's config, in
     the encoding of that config."""
-    source = values.get('source_config')
-    names = [(values['slug'] + '.cfg', values.get('tg_cfg')),
-             (values['slug'] + '.ini', values.get('derived_ini'))]
+    source = values.config.source
+    names = [(values.project.slug + '.cfg', values.tg1.cfg),
+             (values.project.slug + '.ini', values.config.derived_ini)]
     wanted = [name for name, text in names if text]
     if not wanted or not source:
         return []
@@ -139,10 +139,10 @@ class Text(type(u'')):
 
 
 def template_values(values):
-    """``values`` as the templates may take them on this Python."""
-    if not PY2:
-        return dict(values)
-    return dict((key, as_text(value)) for key, value in values.items())
+    """The templates' names for the settled ``values`` (settle/settled.py), as this Python
+    may take them."""
+    values = values.map(as_text) if PY2 else values
+    return dict(values.items())  # TRANSITIONAL: the templates' flat names
 
 
 def as_text(value):

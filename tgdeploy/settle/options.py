@@ -31,6 +31,7 @@ from tgdeploy.settle import (inifile,
 
     write_locations)
 from tgdeploy.settle import mount_links
+from tgdeploy.settle import settled
 from tgdeploy.files import ownership
 from tgdeploy.settle import exposure
 from tgdeploy._compat import shell_quote
@@ -294,7 +295,7 @@ def settle(project, given):
     exposure.refuse(values, SYSTEM_DIRS)
     values.update(app_config(project, values))
     values.update(replay_settle.settle(opts, values, project))
-    return values
+    return settled.Settled.from_flat(values)
 
 
 def settle_day_two(opts, given, values, project):

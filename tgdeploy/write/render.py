@@ -11,6 +11,7 @@ from paste.util.template import paste_script_template_renderer
 
 import tgdeploy.paste_templates
 from tgdeploy.files import textfiles
+from tgdeploy.settle.settled import Settled
 
 TEMPLATE_NAME = 'tg_modwsgi'
 TEMPLATE_OUTPUT = 'apache'  # the one folder the template tree holds
@@ -22,13 +23,15 @@ def template_dir(name=TEMPLATE_NAME):
 
 
 def render(values, dest):
-    """Render the template's apache/ folder with ``values`` into ``dest``; return ``dest``."""
+    """Render the template's apache/ folder with ``values`` (settle/settled.py) into
+    ``dest``; return ``dest``."""
+    values = Settled.of(values)
     source = os.path.join(template_dir(), TEMPLATE_OUTPUT)
     copydir.copy_dir(source, dest, textfiles.template_values(values), verbosity=0, simulate=False,
                      interactive=False, overwrite=True, svn_add=False,
                      template_renderer=paste_script_template_renderer)
-    for suffix, wanted in (('.ini', values['write_ini']), ('.cfg', values['tg_cfg'])):
+    for suffix, wanted in (('.ini', values.config.write_ini), ('.cfg', values.tg1.cfg)):
         if not wanted:
-            os.remove(os.path.join(dest, values['slug'] + suffix))
+            os.remove(os.path.join(dest, values.project.slug + suffix))
     textfiles.recode_rendered(values, dest)
     return dest
