@@ -1,13 +1,16 @@
 """The Apache config tree the doctor reads: which files a layout's Apache loads and in what
 order, and the directives in them (continuation lines joined, <VirtualHost> scopes kept).
 
-Read as text, so it also serves for a tree copied from another machine.
+Where Apache can be asked (apache_asked.py), its own answer gives the files, their order and
+the <IfModule>/<IfDefine> sections that hold; otherwise the files are read as the layout
+names them, which also serves for a tree copied from another machine.
 """
 import fnmatch
 import glob
 import os
 import re
 
+from tgdeploy.doctor import apache_asked
 from tgdeploy.files import textfiles
 
 # The files each layout's Apache reads, in the order it reads them.
@@ -27,7 +30,30 @@ def is_rhel_layout(apache_root):
     return bool(apache_root) and os.path.isfile(os.path.join(apache_root, 'conf', 'httpd.conf'))
 
 
+# Apache's answer for each file it named: config_text keeps only the sections that hold.
+ANSWERS = {}
+
+
 def included_files(apache_root):
+    """The config files of ``apache_root`` in the order Apache reads them."""
+    asked = apache_asked.ask(apache_root)
+    if asked is not None:
+        files = [p for p in asked.files if os.path.isfile(p)]
+        for path in files:
+            ANSWERS[os.path.abspath(path)] = asked
+        return files
+    files = files_by_layout(apache_root)
+    for path in files:
+        ANSWERS.pop(os.path.abspath(path), None)
+    return files
+
+
+def read_as(apache_root):
+    """How the doctor reads ``apache_root``: 'asked' (Apache's answer) or 'files'."""
+    return 'asked' if apache_asked.ask(apache_root) is not None else 'files'
+
+
+def files_by_layout(apache_root):
     patterns = RHEL_INCLUDES if is_rhel_layout(apache_root) else DEBIAN_INCLUDES
     found = []
     for pattern in patterns:
@@ -37,11 +63,16 @@ def included_files(apache_root):
 
 
 def config_text(path):
-    """The file's text, continuation lines joined; empty if it cannot be read."""
+    """The file's text, continuation lines joined, and where Apache was asked only the
+    sections that hold, its Defines expanded; empty if it cannot be read."""
     try:
-        return textfiles.read_text(path).replace('\\\n', ' ')
+        text = textfiles.read_text(path).replace('\\\n', ' ')
     except (IOError, OSError):
         return ''
+    asked = ANSWERS.get(os.path.abspath(path))
+    if asked is not None:
+        text = apache_asked.expand_defines(apache_asked.active_text(text, asked), asked)
+    return text
 
 
 def directives(path, name):
