@@ -10,24 +10,15 @@ import sys
 from paste.script.command import Command
 
 from tgdeploy._compat import print_line
+from tgdeploy.cli import arguments
 from tgdeploy.cli.deploy import run
 from tgdeploy.errors import TgDeployError
-from tgdeploy.settle.options import ACTIONS, CHECK_OPTIONS, FLAGS, OPTION_HELP, REPEATED
-from tgdeploy.serve.reload import ACTIONS as RELOAD_ACTIONS
 
 
 def build_parser():
+    """paster's standard options, then the option table's, in its groups."""
     parser = Command.standard_parser(simulate=True, overwrite=True, quiet=True)
-    for name, help_text in OPTION_HELP + CHECK_OPTIONS:
-        parser.add_option('--' + name.replace('_', '-'), dest=name, metavar=name.upper(),
-                          help=help_text, action='append' if name in REPEATED else 'store')
-    for name, help_text in FLAGS:
-        parser.add_option('--' + name.replace('_', '-'), dest=name, action='store_const',
-                          const='yes', help=help_text)
-    for name, help_text in ACTIONS + RELOAD_ACTIONS:
-        parser.add_option('--' + name, dest='action', action='store_const', const=name,
-                          help=help_text)
-    return parser
+    return arguments.add_optparse(parser)
 
 
 class TgDeployCommand(Command):
@@ -53,7 +44,7 @@ class TgDeployCommand(Command):
 
     def command(self):
         directory = self.args[0] if self.args else os.getcwd()
-        given = dict((name, getattr(self.options, name)) for name, _ in OPTION_HELP + FLAGS)
+        given = arguments.given(self.options)
         return run(self.options.action, directory, given, self.out, simulate=self.simulate,
                    overwrite=self.options.overwrite, apache_root=self.options.apache_root,
                    mod_wsgi=self.options.mod_wsgi)

@@ -15,19 +15,16 @@ from tgdeploy.detect.arbiter import detect
 from tgdeploy.write import install, render
 
 from tgdeploy.settle import options
+from tgdeploy.settle.table import DETECT_OPTIONS
 
 from tgdeploy.doctor import own_deployment
 from tgdeploy.settle import installed
 from tgdeploy.errors import TgDeployError, describe_os_error
 
-# Options that steer detection rather than the generated files.
-DETECT_OPTIONS = ('flavor', 'config', 'root')
-
-
 def deploy(directory, given, simulate=False, overwrite=False, out=None):
     """Write (or with ``simulate``, describe) apache/ for the project in ``directory``.
 
-    ``given`` maps option names (see options.OPTION_DEFAULTS and DETECT_OPTIONS) to the
+    ``given`` maps option names (settle/table.py: OPTION_DEFAULTS and DETECT_OPTIONS) to the
     user's strings; ``out`` receives each line of the report. Returns the settled values.
     """
     out = out or (lambda line: None)

@@ -11,10 +11,9 @@ import sys
 from gearbox.command import Command
 
 from tgdeploy._compat import print_line
+from tgdeploy.cli import arguments
 from tgdeploy.cli.deploy import run
 from tgdeploy.errors import TgDeployError
-from tgdeploy.settle.options import ACTIONS, CHECK_OPTIONS, FLAGS, OPTION_HELP, REPEATED
-from tgdeploy.serve.reload import ACTIONS as RELOAD_ACTIONS
 
 
 class TgDeployGearboxCommand(Command):
@@ -29,20 +28,10 @@ class TgDeployGearboxCommand(Command):
         parser.add_argument('-f', '--overwrite', action='store_true',
                             help='replace files you edited in apache/ (saved as .bak)')
         parser.add_argument('-q', '--quiet', action='store_true', help='print nothing')
-        for name, help_text in OPTION_HELP + CHECK_OPTIONS:
-            parser.add_argument('--' + name.replace('_', '-'), dest=name,
-                                metavar=name.upper(), help=help_text,
-                                action='append' if name in REPEATED else 'store')
-        for name, help_text in FLAGS:
-            parser.add_argument('--' + name.replace('_', '-'), dest=name, action='store_const',
-                                const='yes', help=help_text)
-        for name, help_text in ACTIONS + RELOAD_ACTIONS:
-            parser.add_argument('--' + name, dest='action', action='store_const', const=name,
-                                help=help_text)
-        return parser
+        return arguments.add_argparse(parser)
 
     def take_action(self, parsed_args):
-        given = dict((name, getattr(parsed_args, name)) for name, _ in OPTION_HELP + FLAGS)
+        given = arguments.given(parsed_args)
         # gearbox reads -q itself wherever it stands (parse_known_args): ask it too.
         gearbox_quiet = getattr(getattr(self.app, 'options', None), 'verbose_level', 1) == 0
         out = (lambda line: None) if parsed_args.quiet or gearbox_quiet else print_line

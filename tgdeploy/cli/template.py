@@ -13,20 +13,21 @@ from tgdeploy.write import render
 from tgdeploy._compat import print_line
 from tgdeploy.cli.deploy import deploy
 from tgdeploy.errors import TgDeployError
-from tgdeploy.settle.options import FLAGS, OPTION_DEFAULTS, OPTION_HELP
+from tgdeploy.settle.table import GIVEN, help_text
 
 
 class TgModWsgiTemplate(Template):
 
     summary = 'Apache/mod_wsgi deployment (apache/) for an existing TurboGears or CherryPy project'
-    vars = [var(name, help_text, default=OPTION_DEFAULTS.get(name) or '')
-            for name, help_text in OPTION_HELP + FLAGS]
+    # The option table's options (paster create: flags are name=yes, repeated ones
+    # space-separated); --list-variables shows their help.
+    vars = [var(row.name, help_text(row), default=row.default or '') for row in GIVEN]
 
     def template_dir(self):
         return render.template_dir()
 
     def run(self, command, output_dir, vars):
-        given = dict((name, vars.get(name)) for name, _ in OPTION_HELP + FLAGS)
+        given = dict((row.name, vars.get(row.name)) for row in GIVEN)
         try:
             refuse_unknown(vars)
             deploy(output_dir, given, simulate=command.simulate,
@@ -42,7 +43,7 @@ PASTER_VARS = ('project', 'package', 'egg', 'egg_plugins')
 
 
 def refuse_unknown(vars):
-    known = set(name for name, _ in OPTION_HELP + FLAGS) | set(PASTER_VARS)
+    known = set(row.name for row in GIVEN) | set(PASTER_VARS)
     unknown = sorted(set(vars) - known)
     if unknown:
         raise TgDeployError('unknown variable(s) %s: paster create -t tg_modwsgi '

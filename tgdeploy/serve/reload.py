@@ -25,12 +25,7 @@ from tgdeploy.errors import TgDeployError
 from tgdeploy.serve.reload_conf import deployed
 from tgdeploy.serve.reload_probe import probe
 
-# The action as the front ends offer it (beside options.ACTIONS).
-ACTIONS = (
-    ('reload', 'reload the application in its running daemon processes (SIGUSR1: the requests '
-               'in progress finish first) and wait until new ones answer; as root or the '
-               'daemon user'),
-)
+# The action as the front ends offer it: --reload in settle/table.py.
 # eviction-timeout + shutdown-timeout + startup-timeout of the generated config, and a margin.
 TIMEOUT = 100
 

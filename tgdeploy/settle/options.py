@@ -8,7 +8,6 @@ Python are written with repr() by the templates themselves.
 """
 import glob
 import grp
-import multiprocessing
 import os
 import pwd
 import re
@@ -38,15 +37,12 @@ from tgdeploy._compat import shell_quote
 from tgdeploy.detect.project import FLAVOR_NAMES
 from tgdeploy.detect.projectfiles import import_root, pyvenv_cfg, read_text
 from tgdeploy.errors import TgDeployError
+# The option table: each option's default, kind and help (re-exported for settle's readers).
+from tgdeploy.settle.table import (DEFAULT_BODY_LIMIT, DEFAULT_LOCALE,  # noqa: F401
+                                   DEFAULT_THREADS, MAX_PROCESSES, OPTION_DEFAULTS,
+                                   default_processes)
 
-# Chosen from bench/threads.py (BENCHMARKS.md has the figures and the reasons): one daemon
-# process per CPU core, 8 threads each.
-DEFAULT_THREADS = 8
-MAX_PROCESSES = 64
-DEFAULT_LOCALE = 'C.UTF-8'
 DEFAULT_USERS = ('www-data', 'apache', 'httpd')  # Debian, RHEL, others
-# mod_wsgi-express's default: a 100 MB POST grew a daemon process from 67 to 375 MB.
-DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
 MAX_HOST_NAME = 253
 
 # Folders that must never become the data folder (the README chowns it to the daemon
@@ -71,63 +67,6 @@ SAFE_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_.-]*\$?\Z')
 SAFE_HOST = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\Z')
 SAFE_LOCALE = re.compile(r'^[A-Za-z0-9_.@-]+\Z')
 
-# Every option tgdeploy takes, with its default (None: worked out from the project).
-OPTION_DEFAULTS = {
-    'mount': '/',
-    'mode': 'daemon',
-    'processes': None,
-    'threads': str(DEFAULT_THREADS),
-    'user': None,
-    'group': None,
-    'python_home': None,
-    'server_name': None,
-    'port': '80',
-    'apache': '2.4',
-    'locale': DEFAULT_LOCALE,
-    'output_dir': None,
-    'data_dir': None,
-    'tg_version': None,
-    'legacy_stdout': 'no',
-    'preload': 'yes',
-    'limit_request_body': str(DEFAULT_BODY_LIMIT),
-    'elsewhere': 'no',
-    'rotate_secrets': 'no',
-    'secrets_from': None,
-    'hosts': '1',
-    'error_email': None,
-    'smtp_server': 'localhost',
-    'sentry_dsn': None,
-    'startup': None,
-    'setenv': None,
-    'startup_script': None,
-    'env_file': None,
-    # HTTPS and proxies (settle_https)
-    'https': 'no',
-    'ssl_certificate': None,
-    'ssl_key': None,
-    'ssl_chain': None,
-    'https_port': '443',
-    'https_only': 'no',
-    'hsts': None,
-    'acme_email': None,
-    'acme_ca': None,
-    'trust_proxy': None,
-    'trust_wide_networks': 'no',
-    # Day two: logs, leak guards and timeouts, what real deployments set (settle_day_two)
-    'log_dir': None,
-    'maximum_requests': '0',
-    'restart_interval': '0',
-    'inactivity_timeout': '0',
-    'request_timeout': '60',
-    'queue_timeout': '45',
-    'socket_timeout': '60',
-    'header_buffer_size': '0',
-    'pass_authorization': 'no',
-    'script_reloading': 'yes',
-    'alias': None,
-    'compress': 'no',
-    'static_max_age': None,
-}
 # The daemon options tgdeploy sets, with mod_wsgi-express's defaults as the reference:
 # request-timeout 60, queue-timeout 45 and socket-timeout 60 are express's own; the leak
 # guards (maximum-requests, restart-interval, inactivity-timeout) are off there and here,
@@ -716,15 +655,6 @@ def installed_tg_line(python_home):
     return None
 
 
-def default_processes():
-    """One per CPU core this process may run on (capped at MAX_PROCESSES)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # Python 2, or no sched_getaffinity on this system
-        cores = multiprocessing.cpu_count()
-    return max(1, min(cores, MAX_PROCESSES))
-
-
 def venv_python_version(python_home):
     """The version of the Python the venv was made from ('2.7.18'), if pyvenv.cfg says."""
     keys = pyvenv_cfg(python_home)
@@ -955,136 +885,3 @@ def check_python_home(path, elsewhere=False):
                             'mod_wsgi was built for and pass --python-home' % path)
     return path
 
-
-# The actions a front end offers besides writing apache/, and what the checks look at.
-ACTIONS = (
-    ('doctor', 'check the deployment against this machine and its Apache; write nothing'),
-    ('check', 'write apache/, run the doctor, then the generated config in a private Apache '
-              'on 127.0.0.1: configtest, the application root and a static file, then stop'),
-    ('serve', 'write apache/ and serve it from a private Apache on 127.0.0.1 until Ctrl-C'),
-)
-CHECK_OPTIONS = (
-    ('apache_root', 'the Apache config tree the doctor reads (default /etc/apache2, else '
-                    '/etc/httpd)'),
-    ('mod_wsgi', 'the mod_wsgi module to check against and run (default: the one that Apache '
-                 'config loads)'),
-)
-
-# What each option means, for `paster tgdeploy --help` and `paster create --list-variables`.
-OPTION_HELP = (
-    ('flavor', 'tg2, tg1 or cherrypy (default: detected from the project files)'),
-    ('config', 'the config file to deploy, relative to the project (default: production.ini, '
-               'else development.ini for TG2; prod.cfg, sample-prod.cfg, dev.cfg for TG1; '
-               'production.conf, prod.conf, app.conf for CherryPy)'),
-    ('root', 'CherryPy root object as package.module:Root (default: the one module that '
-             'imports cherrypy and defines class Root)'),
-    ('mount', 'URL path the application answers at, like / or /myapp (default /)'),
-    ('mode', 'daemon (own processes, the default) or embedded (inside Apache\'s workers)'),
-    ('processes', 'daemon processes (default: one per CPU core, %d here)'
-     % default_processes()),
-    ('threads', 'threads per daemon process (default %d)' % DEFAULT_THREADS),
-    ('user', 'user the daemon processes run as; never root (default: www-data or apache)'),
-    ('group', 'group of the daemon processes (default: the user\'s primary group)'),
-    ('python_home', 'the virtualenv to run in, made from the Python mod_wsgi was built for '
-                    '(default: the running Python\'s sys.prefix)'),
-    ('server_name', 'wrap the config in a <VirtualHost> for this host name (default: none, '
-                    'the config applies to every host)'),
-    ('port', 'port of that virtual host (default 80)'),
-    ('apache', 'Apache version to write for: 2.4 (default) or 2.2'),
-    ('locale', 'locale of the daemon processes (default %s)' % DEFAULT_LOCALE),
-    ('preload', 'yes: load the application when its process starts (default); no: on the '
-                'first request into each process'),
-    ('output_dir', 'folder to write (default: <project>/apache)'),
-    ('data_dir', 'folder the daemon user may write: database, cache, egg cache '
-                 '(default: <project>/data)'),
-    ('tg_version', 'TurboGears 1.x line: 1.0, 1.1 or 1.5 (default: the installed TurboGears, '
-                   'else the version setup.py asks for)'),
-    ('legacy_stdout', 'yes: send sys.stdout to the error log, as mod_wsgi 1.x/2.x needed '
-                      '(default no)'),
-    ('limit_request_body', 'largest request body Apache passes to the application, in bytes; '
-                           '0 for no limit (default %d, 10 MiB, as mod_wsgi-express)'
-     % DEFAULT_BODY_LIMIT),
-    ('elsewhere', 'yes: the files are for another machine, so --user, --group and '
-                  '--python-home need not exist here (default no)'),
-    ('hosts', 'how many hosts serve this deployment alike behind a balancer: --doctor then '
-              'names the state that lives on one host (sessions in memory or files, SQLite, '
-              'local caches, per-host secrets) and the keys to change (default 1)'),
-    ('secrets_from', 'a file of "KEY = VALUE" lines with the secrets to deploy (session.secret, '
-                     'sa_auth.cookie_secret...), kept by the operator so that several hosts '
-                     'share them (default: fresh ones on the first deploy, kept after)'),
-    ('error_email', 'mail every error report to this address (TurboGears 2: trace_errors; '
-                    'CherryPy: a mail handler on the cherrypy logger)'),
-    ('smtp_server', 'the mail server for --error-email, HOST or HOST:PORT (default localhost)'),
-    ('sentry_dsn', 'send error reports to this Sentry DSN (TurboGears 2; needs raven in the '
-                   'virtualenv)'),
-    ('startup', 'package.module:function, the project\'s own start-up code, called without '
-                'arguments once per process when the application is loaded (needs tgdeploy in '
-                'the virtualenv)'),
-    ('setenv', 'NAME=VALUE put into os.environ before the application is imported; repeat it '
-               'for several'),
-    ('startup_script', 'the project\'s own start script (start-NAME.py) or package.module:'
-                       'function that each daemon process replays minus the server (its '
-                       'config, engine hooks, update_config calls), or no (default: the one '
-                       'the project starts with, for CherryPy and TurboGears 1.x)'),
-    ('env_file', 'a .env file (NAME=value lines, as compose files use) whose variables the '
-                 'application gets, read now and written into the .wsgi (mode 0640)'),
-    ('https', 'own: serve HTTPS with --ssl-certificate and --ssl-key; acme: with a certificate '
-              'Apache\'s mod_md obtains and renews (--acme-email); needs --server-name '
-              '(default no)'),
-    ('ssl_certificate', 'the PEM certificate for --https own (the chain may follow it in the '
-                        'same file)'),
-    ('ssl_key', 'its PEM private key, unencrypted, readable by root only'),
-    ('ssl_chain', 'a PEM file of intermediate certificates, if not in --ssl-certificate'),
-    ('https_port', 'port of the HTTPS virtual host (default 443)'),
-    ('hsts', 'send Strict-Transport-Security with this max-age in seconds (default: none; '
-             'browsers remember it, so start small)'),
-    ('acme_email', 'contact address for the ACME account (--https acme)'),
-    ('acme_ca', 'ACME directory URL of the certificate authority (default Let\'s Encrypt; '
-                'its staging directory to try things out)'),
-    ('trust_proxy', 'CIDR[,CIDR...] of the proxies or load balancers in front: their '
-                    'X-Forwarded-For and -Proto are believed, nobody else\'s (default: none; '
-                    'networks wider than IPv4 /8 or IPv6 /16 need --trust-wide-networks yes)'),
-    ('trust_wide_networks', 'yes: --trust-proxy may name a network wider than IPv4 /8 or IPv6 '
-                            '/16, every machine of which is then believed (default no)'),
-    ('log_dir', 'folder of the error and access logs of its own (default: Apache\'s, '
-                '${APACHE_LOG_DIR} on Debian, logs/ under /etc/httpd on RHEL)'),
-    ('maximum_requests', 'restart each daemon process gracefully after this many requests, a '
-                         'guard against memory leaks (default 0: never, as mod_wsgi-express)'),
-    ('restart_interval', 'restart each daemon process gracefully after this many seconds '
-                         '(default 0: never)'),
-    ('inactivity_timeout', 'restart a daemon process that has had no request for this many '
-                           'seconds, to give its memory back (default 0: never; the '
-                           'application is loaded again on restart)'),
-    ('request_timeout', 'seconds after which a daemon process whose requests run too long '
-                        'is restarted; mod_wsgi 4.x averages the running requests\' time over '
-                        'the process\'s threads (default 60, as mod_wsgi-express; 0: never)'),
-    ('queue_timeout', 'a request that waited this many seconds for a free daemon thread is '
-                      'answered 504 (default 45, as mod_wsgi-express; 0: waits on)'),
-    ('socket_timeout', 'seconds Apache waits on the daemon\'s socket before it gives up on a '
-                       'request (default 60, as mod_wsgi-express; 0: Apache\'s Timeout)'),
-    ('header_buffer_size', 'largest response header the daemon may hand back, in bytes, for '
-                           'large cookies (default 0: mod_wsgi\'s 32768; at least 8192)'),
-    ('pass_authorization', 'yes: the application sees the Authorization header (token APIs, '
-                           'its own HTTP authentication); default no, Apache keeps it'),
-    ('script_reloading', 'no: mod_wsgi stops checking the .wsgi file\'s time on every request '
-                         '(touching it then reloads nothing; tgdeploy --reload does); with '
-                         '--queue-timeout 0 that also saves a round trip per request between '
-                         'Apache and the daemon (the CPU-bound profile: README); default yes'),
-    ('alias', 'URL=PATH: Apache serves the file or folder PATH at URL, granted to every '
-              'client; repeat it for several'),
-    ('static_max_age', 'Cache-Control max-age in seconds for the static files Apache serves '
-                       '(default: none; needs mod_headers)'),
-)
-
-# Options that may be given several times (a list; paster create: space-separated).
-REPEATED = ('setenv', 'alias')
-
-# Options that take no value: --name sets them to yes.
-FLAGS = (
-    ('rotate_secrets', 'replace the secrets the deployed config holds with fresh ones (logs '
-                       'every user out)'),
-    ('compress', 'gzip HTML, CSS, JavaScript, JSON, SVG and plain text answers (mod_deflate) '
-                 'for clients that accept it'),
-    ('https_only', 'answer plain HTTP with 301 to HTTPS (except ACME challenges) and mark '
-                   'session and login cookies Secure'),
-)

@@ -1,0 +1,47 @@
+"""The option table (settle/table.py) as command-line arguments, for every front end.
+
+paster's parser (optparse) and gearbox's (argparse) take the same words: a flag and its
+keywords, in groups named as --help shows them. ``given()`` reads the parsed options back
+into what the run takes.
+"""
+from tgdeploy.settle.table import GIVEN, grouped, help_text
+
+
+def keywords(row):
+    """(flag, keyword arguments) for add_option / add_argument."""
+    if row.kind == 'action':
+        return '--' + row.name, dict(dest='action', action='store_const', const=row.name,
+                                     help=help_text(row))
+    if row.kind == 'flag':
+        return row.flag, dict(dest=row.name, action='store_const', const='yes',
+                              help=help_text(row))
+    return row.flag, dict(dest=row.name, metavar=row.name.upper(), help=help_text(row),
+                          action='append' if row.kind == 'repeated' else 'store')
+
+
+def add_optparse(parser):
+    """Add every option to an optparse parser (paster, the console script), in groups."""
+    from optparse import OptionGroup
+    for _, title, rows in grouped():
+        group = OptionGroup(parser, title)
+        for row in rows:
+            flag, kw = keywords(row)
+            group.add_option(flag, **kw)
+        parser.add_option_group(group)
+    return parser
+
+
+def add_argparse(parser):
+    """Add every option to an argparse parser (gearbox), in groups."""
+    for _, title, rows in grouped():
+        group = parser.add_argument_group(title)
+        for row in rows:
+            flag, kw = keywords(row)
+            kw['help'] = kw['help'].replace('%', '%%')  # argparse formats help with %
+            group.add_argument(flag, **kw)
+    return parser
+
+
+def given(parsed):
+    """The options the run takes (detection's and settle's), by name, from parsed options."""
+    return dict((row.name, getattr(parsed, row.name)) for row in GIVEN)
