@@ -11,9 +11,7 @@ import pytest
 from support.projects import make_tg2, write
 from conftest import LAB_PY3
 from support.venv import run
-from tgdeploy.doctor import apache_asked, apache_config, preflight
-from tgdeploy.detect.arbiter import detect
-from tgdeploy.settle import options
+from tgdeploy.doctor import apache_asked, apache_config
 
 
 @pytest.fixture
@@ -86,26 +84,26 @@ def test_a_tree_that_fails_its_configtest_is_read_as_files(machine_tree):
         apache_config.files_by_layout(str(machine_tree))
 
 
-def test_the_doctor_finds_our_mount_in_a_folder_only_apache_names(machine_tree, tmp_path):
-    """Through the doctor: another application at our mount, in a config folder that no
-    layout pattern names, is found because Apache was asked; its <IfDefine>'d twin is not."""
-    add_to_apache2_conf(machine_tree, 'IncludeOptional conf-custom/*.conf\n')
-    other = write(machine_tree / 'conf-custom' / 'old.conf',
-                  'WSGIScriptAlias /shop /srv/old/old.wsgi\n')
-    write(machine_tree / 'conf-enabled' / 'off.conf',
-          '<IfDefine NEVER_DEFINED>\nWSGIScriptAlias /shop /srv/off/off.wsgi\n</IfDefine>\n')
-    values = options.settle(detect(str(make_tg2(tmp_path / 'shop'))), {'mount': '/shop'})
-    found = [str(f) for f in preflight.same_mount_findings(
-        values, apache_config.included_files(str(machine_tree)))]
-    assert len(found) == 1 and str(other) in found[0], found
-
-
 def test_the_doctor_command_reads_the_tree_apache_reads(machine_tree, tmp_path):
+    """Another application at our mount, in a config folder that no layout pattern names, is
+    found because Apache was asked; its twin under a false <IfDefine> is not."""
     add_to_apache2_conf(machine_tree, 'IncludeOptional conf-custom/*.conf\n')
     other = write(machine_tree / 'conf-custom' / 'old.conf',
                   'WSGIScriptAlias /shop /srv/old/old.wsgi\n')
+    off = write(machine_tree / 'conf-enabled' / 'off.conf',
+                '<IfDefine NEVER_DEFINED>\nWSGIScriptAlias /shop /srv/off/off.wsgi\n</IfDefine>\n')
     project = make_tg2(tmp_path / 'shop')
     proc = run([LAB_PY3.bin('paster'), 'tgdeploy', '--doctor', '--mount', '/shop',
                 '--apache-root', str(machine_tree)], cwd=str(project), check=False)
     assert proc.returncode == 3, proc.stdout + proc.stderr
-    assert '%s mounts another application at /shop too' % other in proc.stdout + proc.stderr
+    out = proc.stdout + proc.stderr
+    assert '%s mounts another application at /shop too' % other in out
+    assert str(off) not in out
+
+
+def test_modules_built_into_apache_count_as_loaded(machine_tree):
+    files = apache_config.included_files(str(machine_tree))
+    loaded = apache_config.loaded_modules(files)
+    assert 'log_config_module' in loaded and loaded['log_config_module'] is None  # static
+    assert loaded['wsgi_module'].endswith('mod_wsgi.so')
+    assert apache_config.loaded_mod_wsgi(files, str(machine_tree)).endswith('mod_wsgi.so')

@@ -129,13 +129,18 @@ def same_file(a, b):
 
 def loaded_modules(config_files):
     """{module name: its file, as the LoadModule line writes it} of the Apache tree; the
-    first line for a name is the one Apache loads."""
-    loaded = {}
+    first line for a name is the one Apache loads. Where Apache was asked, the modules built
+    into it are there too, with no file."""
+    loaded, built_in = {}, set()
     for path in config_files:
         for args in directives(path, 'LoadModule'):
             parts = words(args)
             if len(parts) == 2:
                 loaded.setdefault(parts[0], parts[1])
+        asked = ANSWERS.get(os.path.abspath(path))
+        built_in.update(asked.modules if asked else ())
+    for name in built_in - set(loaded):
+        loaded[name] = None
     return loaded
 
 
