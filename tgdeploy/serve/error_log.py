@@ -26,19 +26,25 @@ def first_traceback(text):
     up to and including its exception line; [] when there is none."""
     lines = entries(text)
     for index, (pid, message) in enumerate(lines):
-        if not message.startswith(TRACEBACK):
-            continue
-        block = [message]
-        if index and lines[index - 1][0] == pid and 'mod_wsgi (pid=' in lines[index - 1][1]:
-            block.insert(0, lines[index - 1][1])
-        for other, line in lines[index + 1:]:
-            if other != pid:
-                continue
-            block.append(line)
-            if line[:1] not in (' ', '\t', '') or len(block) >= MAX_LINES:
-                break  # the exception line ends it
-        return block
+        if message.startswith(TRACEBACK):
+            return traceback_at(lines, index)
     return []
+
+
+def traceback_at(lines, index):
+    """The traceback starting at ``lines[index]`` ([(pid, message)]), as first_traceback
+    gives it (--diagnose reads every one)."""
+    pid, message = lines[index]
+    block = [message]
+    if index and lines[index - 1][0] == pid and 'mod_wsgi (pid=' in lines[index - 1][1]:
+        block.insert(0, lines[index - 1][1])
+    for other, line in lines[index + 1:index + 1 + 20 * MAX_LINES]:
+        if other != pid:
+            continue
+        block.append(line)
+        if line[:1] not in (' ', '\t', '') or len(block) >= MAX_LINES:
+            break  # the exception line ends it
+    return block
 
 
 def complete(block):

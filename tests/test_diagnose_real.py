@@ -1,0 +1,201 @@
+"""tgdeploy --diagnose against a real Apache and Debian 12's mod_wsgi 4.9.4: each fault is
+provoked for real in a deployment of the CherryPy fixture (one process, one thread, short
+timeouts), then --diagnose reads the logs the generated config names and must recognise the
+fault with its fix: a crashing request, an exception escaping the application, a request
+stuck past request-timeout, a full queue, oversized response headers, a daemon killed with
+SIGKILL, a project the daemon user cannot read (start-up failure), an unreadable .wsgi."""
+import os
+import signal
+import subprocess
+import threading
+import time
+from http.client import HTTPConnection
+
+import pytest
+
+from support.projects import make_cherrypy
+from support.reloading import daemon_pids
+from tgdeploy.cli.deploy import deploy, settle
+from tgdeploy.serve import diagnose
+
+PAGES = '''
+    @cherrypy.expose
+    def slow(self, seconds='1'):
+        time.sleep(float(seconds))
+        return 'slept %s in %d' % (seconds, os.getpid())
+
+    @cherrypy.expose
+    def cookie(self):
+        cherrypy.response.headers['X-Large'] = 'x' * 20000
+        return 'large header'
+
+    def escape(self):
+        yield 'started'
+        raise ValueError('tgdeploy test: escaped')
+    escape._cp_config = {'response.stream': True}
+    escape.exposed = True
+'''
+OPTIONS = dict(processes='1', threads='1', request_timeout='2', queue_timeout='1',
+               header_buffer_size='8192', mount='/m')
+
+
+@pytest.fixture
+def site(www_tmp, deploy_venv, apache_factory):
+    """(values, apache, given) of the fixture deployed with OPTIONS, served and answering."""
+    project = make_cherrypy(www_tmp / 'diagapp', package='diagapp')
+    app = project / 'diagapp' / 'app.py'
+    text = app.read_text().replace('from cherryapp import boot', 'from diagapp import boot')
+    app.write_text(text.replace("\n\nif __name__ == '__main__':", PAGES + "\n\nif __name__ == "
+                                "'__main__':"))
+    logs = www_tmp / 'logs'
+    logs.mkdir()
+    subprocess.run(['chmod', '-R', 'a+rX', str(www_tmp)], check=True)
+    given = dict(OPTIONS, python_home=deploy_venv.prefix, log_dir=str(logs),
+                 server_name='127.0.0.1')
+    apache = apache_factory([project / 'apache' / 'cherryapp.conf'])
+    given['port'] = str(apache.port)
+    values = deploy(str(project), given)
+    assert apache.start('/m/about')[0] == 200, apache.error_log()[-3000:]
+    return values, apache, given
+
+
+def get(apache, path, timeout=30):
+    connection = HTTPConnection('127.0.0.1', apache.port, timeout=timeout)
+    try:
+        connection.request('GET', path)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except (OSError, ConnectionError) as e:
+        return type(e).__name__
+    finally:
+        connection.close()
+
+
+def in_background(apache, path):
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(get(apache, path)))
+    thread.start()
+    return thread, answers
+
+
+def diagnosed(site, *ids, **kwargs):
+    """(exit code, output) of --diagnose once every kind in ``ids`` is in it (the logs are
+    written a moment after the answers)."""
+    values, apache, given = site
+    deadline = time.time() + kwargs.get('timeout', 10)
+    while True:
+        lines = []
+        code = diagnose.diagnose(settle(values.paths.project_dir, given), lines.append, minutes=10)
+        text = '\n'.join(lines)
+        if all('[%s]' % i in text for i in ids) or time.time() > deadline:
+            print(text)
+            return code, text
+        time.sleep(0.3)
+
+
+def section(text, kind):
+    """The lines of one kind in the report."""
+    lines = text.splitlines()
+    start = [i for i, line in enumerate(lines) if '[%s]' % kind in line][0]
+    end = start + 1
+    while end < len(lines) and lines[end].startswith('  '):
+        end += 1
+    return '\n'.join(lines[start:end])
+
+
+def test_a_crashing_request_is_its_traceback_and_500s(site):
+    values, apache, given = site
+    for _ in range(5):
+        assert get(apache, '/m/boom') == 500
+    code, text = diagnosed(site, 'http-500')
+    assert code == 3
+    assert 'answers 500 in the access log: 5 times' in text
+    assert 'sample: GET /m/boom HTTP/1.1' in section(text, 'http-500')
+    assert 'a burst of 5 within 60 s' in section(text, 'http-500')
+    traceback = [line for line in text.splitlines() if 'Python traceback: RuntimeError' in line]
+    assert traceback and 'diagapp/app.py:' in traceback[0] and 'in boom' in traceback[0], text
+
+
+def test_an_exception_escaping_the_application(site):
+    values, apache, given = site
+    get(apache, '/m/escape')
+    code, text = diagnosed(site, 'request-exception')
+    assert code == 3
+    part = section(text, 'request-exception')
+    assert "Exception occurred processing WSGI script" in part
+    assert 'in escape' in text and 'ValueError' in text, text
+
+
+def test_a_stuck_request_and_a_full_queue(site):
+    values, apache, given = site
+    stuck, answers = in_background(apache, '/m/slow?seconds=30')
+    time.sleep(0.5)
+    assert get(apache, '/m/about') in (503, 504)  # waited past queue-timeout (1 s)
+    stuck.join(30)
+    assert answers and answers[0] == 500, answers
+    code, text = diagnosed(site, 'queue-timeout', 'request-timeout')
+    assert code == 3
+    assert 'more capacity: --processes and --threads' in section(text, 'queue-timeout')
+    assert 'raise --request-timeout' in section(text, 'request-timeout')
+    assert "Queue timeout expired for WSGI daemon process" in section(text, 'queue-timeout')
+
+
+def test_oversized_response_headers(site):
+    values, apache, given = site
+    assert get(apache, '/m/cookie') == 500  # 20000 bytes, --header-buffer-size 8192
+    code, text = diagnosed(site, 'headers-truncated')
+    assert code == 3
+    assert 'raise --header-buffer-size' in section(text, 'headers-truncated')
+
+
+def test_a_daemon_killed(site):
+    values, apache, given = site
+    stuck, answers = in_background(apache, '/m/slow?seconds=20')
+    time.sleep(0.5)
+    pids = daemon_pids(apache.pid())
+    assert len(pids) == 1, pids
+    os.kill(list(pids)[0], signal.SIGKILL)  # the daemon this test's Apache started
+    stuck.join(20)
+    assert answers and answers[0] == 500, answers
+    deadline = time.time() + 15
+    while get(apache, '/m/about') != 200:  # a new process answers, once it has started
+        assert time.time() < deadline
+    code, text = diagnosed(site, 'headers-truncated', 'daemon-start')
+    print(apache.error_log())
+    assert code == 3
+    assert 'oom' in section(text, 'headers-truncated')
+    assert 'daemon process started: 2 times' in section(text, 'daemon-start'), text
+
+
+def test_a_project_the_daemon_user_cannot_read(site):
+    values, apache, given = site
+    module = os.path.join(values.paths.project_dir, 'diagapp', 'app.py')
+    os.chmod(module, 0o600)  # root's alone: www-data cannot import it
+    try:
+        for pid in daemon_pids(apache.pid()):
+            os.kill(pid, signal.SIGKILL)  # this test's daemon: restarted, it imports again
+        time.sleep(0.5)
+        assert get(apache, '/m/about') == 500
+    finally:
+        os.chmod(module, 0o644)
+    code, text = diagnosed(site, 'script-failed')
+    assert code == 3
+    assert 'tgdeploy --check' in section(text, 'script-failed')
+    assert 'Python traceback: PermissionError' in text, text
+
+
+def test_an_unreadable_wsgi_script(site):
+    values, apache, given = site
+    script = values.paths.wsgi_file
+    os.chmod(script, 0o600)
+    try:
+        for pid in daemon_pids(apache.pid()):
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+        assert get(apache, '/m/about') == 500
+    finally:
+        os.chmod(script, 0o644)
+    code, text = diagnosed(site, 'script-unreadable')
+    assert code == 3
+    assert 'tgdeploy --doctor' in section(text, 'script-unreadable')
