@@ -7,7 +7,8 @@ import pytest
 from support.httpd import DEBIAN_WSGI
 from support.projects import make_tg2, write
 from tgdeploy.settle import options
-from tgdeploy.doctor import preflight
+from tgdeploy.doctor import exposure_checks, preflight
+from tgdeploy.doctor.apache_config import included_files
 from tgdeploy.detect.arbiter import detect
 
 
@@ -27,8 +28,7 @@ def settle(project, **given):
 
 
 def exposure(values, tree):
-    return preflight.exposure_findings(values, str(tree),
-                                       preflight.included_files(str(tree)))
+    return exposure_checks.exposure_findings(values, str(tree), included_files(str(tree)))
 
 
 def texts(findings):
@@ -118,8 +118,8 @@ def test_what_is_not_above_the_project(shop, www, tree):
 def test_our_own_config_does_not_count(shop, www, tree):
     values = settle(shop)
     # Ours, linked as README.txt says (its content here serves the whole web root).
-    write(values['conf_file'], 'DocumentRoot %s\n' % www)
-    (tree / 'sites-enabled' / 'shop.conf').symlink_to(values['conf_file'])
+    write(values.paths.conf_file, 'DocumentRoot %s\n' % www)
+    (tree / 'sites-enabled' / 'shop.conf').symlink_to(values.paths.conf_file)
     assert exposure(values, tree) == []
     (tree / 'sites-enabled' / 'shop.conf').unlink()
     write(tree / 'sites-enabled' / 'shop.conf', 'DocumentRoot %s\n' % www)  # a copy counts
@@ -132,7 +132,7 @@ def test_an_alias_to_the_projects_static_files_does_not_count(tmp_path, tree):
     write(tree / 'conf-enabled' / 'static.conf', 'Alias /static %s\n' % public)
     values = settle(shop)
     # options refuses a data folder there; the doctor still blames no static alias for it.
-    values['data_dir'] = str(public / 'data')
+    values.paths.data_dir = str(public / 'data')
     assert exposure(values, tree) == []
     write(tree / 'conf-enabled' / 'other.conf', 'Alias /other %s\n' % (shop / 'shop'))
     assert len(exposure(values, tree)) == 1

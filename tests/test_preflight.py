@@ -12,12 +12,14 @@ import pytest
 from support.httpd import DEBIAN_WSGI, free_port
 from support.projects import make_tg2, write
 from support.venv import SYSTEM_PYTHON, run
-from tgdeploy.doctor import log_rotation, preflight
+from tgdeploy.doctor import access_checks, log_rotation, python_checks, tree_checks
+from tgdeploy.doctor.apache_config import included_files
 from tgdeploy.settle import options
 from tgdeploy.detect.arbiter import detect
 from tgdeploy.errors import TgDeployError
 from tgdeploy.settle.options import venv_python_version
-from tgdeploy.doctor.preflight import module_version, venv_base_prefix
+from tgdeploy.doctor.modwsgi_file import module_version
+from tgdeploy.doctor.python_checks import venv_base_prefix
 
 STYLES = {
     'venv': ('home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.2\n',
@@ -102,8 +104,7 @@ def settle(tmp_path, **given):
 
 
 def same_mount(values, tree):
-    return [str(f) for f in preflight.same_mount_findings(values,
-                                                           preflight.included_files(str(tree)))]
+    return [str(f) for f in tree_checks.same_mount_findings(values, included_files(str(tree)))]
 
 
 def test_another_application_at_our_mount(tmp_path, tree):
@@ -152,8 +153,8 @@ def test_our_virtual_host_against_theirs(tmp_path, tree, theirs):
 
 def test_our_own_config_is_not_another_application(tmp_path, tree):
     values = settle(tmp_path, mount='/shop')
-    write(values['conf_file'], 'WSGIScriptAlias /shop %s\n' % values['wsgi_file'])
-    (tree / 'conf-enabled' / 'shop.conf').symlink_to(values['conf_file'])
+    write(values.paths.conf_file, 'WSGIScriptAlias /shop %s\n' % values.paths.wsgi_file)
+    (tree / 'conf-enabled' / 'shop.conf').symlink_to(values.paths.conf_file)
     assert same_mount(values, tree) == []
 
 
@@ -175,8 +176,8 @@ def test_the_last_wsgi_python_home_apache_reads_is_the_one_for_all(apache_factor
 
 
 def python_home(values, tree):
-    return [str(f) for f in preflight.python_home_findings(
-        values, preflight.included_files(str(tree)))]
+    return [str(f) for f in tree_checks.python_home_findings(
+        values, included_files(str(tree)))]
 
 
 def test_another_python_home_in_embedded_mode(tmp_path, tree):
@@ -197,7 +198,7 @@ def test_the_same_python_home_is_fine(tmp_path, tree):
 
 
 def write_findings(values):
-    return [str(f) for f in preflight.write_location_findings(values)]
+    return [str(f) for f in access_checks.write_location_findings(values)]
 
 
 def test_places_a_production_ini_has_the_application_write(www_tmp):
@@ -235,23 +236,22 @@ def test_a_mod_wsgi_whose_python_the_apache_user_cannot_read(tmp_path, tree):
     from support.kallithea import MOD_WSGI, missing
     assert not missing(), missing()
     values = settle(tmp_path)
-    embedded = [str(f) for f in preflight.embedded_python_findings(
-        values, MOD_WSGI, preflight.included_files(str(tree)))]
+    embedded = [str(f) for f in python_checks.embedded_python_findings(
+        values, MOD_WSGI, included_files(str(tree)))]
     assert len(embedded) == 1 and embedded[0].startswith(
         'error: %s embeds the Python in /root/.pyenv/versions/3.9' % MOD_WSGI), embedded
     assert embedded[0].endswith('add `WSGIRestrictEmbedded On` to the server config (every '
                                 'application on this server runs in daemon mode)')
     write(tree / 'conf-enabled' / 'wsgi.conf', 'WSGIRestrictEmbedded on\n')
-    assert preflight.embedded_python_findings(values, MOD_WSGI,
-                                              preflight.included_files(str(tree))) == []
-    assert preflight.embedded_python_findings(values, DEBIAN_WSGI, []) == []
+    assert python_checks.embedded_python_findings(values, MOD_WSGI,
+                                                  included_files(str(tree))) == []
+    assert python_checks.embedded_python_findings(values, DEBIAN_WSGI, []) == []
 
 
 # -- the modules the config uses ---------------------------------------------------------
 
 def module_texts(values, tree):
-    return [str(f) for f in preflight.module_findings(values,
-                                                      preflight.included_files(str(tree)))]
+    return [str(f) for f in tree_checks.module_findings(values, included_files(str(tree)))]
 
 
 def enable(tree, *names):
@@ -265,7 +265,7 @@ def test_mod_rewrite_missing_costs_only_apache_serving_later_files(tmp_path, tre
     values = settle(tmp_path)
     assert module_texts(values, tree) == [
         'warning: Apache does not load mod_rewrite: files added to %s later are served by '
-        'the application, not Apache; a2enmod rewrite' % values['static_root']]
+        'the application, not Apache; a2enmod rewrite' % values.static.root]
     enable(tree, 'rewrite')
     assert module_texts(values, tree) == []
 
@@ -285,7 +285,7 @@ def test_modules_without_which_apache_refuses_the_config(tmp_path, tree):
 
 
 def test_no_apache_tree_no_module_findings(tmp_path):
-    assert preflight.module_findings(settle(tmp_path), []) == []
+    assert tree_checks.module_findings(settle(tmp_path), []) == []
 
 
 def test_apache_refuses_a_header_line_without_mod_headers(www_tmp):
@@ -320,7 +320,7 @@ def test_debians_nightly_reload_is_named_with_the_fix(tmp_path, tree):
     found = rotation_texts(values, tree)
     assert len(found) == 1 and found[0].startswith(
         'warning: %s restarts Apache after each rotation (invoke-rc.d apache2 reload' % rotation)
-    assert 'put "copytruncate" in that file' in found[0] and values['daemon_name'] in found[0]
+    assert 'put "copytruncate" in that file' in found[0] and values.daemon.name in found[0]
     assert rotation_texts(settle(tmp_path, mode='embedded'), tree) == []
     # The fix the finding names: copytruncate in place of the scripts.
     fixed = re.sub(r'\s*(sharedscripts|prerotate.*?endscript|postrotate.*?endscript)', '',
@@ -364,15 +364,16 @@ def fake_rotatelogs(path, usage):
 
 def test_a_rotatelogs_without_the_options_the_log_line_uses(tmp_path):
     values = settle(tmp_path)
-    values['rotatelogs'] = fake_rotatelogs(tmp_path / 'old-rotatelogs',
+    values.logs.rotatelogs = fake_rotatelogs(tmp_path / 'old-rotatelogs',
                                            'Usage: rotatelogs [-l] [-f] <logfile> <time>\n'
                                            '  -l  local time\n  -f  force open\n')
     assert log_rotation.rotatelogs_findings(values) == [(
         'error', '%s does not know -D and -L (an older Apache\'s): Apache would serve and log no '
-                 'request; install the rotatelogs of a current Apache 2.4' % values['rotatelogs'])]
-    values['rotatelogs'] = '/usr/bin/rotatelogs'  # Debian 12's: it knows both
+                 'request; install the rotatelogs of a current Apache 2.4'
+        % values.logs.rotatelogs)]
+    values.logs.rotatelogs = '/usr/bin/rotatelogs'  # Debian 12's: it knows both
     assert log_rotation.rotatelogs_findings(values) == []
-    values['rotatelogs'] = str(tmp_path / 'none')
+    values.logs.rotatelogs = str(tmp_path / 'none')
     assert 'which is not installed' in log_rotation.rotatelogs_findings(values)[0][1]
 
 
@@ -389,11 +390,11 @@ def test_a_log_folder_others_may_write(tmp_path):
 def test_server_wide_rewrite_rules_miss_a_catch_all_virtual_host(tmp_path, tree):
     default = write(tree / 'sites-enabled' / '000-default.conf',
                     '<VirtualHost *:80>\n    DocumentRoot /var/www/html\n</VirtualHost>\n')
-    files = preflight.included_files(str(tree))
-    found = [str(f) for f in preflight.rewrite_scope_findings(settle(tmp_path), files)]
+    files = included_files(str(tree))
+    found = [str(f) for f in tree_checks.rewrite_scope_findings(settle(tmp_path), files)]
     assert len(found) == 1 and default.name in found[0] and '--server-name' in found[0]
-    assert preflight.rewrite_scope_findings(settle(tmp_path, server_name='shop.example.com'),
-                                            files) == []
+    assert tree_checks.rewrite_scope_findings(settle(tmp_path, server_name='shop.example.com'),
+                                              files) == []
 
 
 def test_a_module_loaded_in_apache2_conf_counts(tmp_path, tree):
@@ -422,7 +423,7 @@ def test_apache_22_needs_the_access_log_folder_made(tmp_path):
     values = settle(tmp_path, log_dir=str(logs), apache='2.2', server_name='shop.example.com')
     found = log_rotation.folder_findings(values)
     assert len(found) == 1 and found[0][0] == 'error' and 'cannot make it' in found[0][1]
-    (logs / values['log_folder']).mkdir()
+    (logs / values.logs.folder).mkdir()
     assert log_rotation.folder_findings(values) == []
 
 

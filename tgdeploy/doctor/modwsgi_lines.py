@@ -32,17 +32,23 @@ def pip_requirement(python_version):
 def line_problems(version, values):
     """One-line problems (each with its fix) of mod_wsgi ``version`` (a tuple) for the
     settled ``values``; [] when the version is unknown or fits."""
+    return [text for _, text in identified_problems(version, values)]
+
+
+def identified_problems(version, values):
+    """line_problems() with the doctor's id of each (doctor/ids.py)."""
     if not version:
         return []
     problems = []
-    if version >= FIRST_OF_6 and values['apache'] == '2.2':
-        problems.append('mod_wsgi %s needs Apache 2.4 (6.0 dropped Apache 2.2): load a '
-                        'mod_wsgi before 6 (pip install "mod_wsgi<6") or drop --apache 2.2'
-                        % dotted(version))
-    if FIRST_OF_6 <= version < BODIES_FIXED and values['mode'] == 'daemon' and \
-            not values['script_reloading'] and str(values['queue_timeout']) == '0':
-        problems.append('mod_wsgi %s can fail or cut short request bodies with '
-                        '--script-reloading no and --queue-timeout 0 (fixed in %s): '
-                        'pip install "mod_wsgi>=%s", or drop one of the two options'
-                        % (dotted(version), dotted(BODIES_FIXED), dotted(BODIES_FIXED)))
+    if version >= FIRST_OF_6 and values.apache.version == '2.2':
+        problems.append(('TGD-E003', 'mod_wsgi %s needs Apache 2.4 (6.0 dropped Apache 2.2): '
+                                     'load a mod_wsgi before 6 (pip install "mod_wsgi<6") or '
+                                     'drop --apache 2.2' % dotted(version)))
+    if FIRST_OF_6 <= version < BODIES_FIXED and values.apache.mode == 'daemon' and \
+            not values.apache.script_reloading and str(values.daemon.queue_timeout) == '0':
+        problems.append(('TGD-E004', 'mod_wsgi %s can fail or cut short request bodies with '
+                                     '--script-reloading no and --queue-timeout 0 (fixed in '
+                                     '%s): pip install "mod_wsgi>=%s", or drop one of the two '
+                                     'options' % (dotted(version), dotted(BODIES_FIXED),
+                                                  dotted(BODIES_FIXED))))
     return problems

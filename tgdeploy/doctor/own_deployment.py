@@ -14,7 +14,7 @@ from tgdeploy.doctor import own_facts
 
 from tgdeploy.settle import replay_settle
 from tgdeploy.doctor.own_files import KIND_NAMES, deployment_files
-from tgdeploy.doctor.own_findings import judged
+from tgdeploy.doctor.own_findings import judged_kinds
 from tgdeploy.doctor.own_python import python_facts
 
 WARNING = 'warning'
@@ -29,29 +29,47 @@ READERS = {'apache': own_facts.apache_facts, 'docker': own_facts.docker_facts,
 REPLAYED_FACTS = ('call', 'statement', 'config', 'root', 'env', 'locale', 'path')
 
 
+# The doctor's id of each kind of fact the files state (doctor/ids.py).
+FACT_IDS = {'locale': 'TGD-W021', 'env': 'TGD-W022', 'path': 'TGD-W023',
+            'pass_authorization': 'TGD-W024', 'maximum_requests': 'TGD-W025',
+            'threads': 'TGD-W026', 'processes': 'TGD-W027', 'user': 'TGD-W028',
+            'group': 'TGD-W029', 'alias': 'TGD-W030', 'script_alias': 'TGD-W031',
+            'mount': 'TGD-W032', 'limit_request_body': 'TGD-W033', 'call': 'TGD-W034',
+            'statement': 'TGD-W035', 'requires': 'TGD-W036', 'config': 'TGD-W037',
+            'root': 'TGD-W038'}
+
+
 def findings(values):
     """[(level, text)]: one warning for each thing the project's own deployment files do
     that the deployment described by ``values`` (options.settle) does not; the replayed
     start-up's own findings (replay_settle.py)."""
-    found, said = list(replay_settle.findings(values)), set()
+    return [(level, text) for _, level, text in identified(values)]
+
+
+def identified(values):
+    """findings() as [(id, level, text)]: the replayed start-up's without an id (the doctor's
+    registry gives them theirs), the files' by the kind of fact."""
+    found = [(None, level, text) for level, text in replay_settle.findings(values)]
+    said = set()
     replayed = replayed_files(values)
     for path, kind, text in deployment_files(values):
-        where = os.path.relpath(path, values['project_dir'])
+        where = os.path.relpath(path, values.paths.project_dir)
         facts = facts_of(path, kind, text, values)
         if os.path.realpath(path) in replayed:
             facts = [f for f in facts if f[1] not in REPLAYED_FACTS]
-        for line, what, fix in judged(facts, values):
+        for line, kind, what, fix in judged_kinds(facts, values):
             # The same thing read in two files (a Dockerfile and its compose file) is one line.
             if (what, fix) not in said:
                 said.add((what, fix))
-                found.append((WARNING, '%s:%d: %s: %s' % (where, line, what, fix)))
+                found.append((FACT_IDS[kind], WARNING,
+                              '%s:%d: %s: %s' % (where, line, what, fix)))
     return found
 
 
 def replayed_files(values):
     """The start-up each daemon process replays: its file and the project modules it
     imports (a start script's command.start())."""
-    found = values.get('startup_replay')
+    found = values.startup.replay
     if not found:
         return set()
     return set(os.path.realpath(p) for p in [found.path] + found.imported)
@@ -59,12 +77,12 @@ def replayed_files(values):
 
 def facts_of(path, kind, text, values):
     if kind in ('python', 'start'):
-        return python_facts(text, path, values['project_dir'], start_script=kind == 'start')
+        return python_facts(text, path, values.paths.project_dir, start_script=kind == 'start')
     return READERS[kind](text)
 
 
 def seen(values):
     """Plain notes for the report: which of the project's own deployment files were read."""
-    names = ['%s (%s)' % (os.path.relpath(path, values['project_dir']), KIND_NAMES[kind])
+    names = ['%s (%s)' % (os.path.relpath(path, values.paths.project_dir), KIND_NAMES[kind])
              for path, kind, _ in deployment_files(values)]
     return ['own deployment files: ' + ', '.join(names)] if names else []

@@ -29,23 +29,24 @@ URL_WITH_PASSWORD = re.compile(r'://[^/@\s]*:[^/@\s]*@')
 IN_A_FUNCTION = 'package and pass --startup package.module:function'
 
 
-def judged(facts, values):
-    """[(line, what the file does, the fix)] for the facts the deployment does not cover."""
+def judged_kinds(facts, values):
+    """[(line, kind of fact, what the file does, the fix)] for the facts the deployment does
+    not cover."""
     found = []
     for fact in facts:
         said = JUDGES[fact[1]](values, *fact[2:])
         if said:
-            found.append((fact[0],) + said)
+            found.append((fact[0], fact[1]) + said)
     return found
 
 
 def by_hand(key, values, value=''):
-    conf = values.get('conf_file') or os.path.join(values['apache_dir'],
-                                                   values['slug'] + '.conf')
-    if inside(os.path.abspath(conf), os.path.abspath(values['project_dir'])):
-        conf = os.path.relpath(conf, values['project_dir'])
+    conf = values.paths.conf_file or os.path.join(values.paths.apache_dir,
+                                                   values.project.slug + '.conf')
+    if inside(os.path.abspath(conf), os.path.abspath(values.paths.project_dir)):
+        conf = os.path.relpath(conf, values.paths.project_dir)
     return 'tgdeploy has no option for it yet, so %s (tgdeploy keeps an edited file)' % (
-        BY_HAND[key] % {'conf': conf, 'value': value, 'apache_dir': values['apache_dir']})
+        BY_HAND[key] % {'conf': conf, 'value': value, 'apache_dir': values.paths.apache_dir})
 
 
 def normal_locale(name):
@@ -53,15 +54,16 @@ def normal_locale(name):
 
 
 def judge_locale(values, name):
-    if not name or normal_locale(name) == normal_locale(values['locale']):
+    if not name or normal_locale(name) == normal_locale(values.daemon.locale):
         return None
-    return ('sets the locale %s, the generated deployment runs in %s' % (name, values['locale']),
+    return ('sets the locale %s, the generated deployment runs in %s'
+            % (name, values.daemon.locale),
             'pass --locale %s' % shell_quote(name))
 
 
 def judge_env(values, name, value):
     if name in IGNORED_ENV or name.startswith('PIP_') or \
-            name in [n for n, _ in values.get('setenv') or []]:
+            name in [n for n, _ in values.apache.setenv or []]:
         return None
     what = 'sets %s in the environment, the generated .wsgi does not' % name
     if value is None or SECRET_NAME.search(name) or URL_WITH_PASSWORD.search(value):
@@ -72,8 +74,8 @@ def judge_env(values, name, value):
 def judge_path(values, folder, how):
     if os.path.isabs(folder):
         real = os.path.realpath(folder)
-        home = values.get('python_home')
-        if real == os.path.realpath(values['project_dir']) or \
+        home = values.python.home
+        if real == os.path.realpath(values.paths.project_dir) or \
                 (home and inside(real, os.path.realpath(home))):
             return None
     return ('adds %s to the Python path (%s), the generated .wsgi adds only the project folder'
@@ -83,18 +85,18 @@ def judge_path(values, folder, how):
 
 
 def judge_pass_authorization(values):
-    if values.get('pass_authorization'):
+    if values.apache.pass_authorization:
         return None
     return ('passes the Authorization header to the application (WSGIPassAuthorization On), '
             'the generated config does not', 'pass --pass-authorization yes')
 
 
 def judge_maximum_requests(values, count):
-    if values.get('maximum_requests') == count:
+    if values.daemon.maximum_requests == count:
         return None
     return ('restarts each daemon process after %d requests (maximum-requests=%d), the '
-            'generated config %s' % (count, count, 'after %d' % values['maximum_requests']
-                                     if values.get('maximum_requests') else 'does not'),
+            'generated config %s' % (count, count, 'after %d' % values.daemon.maximum_requests
+                                     if values.daemon.maximum_requests else 'does not'),
             'pass --maximum-requests %d' % count)
 
 
@@ -111,10 +113,10 @@ def judge_processes(values, count):
 
 
 def just_one(values, count, key, what):
-    daemon = values['mode'] == 'daemon'
-    if count != 1 or (daemon and values[key] == 1):
+    daemon = values.apache.mode == 'daemon'
+    if count != 1 or (daemon and getattr(values.daemon, key) == 1):
         return None
-    ours = 'runs %s %s' % (values[key], key) if daemon else \
+    ours = 'runs %s %s' % (getattr(values.daemon, key), key) if daemon else \
         'runs in Apache\'s own workers (embedded mode)'
     return ('runs %s, the generated config %s' % (what, ours),
             'pass %s--%s 1' % ('' if daemon else '--mode daemon ', key))
@@ -130,15 +132,15 @@ def judge_group(values, name):
 
 
 def account(values, name, key, what):
-    if name == values[key] or name in WEB_SERVER_USERS or '%' in name:
+    if name == getattr(values.daemon, key) or name in WEB_SERVER_USERS or '%' in name:
         return None
-    return (what % (name, values[key]), 'pass --%s %s' % (key, shell_quote(name)))
+    return (what % (name, getattr(values.daemon, key)), 'pass --%s %s' % (key, shell_quote(name)))
 
 
 def judge_alias(values, text, url, target, mount):
-    ours = values.get('static_urls') or []
+    ours = values.static.urls or []
     urls = set(u.rstrip('/') for u, _ in ours)
-    relative = set(under_mount(u, values['mount']) for u, _ in ours)
+    relative = set(under_mount(u, values.apache.mount) for u, _ in ours)
     if url.rstrip('/') in urls or (mount and under_mount(url, mount) in relative):
         return None
     if os.path.isabs(target) and any(inside(os.path.realpath(target), os.path.realpath(p))
@@ -163,22 +165,22 @@ def judge_script_alias(values, text):
 
 
 def judge_mount(values, url):
-    if url == values['mount'] or not re.match(r'^/[\w.~/-]*$', url):
+    if url == values.apache.mount or not re.match(r'^/[\w.~/-]*$', url):
         return None
-    return ('mounts the application at %s, the generated config at %s' % (url, values['mount']),
+    return ('mounts the application at %s, the generated config at %s' % (url, values.apache.mount),
             'pass --mount %s' % url)
 
 
 def judge_limit_request_body(values, count):
-    if count == values.get('limit_request_body'):
+    if count == values.apache.limit_request_body:
         return None
     return ('limits request bodies to %d bytes, the generated config to %s'
-            % (count, values.get('limit_request_body')),
+            % (count, values.apache.limit_request_body),
             'pass --limit-request-body %d' % count)
 
 
 def judge_call(values, name, spec, when):
-    if spec and spec == values.get('startup'):
+    if spec and spec == values.startup.function:
         return None
     what = '%s, the generated deployment does not' % (when % ('calls ' + name))
     if spec:
@@ -195,22 +197,22 @@ def judge_requires(values, requirement, how):
     return ('asks for %s (%s), the generated .wsgi takes what the virtualenv holds'
             % (requirement, how),
             'install that version there (%s/bin/pip install %s)'
-            % (values.get('python_home') or 'the virtualenv', shell_quote(requirement)))
+            % (values.python.home or 'the virtualenv', shell_quote(requirement)))
 
 
 def judge_config(values, path):
-    deployed = [values.get(k) for k in ('source_config', 'config_file', 'tg_cfg_file')]
+    deployed = [values.config.source, values.config.file, values.tg1.cfg_file]
     if any(p and os.path.realpath(p) == os.path.realpath(path) for p in deployed):
         return None
     return ('loads the config %s, the generated deployment derives its own from %s'
-            % (path, values.get('source_config')),
+            % (path, values.config.source),
             'pass --config %s if that is the one to run with' % shell_quote(path))
 
 
 def judge_root(values, spec):
-    if not spec or values['flavor'] not in ('tg1', 'cherrypy') or spec == values.get('root'):
+    if not spec or values.project.flavor not in ('tg1', 'cherrypy') or spec == values.project.root:
         return None
-    return ('serves the root %s, the generated deployment %s' % (spec, values.get('root')),
+    return ('serves the root %s, the generated deployment %s' % (spec, values.project.root),
             'pass --root %s' % spec)
 
 

@@ -1,0 +1,183 @@
+"""The doctor's registry: every finding has a stable id (pinned in tests/doctor_ids.txt, listed
+in README.md), --fail-level gates the exit code, silenced ids (--silence, the project's
+setup.cfg) leave the lines and the counts. Real doctor runs: `paster tgdeploy --doctor` on
+a copy of the CherryPy project, and the registry on a TurboGears 2 quickstart before a small
+Apache tree of Debian's layout."""
+import re
+import shutil
+
+import pytest
+
+from conftest import REPO, paster
+from support.httpd import DEBIAN_WSGI
+from support.projects import make_apache_tree, make_tg2, write
+from support.venv import run
+from tgdeploy.detect.arbiter import detect
+from tgdeploy.doctor import ids_readme, preflight, registry
+from tgdeploy.doctor.finding import level_of
+from tgdeploy.doctor.ids import IDS, TITLES
+from tgdeploy.errors import TgDeployError
+from tgdeploy.serve import check
+from tgdeploy.settle import options
+
+PINNED = REPO / 'tests' / 'doctor_ids.txt'
+
+
+def test_the_ids_are_the_pinned_ones():
+    """A renumbered, reworded or dropped id fails here: ids are for good."""
+    pinned = [line.split(' ', 1) for line in PINNED.read_text().splitlines()
+              if line and not line.startswith('#')]
+    assert [[check_id, title] for check_id, title, _ in IDS] == pinned
+
+
+def test_ids_are_unique_and_say_their_level():
+    ids = [check_id for check_id, _, _ in IDS]
+    assert len(ids) == len(set(ids))
+    assert all(re.match(r'^TGD-[EW]\d{3}$', check_id) for check_id in ids), ids
+    assert all(title and fix for _, title, fix in IDS)
+    assert level_of('TGD-E001') == 'error' and level_of('TGD-W001') == 'warning'
+
+
+def test_every_id_the_code_gives_is_registered_and_every_registered_one_is_given():
+    given = set()
+    for path in (REPO / 'tgdeploy').rglob('*.py'):
+        if path.name != 'ids.py':
+            given |= set(re.findall(r"'(TGD-[EW]\d{3})'", path.read_text(encoding='utf-8')))
+    assert given == set(TITLES), (sorted(given - set(TITLES)), sorted(set(TITLES) - given))
+
+
+def test_the_readme_lists_every_id():
+    readme = (REPO / 'README.md').read_text(encoding='utf-8')
+    assert ids_readme.readme_block(readme) == ids_readme.markdown(), \
+        'run python -m tgdeploy.doctor.ids_readme README.md'
+    for check_id, title, _ in IDS:
+        assert '| `%s` | %s | %s |' % (check_id, level_of(check_id), title) in readme
+
+
+# -- the registry names the findings of every producer ---------------------------------------
+
+def settle(project, **given):
+    return options.settle(detect(str(project)), given)
+
+
+@pytest.fixture
+def busy_tree(tmp_path):
+    """A Debian tree whose other configs trust forwarded headers from anyone and publish /etc."""
+    tree = make_apache_tree(tmp_path / 'etc-apache2', DEBIAN_WSGI)
+    write(tree / 'conf-enabled' / 'other.conf',
+          'WSGITrustedProxyHeaders X-Forwarded-For X-Forwarded-Host\nAlias /etcx /etc\n')
+    return tree
+
+
+def test_every_finding_of_a_real_doctor_run_has_its_id(tmp_path, busy_tree):
+    """A TurboGears 2 quickstart for three hosts, with a Dockerfile of its own: the findings
+    of settle's producers (proxies, exposure, production), of the multi-host reading and of
+    the project's own files each carry the id of their kind."""
+    shop = make_tg2(tmp_path / 'shop', 'shop')
+    write(shop / 'Dockerfile', 'FROM python:3.11\nENV LANG=de_DE.UTF-8\nENV SHOP_MODE=live\n')
+    values = settle(shop, mount='/shop', hosts='3')
+    findings = preflight.examine(values, str(busy_tree), DEBIAN_WSGI)
+    assert all(f.id in TITLES and level_of(f.id) == f.level for f in findings), findings
+    ids = dict((f.id, f.text) for f in findings)
+    assert ids['TGD-W004'].startswith('WSGITrustedProxyHeaders in %s, and no WSGITrusted' % (
+        busy_tree / 'conf-enabled' / 'other.conf')), findings
+    assert 'trusts x-forwarded-host' in ids['TGD-W005']
+    assert 'publishes /etc' in ids['TGD-E016']
+    assert ids['TGD-W016'].startswith('no error reports are configured')
+    assert ids['TGD-E037'] == '3 hosts: ' + 'each host deployed on its own gets secrets of ' \
+        'its own, and refuses the cookies the others sign: deploy every host with ' \
+        '--secrets-from the same file'
+    assert ids['TGD-E034'].startswith('3 hosts: the SQLite database of sqlalchemy.url')
+    assert ids['TGD-W021'].startswith('Dockerfile:2: sets the locale de_DE.UTF-8')
+    assert ids['TGD-W022'].startswith('Dockerfile:3: sets SHOP_MODE in the environment')
+
+
+def test_a_pair_no_rule_names_keeps_no_id_rather_than_a_wrong_one():
+    found = registry.identified([('warning', 'a warning tls.py does not give')], 'exposure')
+    assert [(f.level, f.id) for f in found] == [('warning', None)]
+
+
+# -- --fail-level and --silence, through the doctor's report ---------------------------------
+
+def doctor_lines(values, tree, **gate):
+    lines = []
+    code = check.doctor(values, lines.append, str(tree), DEBIAN_WSGI, **gate)
+    return code, lines
+
+
+@pytest.fixture
+def cherry_copy(cherry_project, www_tmp, deploy_venv):
+    """The CherryPy project copied where www-data reaches it, deployed, its data folder
+    www-data's: with a good Apache tree, its one finding is TGD-W016 (no error reports)."""
+    project = www_tmp / 'cherryapp'
+    shutil.copytree(str(cherry_project), str(project),
+                    ignore=shutil.ignore_patterns('apache', 'data', '*.egg-info'))
+    (project / 'data').mkdir()
+    run(['chown', 'www-data:www-data', project / 'data'])
+    tree = make_apache_tree(www_tmp / 'etc-apache2', DEBIAN_WSGI)
+    paster(deploy_venv, 'tgdeploy', '-q', '--mount', '/cp', '--apache-root', tree, cwd=project)
+    return project, tree
+
+
+def test_fail_level_and_silence(cherry_copy):
+    project, tree = cherry_copy
+    values = settle(project, mount='/cp')
+    code, lines = doctor_lines(values, tree)
+    assert code == 1, lines
+    warning = lines.index('warning: no error reports are configured: a 500 reaches no one but '
+                          'Apache\'s error log; pass --error-email ADDRESS')
+    assert lines[warning + 1] == '  id: TGD-W016 (no error reports are configured)'
+    assert lines[-1] == 'tgdeploy: 0 error(s), 1 warning(s)'
+    # CI gates on errors only: the warning is shown, the exit code is 0.
+    code, lines = doctor_lines(values, tree, fail_level='error')
+    assert code == 0 and 'tgdeploy: 0 error(s), 1 warning(s)' in lines
+    assert doctor_lines(values, tree, fail_level='WARNING')[0] == 1
+    # Silenced: not shown, not counted, but said.
+    code, lines = doctor_lines(values, tree, silence=['tgd-w016'])
+    assert code == 0
+    assert lines == ['tgdeploy: 0 error(s), 0 warning(s), 1 silenced (TGD-W016)'], lines
+    # An id silenced that this run does not find changes nothing.
+    assert doctor_lines(values, tree, silence=['TGD-E012,TGD-W009'])[0] == 1
+    # Errors are still errors under --fail-level error, unless silenced.
+    values = settle(project, mount='/cp', user='nobody-here-at-all', elsewhere='yes')
+    code, lines = doctor_lines(values, tree, fail_level='error')
+    assert code == 3 and '  id: TGD-E007 (the daemon user does not exist)' in lines, lines
+
+
+@pytest.mark.parametrize('gate, said', [
+    ({'fail_level': 'info'}, '--fail-level info: say warning (any warning fails, the '
+                             'default) or error (only errors fail)'),
+    ({'silence': ['TGD-W016', 'TGD-W999']}, '--silence TGD-W999: TGD-W999 is not a doctor '
+                                             'finding id'),
+])
+def test_bad_gates_are_bad_input(cherry_copy, gate, said):
+    project, tree = cherry_copy
+    with pytest.raises(TgDeployError) as raised:
+        doctor_lines(settle(project, mount='/cp'), tree, **gate)
+    assert str(raised.value).startswith(said)
+
+
+def test_the_project_keeps_its_silenced_ids_in_setup_cfg(cherry_copy, deploy_venv):
+    """`paster tgdeploy --doctor` reads [tgdeploy] silence in the project's setup.cfg."""
+    project, tree = cherry_copy
+    doctor = ['tgdeploy', '--doctor', '--mount', '/cp', '--apache-root', tree]
+    proc = paster(deploy_venv, *doctor, cwd=project, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert 'warning: no error reports are configured: a 500 reaches no one but Apache\'s ' \
+           'error log; pass --error-email ADDRESS\n  id: TGD-W016 (no error reports are ' \
+           'configured)\n' in proc.stdout, proc.stdout
+    write(project / 'setup.cfg', '[egg_info]\ntag_build =\n\n[tgdeploy]\n'
+                                 'silence =\n    TGD-W016\n    TGD-W009\n')
+    proc = paster(deploy_venv, *doctor, cwd=project, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 'warning:' not in proc.stdout and 'TGD-W016 (' not in proc.stdout, proc.stdout
+    assert proc.stdout.splitlines()[-1] == \
+        'tgdeploy: 0 error(s), 0 warning(s), 1 silenced (TGD-W016)', proc.stdout
+    # An id the doctor does not know: one line naming the file, exit 2.
+    write(project / 'setup.cfg', '[tgdeploy]\nsilence = TGD-W016 TGD-W1600\n')
+    proc = paster(deploy_venv, *doctor, cwd=project, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        'tgdeploy: error: silence = in [tgdeploy] of %s: TGD-W1600 is not a doctor finding '
+        'id (TGD-E001, TGD-W016...): see the list in README.md, "The doctor\'s findings"'
+        % (project / 'setup.cfg')], proc.stderr

@@ -1,0 +1,127 @@
+"""The doctor's registry: every check, in the order their findings are shown, each giving
+Findings with a stable id (ids.py).
+
+A check is a function of the Tree (the deployment's values, the server's Apache tree, the
+mod_wsgi it loads). The checks that live with the step whose knowledge they use (settle's
+production, HTTPS, exposure and proxy findings; the log rotation and multi-host readings)
+give (level, text) pairs; the registry names each pair's kind by the words its text always
+holds (RULES: the first rule of its level that matches).
+"""
+from tgdeploy.doctor import (access_checks, exposure_checks, host_state, log_rotation,
+                             own_deployment, python_checks, tree_checks)
+from tgdeploy.settle import exposure, production, proxies, tls
+from tgdeploy.settle.options import SYSTEM_DIRS
+from tgdeploy.doctor.apache_config import (default_apache_root, directives, included_files,
+                                           is_rhel_layout, loaded_mod_wsgi, words)
+from tgdeploy.doctor.finding import Finding, level_of
+
+
+class Tree(object):
+    """What every check may look at: ``values`` (settle's), the Apache tree's root and the
+    files it includes, the mod_wsgi module it loads (or the one --mod-wsgi names)."""
+
+    def __init__(self, values, apache_root=None, mod_wsgi=None):
+        self.values = values
+        self.apache_root = apache_root or default_apache_root()
+        self.config_files = included_files(self.apache_root) if self.apache_root else []
+        self.mod_wsgi = mod_wsgi or loaded_mod_wsgi(self.config_files, self.apache_root)
+
+
+# (id, words its text holds) per producer of (level, text) pairs; '' matches any text of the
+# id's level, so the last rule of a level catches the rest.
+RULES = {
+    'exposure': (('TGD-E016', ' publishes '), ('TGD-E017', 'writes a log under')),
+    'proxies': (('TGD-W004', 'and no WSGITrustedProxies'), ('TGD-W005', '')),
+    'log_rotation': (('TGD-W009', 'restarts Apache after each rotation'),
+                     ('TGD-W010', 'may be written by others than root'),
+                     ('TGD-E020', 'which is not installed'), ('TGD-E021', 'does not know'),
+                     ('TGD-E022', '')),
+    'production': (('TGD-W011', 'is also in the project\'s own files'),
+                   ('TGD-W012', 'does not override it'), ('TGD-W013', '--secrets-from: '),
+                   ('TGD-W014', 'links the webassets bundles'), ('TGD-W015', 'needs raven'),
+                   ('TGD-W016', 'no error reports are configured'),
+                   ('TGD-E024', 'where the application writes at run time'),
+                   ('TGD-E023', '')),
+    'tls': (('TGD-E025', '--trust-proxy needs'), ('TGD-E027', 'cannot read --ssl-certificate'),
+            ('TGD-E028', 'has expired'), ('TGD-E029', ' is not for '), ('TGD-E026', ''),
+            ('TGD-W017', 'cannot read --ssl-key'), ('TGD-W018', '')),
+    'replay': (('TGD-E031', 'the start-up reads'), ('TGD-E030', ''), ('TGD-W019', '')),
+    'host_state': (('TGD-E032', 'sessions kept in each process\'s memory'),
+                   ('TGD-E033', 'Beaker keeps sessions'), ('TGD-E034', 'SQLite database'),
+                   ('TGD-E035', 'sessions in files on this host'),
+                   ('TGD-E036', 'CherryPy keeps sessions'), ('TGD-E037', ''),
+                   ('TGD-W020', '')),
+    'crawl': (('TGD-E039', 'outside the mount'), ('TGD-E040', '')),
+}
+
+
+def identified(pairs, producer):
+    """Findings for (level, text) pairs (or id-less Findings) of ``producer`` (RULES)."""
+    found = []
+    for pair in pairs:
+        level, text = (pair.level, pair.text) if isinstance(pair, Finding) else pair
+        check_id = next((check_id for check_id, marker in RULES[producer]
+                         if level_of(check_id) == level and marker in text), None)
+        found.append(Finding(level, text, check_id))
+    return found
+
+
+def exposure_findings(tree):
+    values = tree.values
+    served = exposure_checks.served_folders(values, tree.apache_root, tree.config_files,
+                                            own=True)
+    logs = [(path, name, words(args)) for path in tree.config_files
+            for name in exposure.LOG_DIRECTIVES for args in directives(path, name)]
+    return identified(exposure.findings(values, served, SYSTEM_DIRS, logs, tree.apache_root),
+                      'exposure')
+
+
+def proxy_findings(tree):
+    return identified(proxies.findings(
+        [(path, directives(path, 'WSGITrustedProxyHeaders'),
+          directives(path, 'WSGITrustedProxies')) for path in tree.config_files]), 'proxies')
+
+
+def own_findings(tree):
+    found = []
+    for check_id, level, text in own_deployment.identified(tree.values):
+        found += [Finding(level, text, check_id)] if check_id else identified(
+            [(level, text)], 'replay')
+    return found
+
+
+# Every check, in the order the doctor shows their findings.
+CHECKS = (
+    lambda t: python_checks.python_findings(t.values, t.mod_wsgi),
+    lambda t: python_checks.version_findings(t.values, t.mod_wsgi),
+    lambda t: python_checks.embedded_python_findings(t.values, t.mod_wsgi, t.config_files),
+    lambda t: access_checks.access_findings(t.values),
+    lambda t: access_checks.write_location_findings(t.values),
+    lambda t: tree_checks.daemon_name_findings(t.values, t.config_files),
+    lambda t: tree_checks.mount_order_findings(t.values, t.apache_root, t.config_files),
+    lambda t: tree_checks.same_mount_findings(t.values, t.config_files),
+    lambda t: tree_checks.python_home_findings(t.values, t.config_files),
+    lambda t: exposure_checks.exposure_findings(t.values, t.apache_root, t.config_files),
+    exposure_findings,
+    proxy_findings,
+    lambda t: python_checks.locale_findings(t.values),
+    lambda t: tree_checks.socket_prefix_findings(t.values, t.apache_root, t.config_files),
+    lambda t: tree_checks.module_findings(t.values, t.config_files),
+    lambda t: tree_checks.rewrite_scope_findings(t.values, t.config_files),
+    lambda t: identified(log_rotation.findings(t.values, t.apache_root,
+                                               is_rhel_layout(t.apache_root)), 'log_rotation'),
+    lambda t: identified(production.doctor(t.values), 'production'),
+    lambda t: identified(tls.doctor(t.values, t.mod_wsgi), 'tls'),
+    own_findings,
+    lambda t: identified(host_state.findings(t.values, t.values.apache.host_count),
+                         'host_state'),
+)
+
+
+def examine(values, apache_root=None, mod_wsgi=None):
+    """Every finding for the deployment described by ``values`` (see settle)."""
+    tree = Tree(values, apache_root, mod_wsgi)
+    found = []
+    for check in CHECKS:
+        found += check(tree)
+    return found
