@@ -1,10 +1,10 @@
 """The option table (settle/table.py) as command-line arguments, for every front end.
 
 paster's parser (optparse) and gearbox's (argparse) take the same words: a flag and its
-keywords, in groups named as --help shows them. ``given()`` reads the parsed options back
-into what the run takes.
+keywords, in groups named as --help shows them. ``given()`` and ``doctor()`` read the
+parsed options back into what the run takes.
 """
-from tgdeploy.settle.table import GIVEN, grouped, help_text
+from tgdeploy.settle.table import GIVEN, TABLE, grouped, help_text
 
 
 def keywords(row):
@@ -45,3 +45,8 @@ def add_argparse(parser):
 def given(parsed):
     """The options the run takes (detection's and settle's), by name, from parsed options."""
     return dict((row.name, getattr(parsed, row.name)) for row in GIVEN)
+
+
+def doctor(parsed):
+    """The doctor's options (run()'s keyword arguments), by name, from parsed options."""
+    return dict((row.name, getattr(parsed, row.name)) for row in TABLE if row.group == 'doctor')

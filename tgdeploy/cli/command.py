@@ -46,8 +46,7 @@ class TgDeployCommand(Command):
         directory = self.args[0] if self.args else os.getcwd()
         given = arguments.given(self.options)
         return run(self.options.action, directory, given, self.out, simulate=self.simulate,
-                   overwrite=self.options.overwrite, apache_root=self.options.apache_root,
-                   mod_wsgi=self.options.mod_wsgi)
+                   overwrite=self.options.overwrite, **arguments.doctor(self.options))
 
     def out(self, line):
         if self.verbose > 0:

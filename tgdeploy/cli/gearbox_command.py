@@ -38,7 +38,7 @@ class TgDeployGearboxCommand(Command):
         try:
             return run(parsed_args.action, parsed_args.project_dir or os.getcwd(), given, out,
                        simulate=parsed_args.simulate, overwrite=parsed_args.overwrite,
-                       apache_root=parsed_args.apache_root, mod_wsgi=parsed_args.mod_wsgi)
+                       **arguments.doctor(parsed_args))
         except TgDeployError as e:
             sys.stderr.write('tgdeploy: error: %s\n' % e)
             return 2

@@ -6,24 +6,30 @@ tg_modwsgi`` variables and ``--list-variables`` (cli/template.py), ``--help`` gr
 GROUPS, the defaults settle starts from (OPTION_DEFAULTS), and the README's option reference
 (``python -m tgdeploy.settle.table --markdown``, checked by tests/test_option_table.py).
 
-A row is ``Option(name, default, kind, group, help, check)``:
+A row is ``Option(name, default, kind, group, help, check, now)``:
 - name: the option as settle reads it (``python_home``); front ends spell it
   ``--python-home`` and paster create ``python_home=...``.
 - default: the string settle starts from, or None (worked out from the project, or off).
 - kind: ``value`` (--name VALUE), ``flag`` (--name alone sets it to yes), ``repeated``
   (--name VALUE, as often as needed: a list; paster create: space-separated) or ``action``
   (--name chooses what the run does: doctor, check, serve, reload).
-- group: where the settled value lives (settle/settled.py's groups), ``detect`` for the
-  options that steer detection, ``doctor`` for what only the doctor reads, ``action``.
+- group: the group of settle/settled.py the option settles into (``daemon`` for
+  --processes: values.daemon.processes), else ``doctor`` (read by the doctor, not settled)
+  or ``action``. --help and the README show the options by group, in GROUPS' order.
 - help: full sentences for ``--help`` and the README; they name the default. A default
   worked out at run time says how; ``now`` (a function) adds this machine's value to
   ``--help`` (help_text()).
 - check: the name of the function in tgdeploy.settle that validates the value, or None.
 
-To add an option: add its row here (under its group), then read it in settle (it arrives
-in ``given`` under its name; OPTION_DEFAULTS already holds its default), then run
-``python -m tgdeploy.settle.table --markdown README.md`` to rewrite the README's reference.
-No front end needs a change.
+To add an option: add its row here, under its group, then
+- a settled option (value, flag, repeated): read it in settle, where it arrives in
+  ``given`` under its name with OPTION_DEFAULTS' default filled in, and validate it with
+  the function its row names;
+- a ``doctor`` option: cli/deploy.run() receives it as a keyword argument of its name;
+- an ``action``: cli/deploy.run_action() receives its name as ``action``;
+then ``python -m tgdeploy.settle.table --markdown README.md`` rewrites the README's
+reference (tests/test_option_table.py fails until it is). No front end needs a change:
+paster, the console script, gearbox and paster create all offer the new row.
 """
 from __future__ import print_function
 
@@ -32,6 +38,7 @@ import io
 import multiprocessing
 import os
 import sys
+import textwrap
 
 # Chosen from bench/threads.py (BENCHMARKS.md has the figures and the reasons): one daemon
 # process per CPU core, 8 threads each.
@@ -67,58 +74,94 @@ def option(name, default, kind, group, help, check=None, now=None):
 
 
 KINDS = ('value', 'flag', 'repeated', 'action')
-# (group, its title in --help and the README), in the order they are shown.
+# (group, its title in --help and the README), in the order they are shown: the groups of
+# the settled values (settle/settled.py) an option settles into, then doctor and action.
 GROUPS = (
-    ('detect', 'The project'),
-    ('project', 'The application'),
+    ('project', 'The project'),
+    ('config', 'Its config file'),
+    ('tg1', 'TurboGears 1.x'),
+    ('startup', 'Its start-up'),
     ('paths', 'Folders'),
-    ('daemon', 'Daemon processes'),
+    ('python', 'Python'),
     ('apache', 'Apache'),
-    ('https', 'HTTPS and proxies'),
+    ('daemon', 'Daemon processes'),
+    ('static', 'Static files'),
+    ('https', 'HTTPS'),
+    ('proxies', 'Proxies in front'),
     ('logs', 'Logs'),
     ('production', 'Production settings'),
-    ('doctor', 'The doctor'),
+    ('doctor', 'The doctor (--doctor, --check)'),
     ('action', 'Actions (instead of only writing apache/)'),
 )
 
 V, F, R, A = 'value', 'flag', 'repeated', 'action'
 
 TABLE = (
-    # -- detection: the project tells, the user may say otherwise
-    option('flavor', None, V, 'detect', 'tg2, tg1 or cherrypy (default: detected from the '
+    # -- The project
+    option('flavor', None, V, 'project', 'tg2, tg1 or cherrypy (default: detected from the '
            'project files)'),
-    option('config', None, V, 'detect', 'the config file to deploy, relative to the project '
+    option('root', None, V, 'project', 'CherryPy root object as package.module:Root (default: '
+           'the one module that imports cherrypy and defines class Root)'),
+    # -- Its config file
+    option('config', None, V, 'config', 'the config file to deploy, relative to the project '
            '(default: production.ini, else development.ini for TG2; prod.cfg, sample-prod.cfg, '
            'dev.cfg for TG1; production.conf, prod.conf, app.conf for CherryPy)'),
-    option('root', None, V, 'detect', 'CherryPy root object as package.module:Root (default: '
-           'the one module that imports cherrypy and defines class Root)'),
-    # -- the application
-    option('tg_version', None, V, 'project', 'TurboGears 1.x line: 1.0, 1.1 or 1.5 (default: '
+    # -- TurboGears 1.x
+    option('tg_version', None, V, 'tg1', 'TurboGears 1.x line: 1.0, 1.1 or 1.5 (default: '
            'the installed TurboGears, else the version setup.py asks for)', 'check_choice'),
-    option('mount', '/', V, 'project', 'URL path the application answers at, like / or '
-           '/myapp (default /)', 'check_mount'),
-    option('startup', None, V, 'project', 'package.module:function, the project\'s own '
+    # -- Its start-up
+    option('startup', None, V, 'startup', 'package.module:function, the project\'s own '
            'start-up code, called without arguments once per process when the application '
            'is loaded (needs tgdeploy in the virtualenv; default: none)', 'check_function'),
-    option('startup_script', None, V, 'project', 'the project\'s own start script '
+    option('startup_script', None, V, 'startup', 'the project\'s own start script '
            '(start-NAME.py) or package.module:function that each daemon process replays '
            'minus the server (its config, engine hooks, update_config calls), or no (default: '
            'the one the project starts with, for CherryPy and TurboGears 1.x)'),
-    option('setenv', None, R, 'project', 'NAME=VALUE put into os.environ before the '
-           'application is imported; repeat it for several (default: none)', 'check_setenv'),
-    option('env_file', None, V, 'project', 'a .env file (NAME=value lines, as compose files '
+    option('env_file', None, V, 'startup', 'a .env file (NAME=value lines, as compose files '
            'use) whose variables the application gets, read now and written into the .wsgi '
            '(mode 0640; default: none)', 'check_path'),
-    # -- folders
+    # -- Folders
     option('output_dir', None, V, 'paths', 'folder to write (default: <project>/apache)',
            'check_output_dir'),
     option('data_dir', None, V, 'paths', 'folder the daemon user may write: database, cache, '
            'egg cache (default: <project>/data)', 'check_data_dir'),
     option('elsewhere', 'no', V, 'paths', 'yes: the files are for another machine, so --user, '
            '--group and --python-home need not exist here (default no)', 'check_choice'),
-    # -- daemon processes
-    option('mode', 'daemon', V, 'daemon', 'daemon (own processes, the default) or embedded '
+    # -- Python
+    option('python_home', None, V, 'python', 'the virtualenv to run in, made from the Python '
+           'mod_wsgi was built for (default: the running Python\'s sys.prefix)',
+           'check_python_home'),
+    # -- Apache
+    option('mount', '/', V, 'apache', 'URL path the application answers at, like / or '
+           '/myapp (default /)', 'check_mount'),
+    option('mode', 'daemon', V, 'apache', 'daemon (own processes, the default) or embedded '
            '(inside Apache\'s workers)', 'check_choice'),
+    option('apache', '2.4', V, 'apache', 'Apache version to write for: 2.4 (default) or 2.2',
+           'check_choice'),
+    option('server_name', None, V, 'apache', 'wrap the config in a <VirtualHost> for this host '
+           'name (default: none, the config applies to every host)', 'check_host'),
+    option('port', '80', V, 'apache', 'port of that virtual host (default 80)', 'check_count'),
+    option('setenv', None, R, 'apache', 'NAME=VALUE put into os.environ before the '
+           'application is imported; repeat it for several (default: none)', 'check_setenv'),
+    option('limit_request_body', str(DEFAULT_BODY_LIMIT), V, 'apache', 'largest request body '
+           'Apache passes to the application, in bytes; 0 for no limit (default %d, 10 MiB, '
+           'as mod_wsgi-express)' % DEFAULT_BODY_LIMIT, 'check_count'),
+    option('pass_authorization', 'no', V, 'apache', 'yes: the application sees the '
+           'Authorization header (token APIs, its own HTTP authentication); default no, '
+           'Apache keeps it', 'check_choice'),
+    option('compress', 'no', F, 'apache', 'gzip HTML, CSS, JavaScript, JSON, SVG and plain '
+           'text answers (mod_deflate) for clients that accept it (default: off)',
+           'check_choice'),
+    option('script_reloading', 'yes', V, 'apache', 'no: mod_wsgi stops checking the .wsgi '
+           'file\'s time on every request (touching it then reloads nothing; tgdeploy '
+           '--reload does); with --queue-timeout 0 that also saves a round trip per request '
+           'between Apache and the daemon (the CPU-bound profile: README); default yes',
+           'check_choice'),
+    option('hosts', '1', V, 'apache', 'how many hosts serve this deployment alike behind '
+           'a balancer: --doctor then names the state that lives on one host (sessions in '
+           'memory or files, SQLite, local caches, per-host secrets) and the keys to change '
+           '(default 1)', 'check_count'),
+    # -- Daemon processes
     option('processes', None, V, 'daemon', 'daemon processes (default: one per CPU core, '
            'at most %d)' % MAX_PROCESSES, 'check_count', now=default_processes),
     option('threads', str(DEFAULT_THREADS), V, 'daemon', 'threads per daemon process '
@@ -127,9 +170,6 @@ TABLE = (
            '(default: www-data or apache)', 'check_user'),
     option('group', None, V, 'daemon', 'group of the daemon processes (default: the user\'s '
            'primary group)', 'check_group'),
-    option('python_home', None, V, 'daemon', 'the virtualenv to run in, made from the Python '
-           'mod_wsgi was built for (default: the running Python\'s sys.prefix)',
-           'check_python_home'),
     option('locale', DEFAULT_LOCALE, V, 'daemon', 'locale of the daemon processes (default '
            '%s)' % DEFAULT_LOCALE, 'check_locale'),
     option('preload', 'yes', V, 'daemon', 'yes: load the application when its process starts '
@@ -157,32 +197,13 @@ TABLE = (
     option('header_buffer_size', '0', V, 'daemon', 'largest response header the daemon may '
            'hand back, in bytes, for large cookies (default 0: mod_wsgi\'s 32768; at least '
            '8192)', 'check_count'),
-    option('script_reloading', 'yes', V, 'daemon', 'no: mod_wsgi stops checking the .wsgi '
-           'file\'s time on every request (touching it then reloads nothing; tgdeploy '
-           '--reload does); with --queue-timeout 0 that also saves a round trip per request '
-           'between Apache and the daemon (the CPU-bound profile: README); default yes',
-           'check_choice'),
-    # -- Apache
-    option('apache', '2.4', V, 'apache', 'Apache version to write for: 2.4 (default) or 2.2',
-           'check_choice'),
-    option('server_name', None, V, 'apache', 'wrap the config in a <VirtualHost> for this host '
-           'name (default: none, the config applies to every host)', 'check_host'),
-    option('port', '80', V, 'apache', 'port of that virtual host (default 80)', 'check_count'),
-    option('limit_request_body', str(DEFAULT_BODY_LIMIT), V, 'apache', 'largest request body '
-           'Apache passes to the application, in bytes; 0 for no limit (default %d, 10 MiB, '
-           'as mod_wsgi-express)' % DEFAULT_BODY_LIMIT, 'check_count'),
-    option('pass_authorization', 'no', V, 'apache', 'yes: the application sees the '
-           'Authorization header (token APIs, its own HTTP authentication); default no, '
-           'Apache keeps it', 'check_choice'),
-    option('alias', None, R, 'apache', 'URL=PATH: Apache serves the file or folder PATH at '
+    # -- Static files
+    option('alias', None, R, 'static', 'URL=PATH: Apache serves the file or folder PATH at '
            'URL, granted to every client; repeat it for several (default: none)',
            'check_aliases'),
-    option('compress', 'no', F, 'apache', 'gzip HTML, CSS, JavaScript, JSON, SVG and plain '
-           'text answers (mod_deflate) for clients that accept it (default: off)',
-           'check_choice'),
-    option('static_max_age', None, V, 'apache', 'Cache-Control max-age in seconds for the '
+    option('static_max_age', None, V, 'static', 'Cache-Control max-age in seconds for the '
            'static files Apache serves (default: none; needs mod_headers)', 'check_count'),
-    # -- HTTPS and proxies
+    # -- HTTPS
     option('https', 'no', V, 'https', 'own: serve HTTPS with --ssl-certificate and --ssl-key; '
            'acme: with a certificate Apache\'s mod_md obtains and renews (--acme-email); needs '
            '--server-name (default no)', 'check_choice'),
@@ -203,22 +224,19 @@ TABLE = (
            'acme; default: none, needed there)', 'check_acme_email'),
     option('acme_ca', None, V, 'https', 'ACME directory URL of the certificate authority '
            '(default Let\'s Encrypt; its staging directory to try things out)', 'check_acme_ca'),
-    option('trust_proxy', None, V, 'https', 'CIDR[,CIDR...] of the proxies or load balancers in '
+    # -- Proxies in front
+    option('trust_proxy', None, V, 'proxies', 'CIDR[,CIDR...] of the proxies or load balancers in '
            'front: their X-Forwarded-For and -Proto are believed, nobody else\'s (default: '
            'none; networks wider than IPv4 /8 or IPv6 /16 need --trust-wide-networks yes)',
            'check_proxies'),
-    option('trust_wide_networks', 'no', V, 'https', 'yes: --trust-proxy may name a network '
+    option('trust_wide_networks', 'no', V, 'proxies', 'yes: --trust-proxy may name a network '
            'wider than IPv4 /8 or IPv6 /16, every machine of which is then believed (default '
            'no)', 'check_choice'),
-    # -- logs
+    # -- Logs
     option('log_dir', None, V, 'logs', 'folder of the error and access logs of its own '
            '(default: Apache\'s, ${APACHE_LOG_DIR} on Debian, logs/ under /etc/httpd on RHEL)',
            'check_path'),
-    # -- production settings
-    option('hosts', '1', V, 'production', 'how many hosts serve this deployment alike behind '
-           'a balancer: --doctor then names the state that lives on one host (sessions in '
-           'memory or files, SQLite, local caches, per-host secrets) and the keys to change '
-           '(default 1)', 'check_count'),
+    # -- Production settings
     option('secrets_from', None, V, 'production', 'a file of "KEY = VALUE" lines with the '
            'secrets to deploy (session.secret, sa_auth.cookie_secret...), kept by the operator '
            'so that several hosts share them (default: fresh ones on the first deploy, kept '
@@ -233,12 +251,14 @@ TABLE = (
            'HOST or HOST:PORT (default localhost)', 'check_smtp'),
     option('sentry_dsn', None, V, 'production', 'send error reports to this Sentry DSN '
            '(TurboGears 2; needs raven in the virtualenv; default: none)', 'check_dsn'),
-    # -- what only the doctor reads
+    # -- The doctor (--doctor, --check)
     option('apache_root', None, V, 'doctor', 'the Apache config tree the doctor reads (default '
            '/etc/apache2, else /etc/httpd)'),
     option('mod_wsgi', None, V, 'doctor', 'the mod_wsgi module to check against and run '
            '(default: the one that Apache config loads)'),
-    # -- actions: what the run does besides writing apache/
+    option('since', None, V, 'doctor', '--diagnose reads the log lines of the last this many '
+           'minutes (default 1440, a day; 0: as far back as the logs go)'),
+    # -- Actions (instead of only writing apache/)
     option('doctor', None, A, 'action', 'check the deployment against this machine and its '
            'Apache; write nothing'),
     option('check', None, A, 'action', 'write apache/, run the doctor, then the generated '
@@ -249,11 +269,15 @@ TABLE = (
     option('reload', None, A, 'action', 'reload the application in its running daemon '
            'processes (SIGUSR1: the requests in progress finish first) and wait until new ones '
            'answer; as root or the daemon user'),
+    option('diagnose', None, A, 'action', 'read the deployment\'s error and access logs '
+           '(those its config names, rotated ones included, bounded) and say, per kind of '
+           'line, how often, when, the cause and the fix; write nothing (exit 0: nothing '
+           'found, 1: warnings, 3: errors)'),
 )
 
 # Options that steer detection rather than the generated files (cli/deploy.py hands them to
 # detect; settle never sees them).
-DETECT_OPTIONS = tuple(o.name for o in TABLE if o.group == 'detect')
+DETECT_OPTIONS = ('flavor', 'config', 'root')
 # The options a front end hands to the run as ``given`` (detection's and settle's).
 GIVEN = tuple(o for o in TABLE if o.kind != 'action' and o.group != 'doctor')
 # Every option settle takes, with its default (None: worked out from the project).
@@ -278,6 +302,7 @@ def grouped(rows=TABLE):
 
 BEGIN = '<!-- begin options: generated by python -m tgdeploy.settle.table --markdown -->'
 END = '<!-- end options -->'
+WIDTH = 92  # the README's
 
 
 def markdown():
@@ -286,7 +311,9 @@ def markdown():
     for group, title, rows in grouped():
         lines += ['**%s**' % title, '']
         for row in rows:
-            lines.append('- `%s%s`: %s.' % (row.flag, spelled_value(row), row.help))
+            item = '- `%s%s`: %s.' % (row.flag, spelled_value(row), row.help)
+            lines += textwrap.wrap(item.replace('<', '\\<'), WIDTH, subsequent_indent='  ',
+                                   break_long_words=False, break_on_hyphens=False)
         lines.append('')
     return '\n'.join(lines + [END])
 
