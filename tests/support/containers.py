@@ -1,0 +1,167 @@
+"""Podman for the container tests: the lab's containers.conf (runc, explicit limits:
+FIELD-NOTES), images built from a generated Containerfile on a local Debian base, and a
+record of every container, pod, image and volume made, all removed at the end.
+
+Containers use the host's network (this sandbox has no other) and listen on 127.0.0.1
+at a free port, through the LISTEN variable the generated entry script reads. pip in a
+build reaches PyPI through this workplace's proxy, whose CA the host trusts: that bundle
+and a pip.conf naming it are mounted for the build only (a build's mounts are in no layer).
+"""
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+LAB = Path(os.environ.get('TGDEPLOY_LAB', '/opt/tgdeploy-lab'))
+CONTAINERS_CONF = LAB / 'containers' / 'containers.conf'
+CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt'
+BUILD_LIMIT = 20 * 60
+
+
+def missing():
+    """Why podman cannot run here, or None."""
+    if not shutil.which('podman'):
+        return 'podman is not installed: run scripts/provision-containers (CI provisions it)'
+    if not CONTAINERS_CONF.is_file():
+        return 'no %s: run scripts/provision-containers' % CONTAINERS_CONF
+    return None
+
+
+class Podman(object):
+    """Runs podman; remembers what it made so that cleanup() removes all of it."""
+
+    def __init__(self, scratch):
+        self.scratch = Path(scratch)
+        self.tag = uuid.uuid4().hex[:8]
+        self.made = {'container': [], 'pod': [], 'image': [], 'volume': []}
+
+    def run(self, *args, check=True, timeout=300, **kwargs):
+        env = dict(os.environ, CONTAINERS_CONF=str(CONTAINERS_CONF))
+        result = subprocess.run(['podman'] + [str(a) for a in args], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                timeout=timeout, **kwargs)
+        if check and result.returncode != 0:
+            raise AssertionError('podman %s: exit %d\n%s\n%s' % (
+                ' '.join(map(str, args)), result.returncode,
+                result.stdout.decode('utf-8', 'replace')[-3000:],
+                result.stderr.decode('utf-8', 'replace')[-3000:]))
+        return result
+
+    def name(self, kind, what):
+        name = 'tgdeploy-test-%s-%s' % (what, self.tag)
+        self.made[kind].append(name)
+        return name
+
+    def build(self, context, what, base):
+        """Build ``context`` (its Containerfile); return (image name, seconds)."""
+        image = 'localhost/' + self.name('image', what)
+        conf = self.scratch / 'pip.conf'
+        conf.write_text('[global]\ncert = /etc/pip-ca.crt\n')
+        mounts = []
+        if os.path.exists(CA_BUNDLE):
+            mounts = ['-v', '%s:/etc/pip-ca.crt:ro' % CA_BUNDLE, '-v', '%s:/etc/pip.conf:ro' % conf]
+        started = time.monotonic()
+        self.run('build', '--isolation=chroot', '--network=host', '--format', 'docker',
+                 '--build-arg', 'BASE=' + base, *mounts, '-t', image, str(context),
+                 timeout=BUILD_LIMIT)
+        return image, time.monotonic() - started
+
+    def volume(self, what):
+        name = self.name('volume', what)
+        self.run('volume', 'create', name)
+        return name
+
+    def start(self, image, what, port, *args, env=(), mounts=()):
+        """A detached container listening on 127.0.0.1:``port``; its name."""
+        name = self.name('container', what)
+        options = ['--network=host', '-e', 'LISTEN=127.0.0.1:%d' % port]
+        for item in env:
+            options += ['-e', item]
+        for mount in mounts:
+            options += ['-v', mount]
+        self.run('run', '-d', '--name', name, *options, image, *args)
+        return name
+
+    def one_shot(self, image, *args, mounts=()):
+        options = []
+        for mount in mounts:
+            options += ['-v', mount]
+        return self.run('run', '--rm', '--network=host', *options, image, *args, check=False)
+
+    def image_size(self, image):
+        return json.loads(self.run('image', 'inspect', image).stdout)[0]['Size']
+
+    def layers_hold(self, image, needles):
+        """The ``needles`` (bytes) found in any file of any layer of ``image``, or in its
+        config (history, environment, labels)."""
+        archive = self.scratch / ('%s.tar' % uuid.uuid4().hex[:8])
+        self.run('save', '--format', 'docker-archive', '-o', archive, image, timeout=600)
+        found = set()
+        try:
+            with tarfile.open(str(archive)) as outer:
+                for member in outer:
+                    if not member.isfile():
+                        continue
+                    if member.name.endswith('.tar'):
+                        found |= files_holding(outer.extractfile(member), needles)
+                    else:
+                        data = outer.extractfile(member).read()
+                        found |= set(n for n in needles if n in data)
+        finally:
+            archive.unlink()
+        return found
+
+    def cleanup(self):
+        for name in self.made['container']:
+            self.run('rm', '-f', '-t', '0', name, check=False)
+        for name in self.made['pod']:
+            self.run('pod', 'rm', '-f', '-t', '0', name, check=False)
+        for name in self.made['volume']:
+            self.run('volume', 'rm', '-f', name, check=False)
+        for name in self.made['image']:
+            self.run('rmi', '-f', name, check=False)
+
+
+def files_holding(layer, needles):
+    found = set()
+    with tarfile.open(fileobj=layer, mode='r|*') as tar:
+        for member in tar:
+            if member.isfile():
+                data = tar.extractfile(member).read()
+                found |= set(n for n in needles if n in data)
+    return found
+
+
+def get(url, timeout=30):
+    """(status, body text) without following redirects."""
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            return response.status, response.read().decode('utf-8', 'replace')
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode('utf-8', 'replace')
+
+
+def wait_answer(url, timeout=120):
+    """Seconds until ``url`` answers anything below 500 (AssertionError after ``timeout``)."""
+    started = time.monotonic()
+    last = None
+    while time.monotonic() - started < timeout:
+        try:
+            status, _ = get(url, timeout=10)
+            if status < 500:
+                return time.monotonic() - started
+            last = status
+        except (OSError, urllib.error.URLError) as e:
+            last = e
+        time.sleep(0.1)
+    raise AssertionError('%s did not answer in %d s (last: %s)' % (url, timeout, last))

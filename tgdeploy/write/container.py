@@ -1,0 +1,176 @@
+"""``--container``: apache/ as always, plus what an image and its containers need.
+
+- apache/container/: the container's Apache config and entry script (copied into the
+  image), and config/ (the .wsgi, the ini and, for TurboGears 1, the .cfg, rendered by
+  tg_modwsgi's own templates with every path moved into the image: settle/container.py),
+  mounted at run time, never in a layer: it holds the secrets;
+- apache/NAME.kube.yaml: a Deployment, a Service, the config as a Secret, the data as a
+  volume claim (a secret file too);
+- the project's Containerfile and .containerignore, beside apache/.
+
+apache/ goes in place as install.py puts it (staging, one swap, user edits kept unless
+--overwrite). The two files of the project's root cannot be swapped with a folder: each
+carries in its first line the checksum of the rest, so an edit is seen without a
+manifest, and each is written to a temporary file and renamed over the old one, under the
+project's lock, after apache/ is in place.
+"""
+import base64
+import hashlib
+import io
+import os
+import re
+import shutil
+import tempfile
+
+from paste.util.template import paste_script_template_renderer
+
+from tgdeploy.errors import TgDeployError
+from tgdeploy.files import textfiles
+from tgdeploy.settle import container as settle_container
+from tgdeploy.write import install, render, swap
+from tgdeploy.write.copying import free_name
+
+TEMPLATE_NAME = 'tg_container'
+# (template, path in apache/, mode)
+APACHE_FILES = (('httpd.conf_tmpl', 'container/httpd.conf', 0o644),
+                ('entrypoint.sh_tmpl', 'container/entrypoint.sh', 0o755),
+                ('kube.yaml_tmpl', '%(slug)s.kube.yaml', 0o640))
+# (template, file beside apache/)
+ROOT_FILES = (('Containerfile_tmpl', 'Containerfile'), ('containerignore_tmpl', '.containerignore'))
+STAMP = re.compile(r'^# tgdeploy (\S+), sha256 of the lines below: ([0-9a-f]{64})\n')
+
+
+def settle(values):
+    """(the host's values moved into the image, those plus the container's own)."""
+    moved = settle_container.moved_values(values)
+    inside = dict(moved)
+    inside.update(settle_container.settle(values, moved))
+    return moved, inside
+
+
+def write(values, overwrite):
+    """Write apache/ with the container's files and the project's Containerfile and
+    .containerignore. Returns (Changes of apache/, its entries, [(verb, root file)])."""
+    moved, inside = settle(values)
+    project = os.path.dirname(values.paths.apache_dir)
+    planned = plan_root_files(inside, project, overwrite)  # refuses before anything is written
+    target = install.real_target(values.paths.apache_dir)
+    install.check_parent(target)
+    changes, entries = install.install_folder(
+        target, lambda new_dir: render_apache(values, moved, inside, new_dir), overwrite,
+        secret_files(values, inside), values.daemon.group)
+    return changes, entries, put_root_files(planned, target, project)
+
+
+def secret_files(values, inside):
+    names = list(values.production.secret_files)
+    names += [os.path.join(settle_container.CONFIG_FOLDER, name) for name in inside['config_names']]
+    names.append(values.project.slug + '.kube.yaml')
+    return names
+
+
+def render_apache(values, moved_values, inside, dest):
+    """apache/ as render.render makes it, plus the container's files."""
+    render.render(values, dest)
+    scratch = tempfile.mkdtemp(prefix='tgdeploy-container-')
+    try:
+        moved = os.path.join(scratch, 'apache')
+        render.render(moved_values, moved)
+        config = os.path.join(dest, settle_container.CONFIG_FOLDER)
+        os.makedirs(config)
+        encoded = []
+        for name in inside['config_names']:
+            shutil.copyfile(os.path.join(moved, name), os.path.join(config, name))
+            os.chmod(os.path.join(config, name), 0o640)
+            encoded.append((name, base64.b64encode(
+                install.read_bytes(os.path.join(config, name))).decode('ascii')))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    inside = dict(inside, config_data=encoded)  # the Secret of the Kubernetes manifest
+    for template, name, mode in APACHE_FILES:
+        path = os.path.join(dest, name % {'slug': values.project.slug})
+        write_text(path, fill(template, inside))
+        os.chmod(path, mode)
+    return dest
+
+
+def fill(template, inside):
+    with io.open(os.path.join(render.template_dir(TEMPLATE_NAME), template),
+                 encoding='utf-8') as f:
+        text = f.read()
+    names = textfiles.template_values(inside) if hasattr(inside, 'map') else dict(inside)
+    return paste_script_template_renderer(text, names, filename=template)
+
+
+def write_text(path, text):
+    with io.open(path, 'w', encoding='utf-8', newline='\n') as f:
+        f.write(text)
+
+
+# -- the files of the project's root ----------------------------------------------------
+
+def stamped(text, version):
+    body = text.encode('utf-8')
+    return u'# tgdeploy %s, sha256 of the lines below: %s\n%s' % (
+        version, hashlib.sha256(body).hexdigest(), text)
+
+
+def edited(data):
+    """True when ``data`` (a root file's bytes) is not as tgdeploy wrote it."""
+    text = data.decode('utf-8', 'replace')
+    stamp = STAMP.match(text)
+    if not stamp:
+        return True
+    rest = data[len(stamp.group(0).encode('utf-8')):]
+    return hashlib.sha256(rest).hexdigest() != stamp.group(2)
+
+
+def plan_root_files(inside, project, overwrite):
+    """[(verb, name, text)] for the root files: refuses (TgDeployError) a user's edit
+    without --overwrite, before anything is written."""
+    planned, refused = [], []
+    for template, name in ROOT_FILES:
+        text = stamped(fill(template, inside), inside['tgdeploy_version'])
+        path = os.path.join(project, name)
+        if os.path.islink(path) or (os.path.lexists(path) and not os.path.isfile(path)):
+            raise TgDeployError('%s is not a plain file: move it away and run again' % path)
+        if not os.path.exists(path):
+            planned.append(('created', name, text))
+            continue
+        data = install.read_bytes(path)
+        if data == text.encode('utf-8'):
+            planned.append(('unchanged', name, text))
+        elif not edited(data):
+            planned.append(('updated', name, text))
+        elif overwrite:
+            planned.append(('replaced (your version saved as .bak)', name, text))
+        else:
+            refused.append(path)
+    if refused:
+        raise TgDeployError('you edited %s since tgdeploy wrote it: nothing was written; keep '
+                            'your edit, or pass --overwrite to replace it (saved as .bak)'
+                            % ', '.join(refused))
+    return planned
+
+
+def put_root_files(planned, target, project):
+    done = []
+    with swap.Lock(target):
+        for verb, name, text in planned:
+            path = os.path.join(project, name)
+            if verb == 'unchanged':
+                continue
+            if verb.startswith('replaced'):
+                shutil.copy2(path, os.path.join(project, free_name(project, name + '.bak')))
+            fd, temp = tempfile.mkstemp(prefix='.tgdeploy-', dir=project)
+            try:
+                with io.open(fd, 'w', encoding='utf-8', newline='\n') as f:
+                    f.write(text)
+                os.chmod(temp, 0o644)
+                os.rename(temp, path)
+            except BaseException:
+                if os.path.exists(temp):
+                    os.remove(temp)
+                raise
+            done.append((verb, path))
+    return done
