@@ -3,6 +3,7 @@ in README.md), --fail-level gates the exit code, silenced ids (--silence, the pr
 setup.cfg) leave the lines and the counts. Real doctor runs: `paster tgdeploy --doctor` on
 a copy of the CherryPy project, and the registry on a TurboGears 2 quickstart before a small
 Apache tree of Debian's layout."""
+import ast
 import re
 import shutil
 
@@ -90,6 +91,33 @@ def test_every_finding_of_a_real_doctor_run_has_its_id(tmp_path, busy_tree):
     assert ids['TGD-E034'].startswith('3 hosts: the SQLite database of sqlalchemy.url')
     assert ids['TGD-W021'].startswith('Dockerfile:2: sets the locale de_DE.UTF-8')
     assert ids['TGD-W022'].startswith('Dockerfile:3: sets SHOP_MODE in the environment')
+
+
+# The modules whose (level, text) pairs the registry names by RULES.
+PRODUCERS = {'exposure': ['settle/exposure.py'], 'proxies': ['settle/proxies.py'],
+             'log_rotation': ['doctor/log_rotation.py'],
+             'production': ['settle/production.py', 'settle/write_locations.py'],
+             'tls': ['settle/tls.py'], 'replay': ['settle/replay_settle.py'],
+             'host_state': ['doctor/host_state.py'], 'crawl': ['serve/crawl.py']}
+
+
+def string_constants(path):
+    """Every string literal of a module, implicit concatenations joined as Python does."""
+    tree = ast.parse(path.read_text(encoding='utf-8'))
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+
+
+def test_each_rule_names_words_its_producer_writes():
+    """A reworded finding must not lose its id unseen: each rule's words are in a string
+    its producer writes."""
+    assert sorted(PRODUCERS) == sorted(registry.RULES)
+    for producer, rules in registry.RULES.items():
+        texts = [text for path in PRODUCERS[producer]
+                 for text in string_constants(REPO / 'tgdeploy' / path)]
+        for check_id, words in rules:
+            assert check_id in TITLES
+            assert words and any(words in text for text in texts), (producer, check_id, words)
 
 
 def test_a_pair_no_rule_names_keeps_no_id_rather_than_a_wrong_one():

@@ -27,31 +27,37 @@ class Tree(object):
         self.mod_wsgi = mod_wsgi or loaded_mod_wsgi(self.config_files, self.apache_root)
 
 
-# (id, words its text holds) per producer of (level, text) pairs; '' matches any text of the
-# id's level, so the last rule of a level catches the rest.
+# (id, words its text always holds) per producer of (level, text) pairs: the first rule of the
+# pair's level whose words it holds names it. A text no rule names keeps no id (shown, but no
+# --silence reaches it): tests/test_doctor_registry.py checks each rule's words against the
+# strings its producer writes.
 RULES = {
-    'exposure': (('TGD-E016', ' publishes '), ('TGD-E017', 'writes a log under')),
-    'proxies': (('TGD-W004', 'and no WSGITrustedProxies'), ('TGD-W005', '')),
+    'exposure': (('TGD-E017', 'writes a log under'), ('TGD-E016', ' publishes ')),
+    'proxies': (('TGD-W004', 'and no WSGITrustedProxies'),
+                ('TGD-W005', 'lets any client choose the host or path')),
     'log_rotation': (('TGD-W009', 'restarts Apache after each rotation'),
                      ('TGD-W010', 'may be written by others than root'),
                      ('TGD-E020', 'which is not installed'), ('TGD-E021', 'does not know'),
-                     ('TGD-E022', '')),
+                     ('TGD-E022', 'rotatelogs cannot make it')),
     'production': (('TGD-W011', 'is also in the project\'s own files'),
                    ('TGD-W012', 'does not override it'), ('TGD-W013', '--secrets-from: '),
                    ('TGD-W014', 'links the webassets bundles'), ('TGD-W015', 'needs raven'),
                    ('TGD-W016', 'no error reports are configured'),
-                   ('TGD-E024', 'where the application writes at run time'),
-                   ('TGD-E023', '')),
-    'tls': (('TGD-E025', '--trust-proxy needs'), ('TGD-E027', 'cannot read --ssl-certificate'),
-            ('TGD-E028', 'has expired'), ('TGD-E029', ' is not for '), ('TGD-E026', ''),
-            ('TGD-W017', 'cannot read --ssl-key'), ('TGD-W018', '')),
-    'replay': (('TGD-E031', 'the start-up reads'), ('TGD-E030', ''), ('TGD-W019', '')),
+                   ('TGD-E023', 'has the application write ('),
+                   ('TGD-E024', 'where the application writes at run time')),
+    'tls': (('TGD-E025', '--trust-proxy needs'), ('TGD-E026', 'does not belong to'),
+            ('TGD-E026', 'OpenSSL refuses them'), ('TGD-E027', 'cannot read --ssl-certificate'),
+            ('TGD-E028', 'has expired'), ('TGD-E029', ' is not for '),
+            ('TGD-W017', 'cannot read --ssl-key'), ('TGD-W018', 'can read the private key')),
+    'replay': (('TGD-E030', 'replayed in each daemon process it cannot do'),
+               ('TGD-E031', 'the start-up reads'), ('TGD-W019', 'the start-up reads')),
     'host_state': (('TGD-E032', 'sessions kept in each process\'s memory'),
                    ('TGD-E033', 'Beaker keeps sessions'), ('TGD-E034', 'SQLite database'),
                    ('TGD-E035', 'sessions in files on this host'),
-                   ('TGD-E036', 'CherryPy keeps sessions'), ('TGD-E037', ''),
-                   ('TGD-W020', '')),
-    'crawl': (('TGD-E039', 'outside the mount'), ('TGD-E040', '')),
+                   ('TGD-E036', 'CherryPy keeps sessions'),
+                   ('TGD-E037', 'gets secrets of its own'), ('TGD-W020', 'Beaker caches in')),
+    'crawl': (('TGD-E039', 'outside the mount'),
+              ('TGD-E040', 'see the error log lines above')),
 }
 
 
