@@ -126,7 +126,9 @@ def when_utc(*fields):
 
 # -- the logs a generated .conf names ----------------------------------------------------
 
-CONF = '''<VirtualHost *:80>
+CONF = '''WSGIDaemonProcess x \\
+    processes=1 threads=1
+<VirtualHost *:80>
 ErrorLog "%(logs)s/site-error.log"
 CustomLog "|/usr/bin/rotatelogs -l -f -D -L '%(logs)s/site/access.log' '%(logs)s/site/access.%%Y-%%m-%%d.log' 86400" "%%h %%l %%u %%t \\"%%r\\" %%>s %%O \\"%%{Referer}i\\" \\"%%{User-Agent}i\\" %%D"
 </VirtualHost>
@@ -253,3 +255,19 @@ def test_tracebacks_grouped_by_exception_and_frame_in_the_project(tmp_path):
             '3 times') in report
     assert 'Python traceback: KeyError at /v/lib/python3.11/site-packages/cherrypy/' \
            '_cprequest.py:659 in respond (no frame in the project): 1 time' in report
+
+
+def test_the_server_log_lines_about_this_daemon_group(tmp_path):
+    """Apache's parent logs a daemon's deaths and starts in the server's own error log."""
+    values, logs = deployment(tmp_path)
+    (logs / 'site-error.log').write_text('')
+    (logs / 'error.log').write_text(  # Debian's, in the platform's log folder
+        now_error("mod_wsgi (pid=9): Process 'x' has died, deregister and restart it.") +
+        now_error("mod_wsgi (pid=9): Process 'x' terminated by signal 9") +
+        now_error("mod_wsgi (pid=9): Process 'other' terminated by signal 11") +
+        now_error("mod_wsgi (pid=9): Starting process 'x' with uid=33, gid=33 and threads=1."))
+    code, text = run(values)
+    died = [line for line in text.splitlines() if '[daemon-died]' in line]
+    assert code == 3 and ': 2 times, ' in died[0]
+    assert died[0].endswith('; signal 9') and 'signal 11' not in died[0], died
+    assert 'daemon process started: 1 time' in text

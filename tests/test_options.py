@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from support.projects import make_cherrypy, make_tg2, make_venv_marker
-from tgdeploy.settle import options
+from tgdeploy.settle import options, quoting
 from tgdeploy.detect.arbiter import detect
 from tgdeploy.errors import TgDeployError
 
@@ -143,9 +143,9 @@ def ap_getword_conf(text):
 def test_apache_quoting_round_trips(path):
     """Whatever a path holds, Apache reads back exactly that path from the quoted argument,
     and nothing after it."""
-    quoted = options.apache_quote('/' + path)
+    quoted = quoting.apache_quote('/' + path)
     assert ap_getword_conf(quoted + ' rest') == ('/' + path, ' rest')
-    pattern = options.glob_escape('/' + path)
+    pattern = quoting.glob_escape('/' + path)
     import fnmatch
     assert fnmatch.fnmatchcase('/' + path, pattern)
 

@@ -190,28 +190,49 @@ def report(groups, out):
     return code
 
 
-def diagnose(values, out, minutes=None, limit=diagnose_logs.LIMIT, now=None):
+def minutes(since):
+    """The minutes of --since MINUTES (None: the default day)."""
+    if since is None or since == '':
+        return None
+    try:
+        value = int(since)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise TgDeployError('--since %s: give a number of minutes, as in --since 60 (0: as far '
+                            'back as the logs go; default %d, a day)' % (since, DEFAULT_MINUTES))
+    return value
+
+
+def diagnose(values, out, minutes=None, limit=diagnose_logs.LIMIT, now=None,
+             server_log=None):
     """Read the deployment's logs of the last ``minutes`` (default a day) and print what
-    they hold; the exit code."""
+    they hold; the exit code. ``server_log``: the server's own error log, if not the
+    platform's (error.log in its log folder)."""
     minutes = DEFAULT_MINUTES if minutes is None else minutes
     since = (now or time.time()) - minutes * 60 if minutes else None
     if not os.path.lexists(values.paths.conf_file):
         raise TgDeployError('%s is not there: --diagnose reads the logs the deployed config '
                             'names; deploy first (tgdeploy), or name the project folder'
                             % values.paths.conf_file)
-    logs = diagnose_logs.named_logs(values)
+    logs, daemon = diagnose_logs.named_logs(values)
     looked = ', '.join(log.pattern for log in logs) or 'none named'
     if not any(log.files() for log in logs):
         raise TgDeployError('no log file of this deployment to read: %s names %s, and none '
                             'exists yet (no request served since the deploy? another '
                             '--log-dir?)' % (values.paths.conf_file, looked))
-    texts, notes = diagnose_logs.read_logs(logs, since, limit)
+    server = daemon and diagnose_logs.server_log(values, server_log)
+    texts, notes = diagnose_logs.read_logs(logs + ([server] if server else []), since, limit)
     groups = {}
     for path, text in texts['error']:
         read_errors(error_lines(text, since), groups, values.paths.project_dir)
+    for path, text in texts['server']:  # the lines about this deployment's daemons
+        named = "'%s'" % daemon
+        lines = [line for line in error_lines(text, since) if named in line[2]]
+        read_errors(lines, groups, values.paths.project_dir)
     for path, text in texts['access']:
         read_access(text, since, groups)
-    read = [path for kind in ('error', 'access') for path, text in texts[kind]]
+    read = [path for kind in ('error', 'access', 'server') for path, text in texts[kind]]
     out('read %s (the last %s)' % (', '.join(read) or 'no file written to in the window',
                                    '%d minutes' % minutes if minutes else 'lines'))
     for note in notes:

@@ -34,17 +34,34 @@ class Log(object):
 
 
 def named_logs(values):
-    """The Logs the deployed .conf names ([] when it names none)."""
+    """(the Logs the deployed .conf names, the name of its daemon group or None): that
+    .conf's, not this run's options' (--mount changes the name)."""
     text = conf_text(values.paths.conf_file)[0].replace('\\\n', ' ')
-    logs = []
+    logs, daemon = [], None
     for line in text.splitlines():
         words = apache_words(line)
+        if words[1:] and words[0].lower() == 'wsgidaemonprocess' and daemon is None:
+            daemon = words[1]
         kind = DIRECTIVES.get(words[0].lower()) if words else None
         if kind and len(words) > 1:
             log = make_log(kind, words[1], values)
             if log is not None:
                 logs.append(log)
-    return logs
+    return logs, daemon
+
+
+def server_log(values, path=None):
+    """The server's own error log (Debian's error.log, RHEL's error_log in the log folder),
+    where Apache's parent writes the daemon processes' starts and deaths: only its lines
+    naming this deployment's daemon group are read (diagnose.py)."""
+    if path is None:
+        folder = values.logs.path
+        found = [os.path.join(folder, name) for name in ('error.log', 'error_log')
+                 if folder and os.path.lexists(os.path.join(folder, name))]
+        if not found:
+            return None
+        path = found[0]
+    return Log('server', path, path)
 
 
 def make_log(kind, target, values):
@@ -149,7 +166,7 @@ def read_logs(logs, since, limit=LIMIT):
     """{'error': [(path, text)], 'access': [...]} oldest file first, the notes (files cut
     short, not read) and the paths looked at."""
     chosen, refused = window_files(logs, since)
-    texts = {'error': [], 'access': []}
+    texts = {'error': [], 'access': [], 'server': []}
     notes = ['%s not read: %s' % item for item in refused]
     budget = limit
     for log, path, mtime in chosen:

@@ -23,6 +23,7 @@ import os
 import stat
 
 from tgdeploy.files import nofollow
+from tgdeploy.settle.config_settings import SETTING, is_secret, unquote
 
 MANIFEST = '.tgdeploy-manifest'  # install.MANIFEST (install imports production, which us)
 MAX_BYTES = 1024 * 1024
@@ -93,13 +94,12 @@ def installed_secrets(path):
     text, why = trusted_text(path)
     if text is None:
         return {}, why
-    from tgdeploy.settle import production  # production imports this module
     found = {}
     for line in text.splitlines():
-        match = production.SETTING.match(line)
+        match = SETTING.match(line)
         if match and not line.lstrip().startswith(('#', ';', '[')) and \
-                production.is_secret(match.group('key')):
-            found[match.group('key')] = production.unquote(match.group('value'))
+                is_secret(match.group('key')):
+            found[match.group('key')] = unquote(match.group('value'))
     return found, None
 
 

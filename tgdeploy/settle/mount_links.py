@@ -19,7 +19,7 @@ the .conf's link_prefixes block): a quoted "/tw2/resources/ becomes "/sub/tw2/re
 import os
 import re
 
-from tgdeploy.settle.production import app_cfg_path
+from tgdeploy.settle.config_settings import app_cfg_path
 from tgdeploy.detect.projectfiles import scan_text
 
 TW2_IN_APP_CFG = re.compile(r'tgext\.tw2|tw2\.enabled|use_toscawidgets2|prefer_toscawidgets2')

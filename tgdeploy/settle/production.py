@@ -16,13 +16,12 @@ import glob
 import os
 import re
 
-from tgdeploy.settle import installed as installed_files
+from tgdeploy.settle import installed as installed_files, write_locations
+from tgdeploy.settle.config_settings import (SECRET_NAME, SETTING, app_cfg_path,  # noqa: F401
+                                             is_secret, unquote)
 from tgdeploy.errors import TgDeployError
 from tgdeploy.detect.projectfiles import check_small_file, read_text
 
-SECRET_NAME = re.compile(r'(?:^|[._])(?:secret|secret_key|validate_key|encrypt_key|'
-                         r'cookie_secret)\Z', re.I)
-SETTING = re.compile(r'^\s*(?P<key>[A-Za-z_][\w.]*)\s*[=:]\s*(?P<value>.*?)\s*$')
 # app_cfg.py: the blueprint's 'sa_auth.cookie_secret': "..." (TG 2.4+), or the older
 # base_config.sa_auth.cookie_secret = "..." (TG 2.1-2.3).
 APP_CFG_SECRETS = (
@@ -33,10 +32,6 @@ APP_CFG_SECRETS = (
 # backslash, space or "%" (PasteDeploy interpolation).
 USABLE_SECRET = re.compile(r'^[A-Za-z0-9!#$&()*+,./:;<=>?@\[\]^_{|}~-]{16,}\Z')
 SECRET_BYTES = 32
-
-
-def is_secret(key):
-    return bool(SECRET_NAME.search(key))
 
 
 def new_secret():
@@ -56,12 +51,6 @@ def settings_in(path):
         if match and not line.lstrip().startswith(('#', ';', '[')):
             found.append((match.group('key'), unquote(match.group('value'))))
     return found
-
-
-def unquote(value):
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in '"\'':
-        return value[1:-1]
-    return value
 
 
 def secrets_in(path):
@@ -87,10 +76,6 @@ def repository_files(project_dir, package_dir, config_file):
     if config_file and config_file not in paths:
         paths.append(config_file)
     return paths + ([app_cfg_path(package_dir)] if package_dir else [])
-
-
-def app_cfg_path(package_dir):
-    return package_dir and os.path.join(package_dir, 'config', 'app_cfg.py')
 
 
 def repository_secrets(paths):
@@ -367,7 +352,6 @@ def doctor(values):
         values['secrets_from'])
     if readable:
         found.append(('warning', '--secrets-from: ' + readable))
-    from tgdeploy.settle import write_locations  # it reads app_cfg_path from here
     found += write_locations.findings(values)
     if values.get('sentry_dsn') and not glob.glob(os.path.join(
             values['python_home'], 'lib', 'python*', 'site-packages', 'raven')):

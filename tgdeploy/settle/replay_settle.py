@@ -6,6 +6,7 @@ import os
 import re
 
 from tgdeploy.settle import envfile
+from tgdeploy.settle.checks import check_path
 
 from tgdeploy.detect import startup_script
 from tgdeploy.errors import TgDeployError
@@ -16,7 +17,6 @@ REPLAYED_FLAVORS = ('cherrypy', 'tg1')
 
 
 def settle(opts, values, project):
-    from tgdeploy.settle.options import check_path
     project_dir = values['project_dir']
     env_file = opts.get('env_file') and check_path('--env-file', os.path.abspath(
         os.path.join(project_dir, opts['env_file'])))

@@ -22,7 +22,7 @@ import re
 from tgdeploy.settle import inifile
 from tgdeploy._compat import shell_quote
 from tgdeploy.files.access import access_problem, user_ids
-from tgdeploy.settle.production import app_cfg_path
+from tgdeploy.settle.config_settings import app_cfg_path
 from tgdeploy.detect.projectfiles import scan_text
 
 TRUE = ('true', 'yes', 'on', '1', 'y', 't')
