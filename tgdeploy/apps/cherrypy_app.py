@@ -6,10 +6,12 @@ run once per process and stop when the process ends, and the mount must follow t
 host's SCRIPT_NAME so the same application works at / and at a sub-URL.
 
 With ``startup_script`` (or ``startup_call``) the project's own start-up is replayed
-(replay_cherrypy.py): the application is what it mounts.
+(replay_cherrypy.py): the application is what it mounts. At a sub-URL its redirects to a
+path of this host are kept under the mount (mount_redirects.py).
 """
 import threading
 
+from tgdeploy.apps import mount_redirects
 from tgdeploy.apps.loading import at_process_exit, instance_of
 
 _engine_lock = threading.Lock()
@@ -33,7 +35,7 @@ def make_app(global_conf, root=None, config=None, startup_script=None, startup_c
                            lambda: cherrypy.config.update(production),
                            lambda start: start_engine(cherrypy.engine, start))
         start_engine(cherrypy.engine)
-        return app
+        return mount_redirects.wrap(app)
     root_object = instance_of(root)
     if config:
         cherrypy.config.update(config)  # the file's [global] section
@@ -41,7 +43,7 @@ def make_app(global_conf, root=None, config=None, startup_script=None, startup_c
     # script_name=None: read SCRIPT_NAME from each request, so any mount works.
     app = cherrypy.Application(root_object, script_name=None, config=config)
     start_engine(cherrypy.engine)
-    return app
+    return mount_redirects.wrap(app)
 
 
 def start_engine(engine, start=None):

@@ -3,7 +3,7 @@ hands it to cherrypy.quickstart(...) / cherrypy.tree.mount(...); the application
 import os
 import re
 
-from tgdeploy.detect import startup_script
+from tgdeploy.detect import startup_chain, startup_script
 from tgdeploy.errors import TgDeployError
 from tgdeploy.detect.project import Project
 from tgdeploy.detect.projectfiles import (choose_config, imported_from, literal, module_of,
@@ -24,15 +24,23 @@ def evidence(directory):
 
 
 def detect(directory, config, root):
+    found = None
     if root:
         seen = 'root %s (--root)' % root
     else:
         roots = find_roots(directory)
-        if len(roots) == 1:
+        found = startup_script.find(directory, 'cherrypy')
+        if found is not None and found.in_class:
+            # A class's method mounts what it makes there: the replay serves that, not
+            # another root the project hands to quickstart (a first-run setup page).
+            root, seen = None, 'the roots %s mounts (%s)' % (
+                os.path.relpath(found.path, directory), found.server_start.split(':')[0])
+        elif len(roots) == 1:
             root, seen = roots[0], 'root %s' % roots[0]
         else:
             root, seen = root_of_startup(directory, roots)
-    package = package_of(directory, root)
+    in_class = found is not None and found.in_class and not root
+    package = found.serving_module.split('.')[0] if in_class else package_of(directory, root)
     config_file = choose_config(directory, config, CONF_NAMES, 'conf', required=False)
     static_urls = static_folders(directory, package, config_file)
     sessions = memory_sessions(directory, config_file)
@@ -80,6 +88,10 @@ def find_roots(directory):
             classes.add(module + ':Root')
         names = ROOT_CALL.findall(text) + [assigned_class(text, n) for n in
                                            ROOT_NAME_CALL.findall(text)]
+        for match in re.finditer(r'\b(?:quickstart|tree\.mount)\(\s*(?:root\s*=\s*)?self\b', text):
+            cls = startup_chain.enclosing_class(text, match.start())
+            if cls:
+                handed.add('%s:%s' % (module, cls))
         for name in names:
             if not name:
                 continue

@@ -10,6 +10,7 @@ the environment variables it reads.
 import os
 import re
 
+from tgdeploy.detect import startup_chain
 from tgdeploy.errors import TgDeployError
 from tgdeploy.doctor.own_python import code_lines
 from tgdeploy.detect.projectfiles import module_of, python_files, read_text as read_file
@@ -68,6 +69,8 @@ class StartUp(object):
         # Settings made in code (update_config({...}), config.update, the environment):
         # what only a replay of the start-up sees (README step 2, TurboGears 1.x).
         self.sets_config = False
+        self.in_class = False  # started by a class's method (startup_chain.py)
+        self.serving_module = None  # the module of that class
 
     def describe(self, directory):
         where = '%s:%d' % (os.path.relpath(self.path, directory), self.line)
@@ -97,7 +100,27 @@ def find(directory, flavor, package_dir=None):
         found = read_startup(directory, path, flavor, 'detected')
         if found:
             return found
+    if flavor == 'cherrypy':
+        return in_class(directory, candidates)
     return None
+
+
+def in_class(directory, candidates):
+    """The script that starts a class's serving method (startup_chain.py), or None."""
+    serving = []
+    for path in candidates:
+        text = read_text(path)
+        match = CHERRYPY_SERVE.search(text)
+        if match and enclosing_function(text, match.start()) is IN_CLASS:
+            serving.append((path, text, match.start()))
+    chain = startup_chain.find(directory, serving, read_text, MAIN_BLOCK)
+    if chain is None:
+        return None
+    script, server_start, line, serving_path = chain
+    found = StartUp(script, None, server_start, line, 'detected')
+    found.in_class = True
+    found.serving_module = module_of(directory, serving_path)
+    return inspect(found, read_text(script), 'cherrypy', directory)
 
 
 def aside(directory, path):

@@ -71,7 +71,7 @@ def code_lines(text):
     for number, line in enumerate(text.splitlines(), 1):
         quotes = re.findall(r'"""|\'\'\'', line)
         if in_string:
-            if in_string in quotes:
+            if quotes.count(in_string) % 2:  # """ + x + """ closes and opens again
                 in_string = None
             continue
         if line.strip().startswith('#') or not line.strip():

@@ -1,11 +1,12 @@
 """Settle --startup-script and --env-file (options.settle calls this): which start-up of the
 project's own each daemon process replays (startup_script.py, apps/replay.py), the
-environment it gets, and what the report and the doctor say about both.
+environment it gets (with the places in the data folder its code asks for by its own rules:
+daemon_env.py), and what the report and the doctor say about both.
 """
 import os
 import re
 
-from tgdeploy.settle import envfile
+from tgdeploy.settle import daemon_env, envfile
 from tgdeploy.settle.checks import check_path
 
 from tgdeploy.detect import startup_script
@@ -34,6 +35,14 @@ def settle(opts, values, project):
         evidence.append('environment from %s: %s' % (
             os.path.relpath(env_file, project_dir),
             ', '.join(name for name, _ in env_pairs) or 'nothing'))
+    setenv = list(values['setenv'] or [])
+    taken = [name for name, _ in setenv + env_pairs]
+    derived = daemon_env.derived(project_dir, values['data_dir'], taken)
+    setenv += [(name, value) for name, value, _ in derived]
+    for why in sorted(set(why for _, _, why in derived), key=[w for _, _, w in derived].index):
+        evidence.append('environment: %s (%s)' % (', '.join(
+            '%s=%s' % (name, shown(value, project_dir)) for name, value, w in derived
+            if w == why), why))
     secret_files = list(values.get('secret_files') or [])
     wsgi = os.path.basename(values['wsgi_file'])
     if env_pairs and wsgi not in secret_files:
@@ -47,7 +56,14 @@ def settle(opts, values, project):
         'env_file_pairs': env_pairs,
         'evidence': evidence,
         'secret_files': secret_files,
+        'setenv': setenv,
     }
+
+
+def shown(path, project_dir):
+    """A path inside the project as the project's (data/x), else as it is."""
+    relative = os.path.relpath(path, project_dir)
+    return path if relative.startswith('..') else relative
 
 
 def startup(option, project, project_dir):
@@ -80,17 +96,17 @@ def findings(values):
     """[(level, text)] for the doctor: what the replayed start-up does that a replay cannot
     carry (errors), and the environment variables it reads that the deployment does not set
     (errors without a default, warnings with one)."""
-    found = values.get('startup_replay')
+    found = values.startup.replay
     if not found:
         return []
-    project_dir = values['project_dir']
+    project_dir = values.paths.project_dir
     where = os.path.relpath(found.path, project_dir)
     result = [(ERROR, '%s: the start-up %s; replayed in each daemon process it cannot do '
                       'that: make it start without it, or pass --startup-script no (and '
                       '--startup package.module:function for what it sets up)'
                % (where, what)) for what in found.impossible]
-    deployed = set(name for name, _ in values.get('setenv') or []) | set(
-        name for name, _ in values.get('env_file_pairs') or [])
+    deployed = set(name for name, _ in values.apache.setenv or []) | set(
+        name for name, _ in values.startup.env_pairs or [])
     deployed |= set(name for name, _ in set_in_script(found))
     said = set()
     for name, has_default, path, line in found.env_reads:

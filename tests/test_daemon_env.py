@@ -1,0 +1,110 @@
+"""The environment a daemon process gets for where the project writes by its own rules
+(tgdeploy/settle/daemon_env.py), and redirects kept under the mount for CherryPy
+(tgdeploy/apps/mount_redirects.py): read from the code, then a CherryPy application that
+reads $XDG_DATA_HOME when it is imported and redirects to an absolute path
+(tests/fixtures/xdg_pad) served by a real Apache + mod_wsgi at / and at a sub-URL."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+from support.venv import run
+from test_e2e_apache import STOP_BOUND, assert_clean_log, deploy, prefix_of
+from tgdeploy.apps import mount_redirects
+from tgdeploy.settle import daemon_env
+
+FIXTURES = Path(__file__).parent / 'fixtures'
+
+
+def test_xdg_folders_in_the_data_folder_when_the_code_reads_one():
+    found = daemon_env.derived(str(FIXTURES / 'xdg_pad'), '/srv/pad/data')
+    assert [(name, value) for name, value, _ in found] == [
+        ('XDG_DATA_HOME', '/srv/pad/data/xdg-data'),
+        ('XDG_CONFIG_HOME', '/srv/pad/data/xdg-config'),
+        ('XDG_CACHE_HOME', '/srv/pad/data/xdg-cache'),
+        ('XDG_STATE_HOME', '/srv/pad/data/xdg-state')]
+    assert found[0][2].startswith('xdgpad/paths.py:5 reads XDG_DATA_HOME')
+    # A name the user sets is the user's.
+    taken = daemon_env.derived(str(FIXTURES / 'xdg_pad'), '/d', ['XDG_CONFIG_HOME'])
+    assert 'XDG_CONFIG_HOME' not in [name for name, _, _ in taken] and len(taken) == 3
+
+
+def test_a_comment_is_no_read_and_other_projects_get_nothing(tmp_path):
+    (tmp_path / 'app.py').write_text('import os\n# keeps $XDG_DATA_HOME/app\n'
+                                     'X = "no XDG_DATA_HOME here"\n')
+    assert daemon_env.derived(str(tmp_path), '/d') == []
+    assert daemon_env.derived(str(FIXTURES / 'class_start'), '/d') == []
+
+
+def test_a_configargparse_default_in_a_system_folder_moves_by_its_variable(tmp_path):
+    (tmp_path / 'config.py').write_text(
+        'import configargparse\n\n\ndef get_parser():\n'
+        '    parser = configargparse.ArgumentParser(\n'
+        '        default_config_files=["/etc/app/app.conf"], auto_env_var_prefix="APP_")\n'
+        '    parser.add("-f", "--config", is_config_file=True, default="/etc/app/app.conf")\n'
+        '    parser.add(\n        "--database-uri", "--db",\n'
+        '        help="where (default: /etc/app/app.db)",\n'
+        '        default="/etc/app/app.db",\n    )\n'
+        '    parser.add_argument("--cache", env_var="APP_CACHE_FOLDER", '
+        'default="/var/cache/app")\n'
+        '    parser.add_argument("--theme", default="/usr/share/app/theme")\n'
+        '    return parser\n')
+    found = daemon_env.derived(str(tmp_path), '/srv/app/data', ['PATH'])
+    assert [(name, value) for name, value, _ in found] == [
+        ('APP_DATABASE_URI', '/srv/app/data/app.db'),
+        ('APP_CACHE_FOLDER', '/srv/app/data/app')]
+    assert found[0][2] == ('config.py:8: --database-uri defaults to /etc/app/app.db, which the '
+                           'daemon user cannot write (ConfigArgParse reads APP_DATABASE_URI)')
+
+
+@pytest.mark.parametrize('location, expected', [
+    ('http://h:8/login/', 'http://h:8/sub/login/'),
+    ('/login/?next=%2F', '/sub/login/?next=%2F'),
+    ('http://h:8/', 'http://h:8/sub/'),
+    ('http://h:8/sub/login/', 'http://h:8/sub/login/'),    # already under the mount
+    ('http://h:8/sub', 'http://h:8/sub'),
+    ('http://h:8/subway/', 'http://h:8/sub/subway/'),      # another path, not the mount
+    ('http://other.example/login/', 'http://other.example/login/'),  # another host
+    ('login/', 'login/'),                                  # relative to the page
+    ('mailto:x@example.org', 'mailto:x@example.org'),
+    ('http://[::1/', 'http://[::1/'),                      # unreadable: as it is
+])
+def test_a_redirect_of_this_host_is_kept_under_the_mount(location, expected):
+    environ = {'HTTP_HOST': 'h:8', 'SERVER_NAME': 'h', 'SERVER_PORT': '8'}
+    assert mount_redirects.under_mount(location, '/sub', environ) == expected
+
+
+def test_at_the_root_redirects_are_left_alone():
+    def app(environ, start_response):
+        start_response('302 Found', [('Location', '/login/')])
+        return [b'']
+    seen = []
+    wrapped = mount_redirects.wrap(app)
+    wrapped({'SCRIPT_NAME': '', 'HTTP_HOST': 'h'}, lambda s, h, e=None: seen.append(h))
+    wrapped({'SCRIPT_NAME': '/sub', 'HTTP_HOST': 'h'}, lambda s, h, e=None: seen.append(h))
+    assert seen == [[('Location', '/login/')], [('Location', '/sub/login/')]]
+
+
+@pytest.mark.parametrize('mount', ['/', '/sub'])
+def test_served_with_its_xdg_folders_in_the_data_folder(deploy_venv, apache_factory, www_tmp,
+                                                        mount):
+    project = www_tmp / 'xdg_pad'
+    shutil.copytree(str(FIXTURES / 'xdg_pad'), str(project))
+    data = project / 'data'
+    run(['install', '-d', '-o', 'www-data', '-g', 'www-data', data, data / 'egg-cache'])
+    apache = apache_factory([project / 'apache' / 'xdgpad.conf'])
+    deploy(deploy_venv, project, '--mount', mount, '--server-name', '127.0.0.1',
+           '--port', str(apache.port))
+    assert "os.environ['XDG_DATA_HOME'] = %r" % str(data / 'xdg-data') in (
+        project / 'apache' / 'xdgpad.wsgi').read_text()
+    prefix = prefix_of(mount)
+    status, _, body = apache.start(prefix + '/')
+    assert status == 200, apache.error_log()[-3000:]
+    assert '<p>visits 1</p>' in body
+    assert (data / 'xdg-data' / 'xdgpad' / 'visits').read_text() == '1'
+    # HTTPRedirect('/hello'): CherryPy resolves it against the host; it stays in the mount.
+    status, headers, _ = apache.get(prefix + '/go')
+    assert status == 303 and headers['Location'] == apache.url + prefix + '/hello', headers
+    assert apache.get(prefix + '/hello')[2] == '<p>hello from the pad</p>'
+    assert apache.stop() < STOP_BOUND
+    assert_clean_log(apache)

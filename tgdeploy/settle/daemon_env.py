@@ -1,0 +1,108 @@
+"""The environment a daemon process needs for where the project writes by its own rules,
+read from its code (never run), each value a place in the data folder (the one folder the
+daemon user may write):
+
+- the XDG base folders (``XDG_DATA_HOME``, ``XDG_CONFIG_HOME``, ``XDG_CACHE_HOME``,
+  ``XDG_STATE_HOME``), when the project's code names one: a desktop session sets them, a
+  daemon process of Apache has none (``os.environ['XDG_DATA_HOME']`` is a KeyError there)
+  and its user's home is seldom writable;
+- a ConfigArgParse option whose default is a file or folder the application writes in a
+  system folder (``default='/etc/app/app.db'``, ``/var/lib/...``): the environment variable
+  ConfigArgParse reads for it (``env_var=``, or ``auto_env_var_prefix`` + the option's name)
+  points into the data folder instead.
+
+A name the user sets (--setenv, --env-file) is left to the user. The pairs join --setenv's
+in the .wsgi, set before the application is imported; the report says each one and why.
+"""
+import os
+import re
+
+from tgdeploy.detect.projectfiles import python_files
+
+XDG_NAMES = ('XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME')
+XDG_READ = re.compile(r'([\'"])(XDG_(?:DATA|CONFIG|CACHE|STATE)_HOME)\1')
+ENV_PREFIX = re.compile(r'\bauto_env_var_prefix\s*=\s*(?:u|r)?([\'"])(\w+)\1')
+OPTION_CALL = re.compile(r'\.add(?:_argument)?\s*\(')
+LONG_OPTION = re.compile(r'([\'"])--([A-Za-z][\w-]*)\1')
+ENV_VAR = re.compile(r'\benv_var\s*=\s*(?:u|r)?([\'"])(\w+)\1')
+SYSTEM_DEFAULT = re.compile(r'\bdefault\s*=\s*(?:u|r)?([\'"])(/[^\'"\s]+)\1')
+# A default the application writes: a database or log file anywhere, anything in the
+# system's folders for variable data.
+WRITTEN_FILE = re.compile(r'\.(?:db|sqlite3?|log)\Z')
+WRITTEN_FOLDER = re.compile(r'^/var/(?:lib|log|cache|run|spool|tmp)/')
+MAX_FILES = 400
+
+
+def derived(project_dir, data_dir, taken=()):
+    """[(name, value, why)] for the daemon's environment; names in ``taken`` are skipped."""
+    sources = [(path, read_code(path)) for path in python_files(project_dir)[:MAX_FILES]]
+    found, seen = [], set(taken)
+    for name, value, why in xdg_homes(sources, project_dir, data_dir) + config_arg_defaults(
+            sources, project_dir, data_dir):
+        if name not in seen:
+            seen.add(name)
+            found.append((name, value, why))
+    return found
+
+
+def read_code(path):
+    from tgdeploy.detect.startup_script import read_text
+    try:
+        return read_text(path)
+    except (IOError, OSError, UnicodeError, ValueError):
+        return ''
+
+
+def where(path, text, offset, project_dir):
+    return '%s:%d' % (os.path.relpath(path, project_dir), text[:offset].count('\n') + 1)
+
+
+def xdg_homes(sources, project_dir, data_dir):
+    for path, text in sources:
+        match = XDG_READ.search(text)
+        if match:
+            why = '%s reads %s: the XDG folders are the data folder\'s' % (
+                where(path, text, match.start(), project_dir), match.group(2))
+            return [(name, os.path.join(data_dir, name.lower().replace('_home', '').replace(
+                '_', '-')), why) for name in XDG_NAMES]
+    return []
+
+
+def config_arg_defaults(sources, project_dir, data_dir):
+    found = []
+    for path, text in sources:
+        prefix = ENV_PREFIX.search(text)
+        for call in OPTION_CALL.finditer(text):
+            args = call_text(text, call.end())
+            default = SYSTEM_DEFAULT.search(args)
+            if not default or 'is_config_file' in args or not written(default.group(2)):
+                continue
+            explicit, option = ENV_VAR.search(args), LONG_OPTION.search(args)
+            if explicit:
+                name = explicit.group(2)
+            elif prefix and option:
+                name = (prefix.group(2) + option.group(2)).replace('-', '_').upper()
+            else:
+                continue
+            value = os.path.join(data_dir, os.path.basename(default.group(2).rstrip('/')))
+            found.append((name, value, '%s: %s defaults to %s, which the daemon user cannot '
+                          'write (ConfigArgParse reads %s)' % (
+                              where(path, text, call.start(), project_dir),
+                              option and '--' + option.group(2) or name, default.group(2),
+                              name)))
+    return found
+
+
+def written(path):
+    return bool(WRITTEN_FILE.search(path) or WRITTEN_FOLDER.match(path))
+
+
+def call_text(text, start, limit=4000):
+    """The arguments of the call whose '(' ends just before ``start`` (brackets balanced,
+    strings not looked into: good enough for option declarations)."""
+    depth, index, end = 1, start, min(len(text), start + limit)
+    while index < end and depth:
+        char = text[index]
+        depth += (char in '([{') - (char in ')]}')
+        index += 1
+    return text[start:index]
