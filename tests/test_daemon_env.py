@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from support.projects import make_venv_marker
 from support.venv import run
 from test_e2e_apache import STOP_BOUND, assert_clean_log, deploy, prefix_of
 from tgdeploy.apps import mount_redirects
-from tgdeploy.settle import daemon_env
+from tgdeploy.detect.arbiter import detect
+from tgdeploy.doctor import own_deployment
+from tgdeploy.settle import daemon_env, options
 
 FIXTURES = Path(__file__).parent / 'fixtures'
 
@@ -27,6 +30,31 @@ def test_xdg_folders_in_the_data_folder_when_the_code_reads_one():
     # A name the user sets is the user's.
     taken = daemon_env.derived(str(FIXTURES / 'xdg_pad'), '/d', ['XDG_CONFIG_HOME'])
     assert 'XDG_CONFIG_HOME' not in [name for name, _, _ in taken] and len(taken) == 3
+
+
+def settled(project, **given):
+    given.setdefault('python_home', str(make_venv_marker(project.parent / 'venv')))
+    return options.settle(detect(str(project)), given)
+
+
+def test_the_doctor_names_a_variable_read_at_import_that_nobody_sets(tmp_path):
+    project = tmp_path / 'xdg_pad'
+    shutil.copytree(str(FIXTURES / 'xdg_pad'), str(project))
+    values = settled(project)
+    assert ('XDG_DATA_HOME', str(project / 'data' / 'xdg-data')) in values.apache.setenv
+    assert 'environment: XDG_DATA_HOME=data/xdg-data, XDG_CONFIG_HOME=data/xdg-config, ' \
+        'XDG_CACHE_HOME=data/xdg-cache, XDG_STATE_HOME=data/xdg-state (xdgpad/paths.py:5 ' \
+        'reads XDG_DATA_HOME: the XDG folders are the data folder\'s)' in values.project.evidence
+    assert not [t for _, t in own_deployment.findings(values) if 'reads' in t]
+    paths = project / 'xdgpad' / 'paths.py'
+    paths.write_text(paths.read_text().replace('XDG_DATA_HOME', 'PAD_HOME'))
+    found = [(level, t) for level, t in own_deployment.findings(settled(project))
+             if 'reads' in t]
+    assert found == [('error', 'xdgpad/paths.py:5: the start-up reads PAD_HOME, the '
+                      'deployment does not set it (KeyError at start-up): pass --env-file or '
+                      '--setenv PAD_HOME=...')]
+    assert not [t for _, t in own_deployment.findings(settled(project, setenv=['PAD_HOME=/p']))
+                if 'reads' in t]
 
 
 def test_a_comment_is_no_read_and_other_projects_get_nothing(tmp_path):

@@ -106,3 +106,19 @@ def call_text(text, start, limit=4000):
         depth += (char in '([{') - (char in ')]}')
         index += 1
     return text[start:index]
+
+
+def import_time_reads(project_dir):
+    """[(name, False, path, line)]: ``os.environ['NAME']`` reads without a default at the top
+    level of the project's modules, run when they are imported (a KeyError there, before the
+    application serves anything, wherever the deployment does not set the name)."""
+    from tgdeploy.detect.startup_script import ENV_READ, aside, enclosing_function
+    found = []
+    for path in python_files(project_dir)[:MAX_FILES]:
+        if aside(project_dir, path):
+            continue
+        text = read_code(path)
+        for match in ENV_READ.finditer(text):
+            if match.group(1) and enclosing_function(text, match.start()) is None:
+                found.append((match.group(1), False, path, text[:match.start()].count('\n') + 1))
+    return found

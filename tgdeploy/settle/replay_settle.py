@@ -95,21 +95,23 @@ def seen(found, project_dir):
 def findings(values):
     """[(level, text)] for the doctor: what the replayed start-up does that a replay cannot
     carry (errors), and the environment variables it reads that the deployment does not set
-    (errors without a default, warnings with one)."""
+    (errors without a default, warnings with one), its modules' reads when they are imported
+    included."""
     found = values.startup.replay
-    if not found:
-        return []
     project_dir = values.paths.project_dir
-    where = os.path.relpath(found.path, project_dir)
     result = [(ERROR, '%s: the start-up %s; replayed in each daemon process it cannot do '
                       'that: make it start without it, or pass --startup-script no (and '
                       '--startup package.module:function for what it sets up)'
-               % (where, what)) for what in found.impossible]
+               % (os.path.relpath(found.path, project_dir), what))
+              for what in (found.impossible if found else [])]
     deployed = set(name for name, _ in values.apache.setenv or []) | set(
         name for name, _ in values.startup.env_pairs or [])
-    deployed |= set(name for name, _ in set_in_script(found))
+    if found:
+        deployed |= set(name for name, _ in set_in_script(found))
     said = set()
-    for name, has_default, path, line in found.env_reads:
+    # What its modules read when they are imported, replayed start-up or not.
+    reads = (found.env_reads if found else []) + daemon_env.import_time_reads(project_dir)
+    for name, has_default, path, line in reads:
         if name in deployed or name in said:
             continue
         said.add(name)
