@@ -136,3 +136,20 @@ def test_served_with_its_xdg_folders_in_the_data_folder(deploy_venv, apache_fact
     assert apache.get(prefix + '/hello')[2] == '<p>hello from the pad</p>'
     assert apache.stop() < STOP_BOUND
     assert_clean_log(apache)
+
+
+def test_the_doctor_names_a_program_the_project_runs_that_the_machine_lacks(tmp_path):
+    project = tmp_path / 'xdg_pad'
+    shutil.copytree(str(FIXTURES / 'xdg_pad'), str(project))
+    (project / 'xdgpad' / 'backup.py').write_text(
+        'import shutil\nimport subprocess\n\n\ndef backup(folder):\n'
+        '    subprocess.check_call(["tar", "-czf", "b.tgz", folder])\n'
+        '    cmd = shutil.which("tgdeploy-no-such-program")\n'
+        '    subprocess.call(["python3", "-V"])\n')
+    values = settled(project)
+    found = [t for _, t in own_deployment.findings(values) if 'the program' in t]
+    assert found == ['xdgpad/backup.py:7: the project runs the program '
+                     'tgdeploy-no-such-program, which this machine lacks (not in %s/bin:'
+                     '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin): install it '
+                     '(its distribution package) before the application needs it'
+                     % values.python.home]
