@@ -3,6 +3,7 @@ suffix through a function of the package (tests/fixtures/class_start, modelled o
 music server): detected as the start-up to replay, preferred over the first-run setup page
 the project also hands to quickstart, and served by a real Apache + mod_wsgi at / and at a
 sub-URL with the config its method gives each path (sessions, a static folder at /res)."""
+import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from support.venv import run
 from test_e2e_apache import STOP_BOUND, assert_clean_log, deploy, prefix_of
 from tgdeploy.detect import cherrypy_root, startup_script
+from tgdeploy.errors import TgDeployError
 
 FIXTURES = Path(__file__).parent / 'fixtures'
 
@@ -26,6 +28,15 @@ def test_the_script_that_starts_the_class_is_the_start_up():
     # Not the setup page handed to quickstart: what the class mounts.
     assert detected.root is None and detected.package == 'tunes'
     assert detected.evidence == ['CherryPy: the roots tunes-server mounts (Tunes)']
+
+
+def test_startup_script_names_a_python_script_without_a_suffix(tmp_path):
+    project = str(FIXTURES / 'class_start')
+    found = startup_script.given(project, 'tunes-server', 'cherrypy')
+    assert found.script == os.path.join(project, 'tunes-server') and found.how == 'option'
+    (tmp_path / 'run').write_text('#!/bin/sh\nexec python3 -m app\n')
+    with pytest.raises(TgDeployError, match='is not a Python file'):
+        startup_script.given(str(tmp_path), 'run', 'cherrypy')
 
 
 def test_a_method_mounting_self_names_its_class_as_root(tmp_path):

@@ -167,7 +167,8 @@ def given(directory, value, flavor):
         found = StartUp(path, value, None, 1, 'option')
         return inspect(found, read_text(path), flavor, directory)
     path = os.path.abspath(os.path.join(directory, value))
-    if not path.endswith('.py') or not os.path.isfile(path):
+    if not os.path.isfile(path) or not (path.endswith('.py') or
+                                        startup_chain.python_script(path)):
         raise TgDeployError('--startup-script %s is not a Python file: name the script the '
                             'project starts with (start-NAME.py), package.module:function, '
                             'or no' % value)
