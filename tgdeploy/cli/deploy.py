@@ -8,7 +8,7 @@ import contextlib
 import io
 import os
 
-from tgdeploy.serve import check, reload
+from tgdeploy.serve import check, diagnose, reload
 
 from tgdeploy.detect.arbiter import detect
 
@@ -43,11 +43,14 @@ def deploy(directory, given, simulate=False, overwrite=False, out=None):
 
 
 def run(action, directory, given, out, simulate=False, overwrite=False, apache_root=None,
-        mod_wsgi=None):
+        mod_wsgi=None, since=None):
     """What every front end does: ``action`` is None (write apache/), doctor, check, serve
     or reload (signals the running daemons; writes nothing).
     Returns the exit code."""
     with os_errors_as_one_line():
+        if action == 'diagnose':  # reads the logs; writes nothing
+            return diagnose.diagnose(settle(directory, given), out,
+                                     diagnose.minutes(since))
         return run_action(action, directory, given, out, simulate, overwrite, apache_root,
                           mod_wsgi)
 
