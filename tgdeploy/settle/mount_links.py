@@ -20,6 +20,7 @@ import os
 import re
 
 from tgdeploy.settle.config_settings import app_cfg_path
+from tgdeploy.settle.write_locations import settings
 from tgdeploy.detect.projectfiles import scan_text
 
 TW2_IN_APP_CFG = re.compile(r'tgext\.tw2|tw2\.enabled|use_toscawidgets2|prefer_toscawidgets2')
@@ -50,7 +51,6 @@ def link_prefixes(project, mount):
 
 
 def uses_tw2(config_file, package_dir):
-    from tgdeploy.settle.write_locations import settings
     given = settings(config_file) if config_file else {}
     if any(given.get(key, '').strip().lower() in ('true', 'yes', 'on', '1') for key in TW2_KEYS):
         return True

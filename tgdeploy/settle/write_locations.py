@@ -19,7 +19,7 @@ session.data_dir, lock_dir, depot and upload storage...). What this module adds:
 import os
 import re
 
-from tgdeploy.settle import inifile
+from tgdeploy.settle import inifile, tg1config
 from tgdeploy._compat import shell_quote
 from tgdeploy.files.access import access_problem, user_ids
 from tgdeploy.settle.config_settings import app_cfg_path
@@ -118,10 +118,9 @@ def tg1_write_locations(cfg_text):
     """[(key, folder)] the TurboGears 1.x deployment config has the application write in:
     its SQLite databases' folders (SQLite writes a journal beside them), the folders it names
     for writing (sessions, uploads...), its log files' folders."""
-    from tgdeploy.settle.tg1config import SETTING
     found = []
     for line in cfg_text.splitlines():
-        setting = SETTING.match(line)
+        setting = tg1config.SETTING.match(line)
         if not setting or line.lstrip().startswith('#'):
             continue
         key, value = setting.group('key'), setting.group('value').strip()
