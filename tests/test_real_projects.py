@@ -35,16 +35,16 @@ DEPLOYABLE = ('CBlog', 'SpammCan', 'gibe', 'acr', 'dowser', 'turboblog', 'Cherry
 # test_row pins word for word (a change either way fails there: update the row and this).
 NOT_YET = {  # name: (the exception each page's 500 names, why)
     'CherryMusic': (
-        'KeyError', 'importing its package reads XDG_DATA_HOME, which the deployment does not '
-        'set: every page is a 500 (KeyError); the root chosen is the first-run SetupHandler '
-        'of browsersetup.py, not the HTTPHandler its start_server mounts'),
+        'SystemExit', 'its own start-up (the cherrymusic script, replayed: its XDG folders '
+        'are the data folder\'s) refuses to serve without media.basedir, the music folder, '
+        'in its config file: its first run writes a default one with none and exits, the next '
+        'calls sys.exit(1) ("Invalid basedir"); naming the music folder is the user\'s hand '
+        '(cherrymusic --setup in a browser, or the file); next in line: its PID file refuses '
+        'a second daemon process'),
     'Kallithea': (
         'SystemExit', 'README step 2 runs `gearbox setup-app`, which does nothing for '
         'Kallithea 0.4.1 (no websetup: its database comes from `kallithea-cli db-create`); its '
         'start-up then finds no schema and calls sys.exit(1): every page is a 500'),
-    'rdiffweb': (
-        'FileNotFoundError', 'its pages run the rdiff-backup program (the Debian package '
-        'rdiff-backup), which the lab does not install: the landing page is a 500'),
 }
 
 
