@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from support.httpd import DEBIAN_WSGI
 from tgdeploy.serve import crawl, crawl_links, error_log
+from tgdeploy.settle.settled import Settled
 from tgdeploy._compat import HTTPConnection
 
 HOSTILE = ['/+ image +', 'http://[::1', 'http://[::1]:80/x', '//evil', '//evil/x', 'javascript:',
@@ -155,8 +156,8 @@ def site(www_tmp, apache_factory):
 def run_crawl(apache, folder, index, mount='/sub'):
     (folder / 'index.html').write_bytes(index.encode('utf-8', 'surrogatepass'))
     lines = []
-    values = {'server_name': None, 'mount': mount, 'conf_file': 'site.conf',
-              'static_urls': [], 'user': 'www-data'}
+    values = Settled.from_flat({'server_name': None, 'mount': mount, 'conf_file': 'site.conf',
+                                'static_urls': [], 'user': 'www-data'})
     findings = crawl.crawl(apache, values, lines.append)
     return lines, [str(f) for f in findings]
 

@@ -130,8 +130,8 @@ def test_every_option_passes_configtest(www_tmp, apache_factory, given):
     given = dict((k, marks.get(v, v) if isinstance(v, str) else v) for k, v in given.items())
     (www_tmp / 'logs').mkdir()
     values = options.settle(detect(str(project)), dict(given, python_home=str(venv)))
-    render.render(values, values['apache_dir'])
-    result = apache_factory([values['conf_file']], port=port).configtest()
+    render.render(values, values.paths.apache_dir)
+    result = apache_factory([values.paths.conf_file], port=port).configtest()
     assert result.returncode == 0, result.stdout
 
 
@@ -141,8 +141,8 @@ def test_a_request_past_the_queue_timeout_gets_504(www_tmp, deploy_venv, apache_
     """One thread, held by a 6 s request: the request queued behind it waited past
     --queue-timeout 2, and gets 504 once the thread takes it up (not 503, and not at 2 s)."""
     values = deployed(www_tmp, deploy_venv, processes='1', threads='1', queue_timeout='2')
-    assert 'queue-timeout=2 ' in open(values['conf_file']).read()
-    apache = apache_factory([values['conf_file']])
+    assert 'queue-timeout=2 ' in open(values.paths.conf_file).read()
+    apache = apache_factory([values.paths.conf_file])
     assert apache.start('/pid')[0] == 200
     slow, slow_thread = in_background(lambda: request(apache, '/slow?seconds=6'))
     time.sleep(0.5)
@@ -161,7 +161,7 @@ def test_a_request_past_the_request_timeout_restarts_its_process(www_tmp, deploy
     passed too, then the process is killed: the client gets 500 after about 9 s, the error
     log says why, and a new process serves the next request."""
     values = deployed(www_tmp, deploy_venv, processes='1', threads='1', request_timeout='3')
-    apache = apache_factory([values['conf_file']])
+    apache = apache_factory([values.paths.conf_file])
     assert apache.start('/pid')[0] == 200
     first_pid = request(apache, '/pid')[2]
     status, _, _, seconds = request(apache, '/slow?seconds=30')
@@ -178,7 +178,7 @@ def test_the_request_timeout_is_averaged_over_the_threads(www_tmp, deploy_venv,
     once its time over the two threads passes 2 s, at 4 s, and killed 5 s later
     (shutdown-timeout): 500 after about 10 s (mod_wsgi 4.x)."""
     values = deployed(www_tmp, deploy_venv, processes='1', threads='2', request_timeout='2')
-    apache = apache_factory([values['conf_file']])
+    apache = apache_factory([values.paths.conf_file])
     assert apache.start('/pid')[0] == 200
     status, _, _, seconds = request(apache, '/slow?seconds=30')
     assert status == 500 and 4 + 5 <= seconds < 4 + 5 + 4, (status, seconds)
@@ -192,11 +192,11 @@ def test_logs_of_its_own_rotate_and_keep_receiving(www_tmp, deploy_venv, apache_
     port = free_port()
     values = deployed(www_tmp, deploy_venv, server_name='day.test', port=str(port),
                       log_dir=str(logs))
-    apache = apache_factory([values['conf_file']], port=port)
+    apache = apache_factory([values.paths.conf_file], port=port)
     assert apache.start(None) is None
     assert apache.wait_for_answer('/about', host='day.test')[0] == 200
     assert request(apache, '/boom', host='day.test')[0] == 500
-    access, error = logs / values['access_log'], logs / values['error_log']
+    access, error = logs / values.logs.access_log, logs / values.logs.error_log
     assert wait_for_line(access, 'GET /boom')
     line = [l for l in access.read_text().splitlines() if 'GET /boom' in l][-1]
     # combined format, then the duration in microseconds
@@ -207,7 +207,7 @@ def test_logs_of_its_own_rotate_and_keep_receiving(www_tmp, deploy_venv, apache_
     # one every 2 seconds (its interval and file names changed, nothing else), so that
     # rotations happen while clients run: no request fails (nothing restarts), and every
     # request the clients made is one line in the logs.
-    conf = values['conf_file']
+    conf = values.paths.conf_file
     with open(conf) as f:
         text = f.read()
     assert text.count(' 86400"') == 1, text
@@ -257,7 +257,7 @@ def test_logs_of_its_own_rotate_and_keep_receiving(www_tmp, deploy_venv, apache_
     assert logged == done, (logged, done)
     # The error log, a plain file, rotated by the generated logrotate file (copytruncate):
     # the lines go on into the same file, and Apache was never restarted.
-    rotation = os.path.join(values['apache_dir'], values['slug'] + '.logrotate')
+    rotation = os.path.join(values.paths.apache_dir, values.project.slug + '.logrotate')
     subprocess.run(['logrotate', '-f', '-s', str(www_tmp / 'logrotate.state'), rotation],
                    check=True, timeout=60)
     with open(str(error) + '.1') as f:
@@ -282,13 +282,13 @@ def test_embedded_mode_logs_plain_files_rotated_without_restart(www_tmp, deploy_
     port = free_port()
     values = deployed(www_tmp, deploy_venv, server_name='day.test', port=str(port),
                       log_dir=str(logs), mode='embedded')
-    assert not values['piped_access'] and 'rotatelogs' not in open(values['conf_file']).read()
-    apache = apache_factory([values['conf_file']], port=port)
+    assert not values.logs.piped_access and 'rotatelogs' not in open(values.paths.conf_file).read()
+    apache = apache_factory([values.paths.conf_file], port=port)
     assert apache.start(None) is None
     assert apache.wait_for_answer('/about', host='day.test')[0] == 200
-    access = logs / values['access_log']
+    access = logs / values.logs.access_log
     assert wait_for_line(access, 'GET /about')
-    rotation = os.path.join(values['apache_dir'], values['slug'] + '.logrotate')
+    rotation = os.path.join(values.paths.apache_dir, values.project.slug + '.logrotate')
     subprocess.run(['logrotate', '-f', '-s', str(www_tmp / 'logrotate.state'), rotation],
                    check=True, timeout=60)
     with open(str(access) + '.1') as f:
@@ -305,12 +305,12 @@ def test_the_log_retention_file_parses_and_makes_the_folder(www_tmp, deploy_venv
     logs = www_tmp / 'my logs é'
     logs.mkdir()
     values = deployed(www_tmp, deploy_venv, server_name='day.test', log_dir=str(logs))
-    retention = os.path.join(values['apache_dir'], values['slug'] + '.tmpfiles')
+    retention = os.path.join(values.paths.apache_dir, values.project.slug + '.tmpfiles')
     made = subprocess.run(['systemd-tmpfiles', '--create', retention], stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, universal_newlines=True)
     assert made.returncode == 0 and not made.stdout.strip(), made.stdout
-    folder = logs / values['log_folder']
-    owner, group, mode = values['log_owner']
+    folder = logs / values.logs.folder
+    owner, group, mode = values.logs.owner
     info = folder.stat()
     assert (pwd.getpwuid(info.st_uid).pw_name, grp.getgrgid(info.st_gid).gr_name,
             '%04o' % (info.st_mode & 0o7777)) == (owner, group, mode)
@@ -321,7 +321,7 @@ def test_the_log_retention_file_parses_and_makes_the_folder(www_tmp, deploy_venv
     assert cleaned.returncode == 0 and not cleaned.stdout.strip(), cleaned.stdout
     assert today.exists()
     with open(retention) as f:
-        assert ' %dd\n' % values['log_days'] in f.read()
+        assert ' %dd\n' % values.logs.days in f.read()
 
 
 def test_a_mount_without_virtual_host_gets_its_own_access_log(www_tmp, deploy_venv,
@@ -330,12 +330,12 @@ def test_a_mount_without_virtual_host_gets_its_own_access_log(www_tmp, deploy_ve
     logs = www_tmp / 'logs'
     logs.mkdir()
     values = deployed(www_tmp, deploy_venv, mount='/sub', log_dir=str(logs))
-    apache = apache_factory([values['conf_file']])
+    apache = apache_factory([values.paths.conf_file])
     assert apache.start('/sub/about')[0] == 200
     assert request(apache, '/elsewhere')[0] in (403, 404)
     assert request(apache, '/sub/pid')[0] == 200
-    assert wait_for_line(logs / values['access_log'], 'GET /sub/pid')
-    text = (logs / values['access_log']).read_text()
+    assert wait_for_line(logs / values.logs.access_log, 'GET /sub/pid')
+    text = (logs / values.logs.access_log).read_text()
     assert 'GET /sub/about' in text and '/elsewhere' not in text
 
 
@@ -349,7 +349,7 @@ def test_authorization_compression_and_cache_headers(www_tmp, deploy_venv, apach
         folder = www_tmp / ('with' if seen else 'without')
         folder.mkdir()
         values = deployed(folder, deploy_venv, **given)
-        apache = apache_factory([values['conf_file']])
+        apache = apache_factory([values.paths.conf_file])
         assert apache.start('/about')[0] == 200
         body = request(apache, '/auth', auth)[2].decode()
         assert body == ('authorization=Bearer t0ken' if seen else 'authorization=-')
@@ -368,7 +368,7 @@ def test_an_extra_alias_is_served(www_tmp, deploy_venv, apache_factory):
     media.mkdir()
     (media / 'logo é.txt').write_text('logo\n')
     values = deployed(www_tmp, deploy_venv, alias=['/media=%s' % media])
-    apache = apache_factory([values['conf_file']])
+    apache = apache_factory([values.paths.conf_file])
     assert apache.start('/about')[0] == 200
     assert request(apache, '/media/logo%20%C3%A9.txt')[:3:2] == (200, b'logo\n')
 
@@ -379,13 +379,13 @@ def test_without_script_reloading_a_touch_reloads_nothing(www_tmp, deploy_venv,
     daemon processes alone (they are replaced with it); tgdeploy --reload still works."""
     values = deployed(www_tmp, deploy_venv, script_reloading='no', threads='2',
                       queue_timeout='0')
-    assert 'WSGIScriptReloading Off' in open(values['conf_file']).read()
-    apache = apache_factory([values['conf_file']])
+    assert 'WSGIScriptReloading Off' in open(values.paths.conf_file).read()
+    apache = apache_factory([values.paths.conf_file])
     assert apache.start('/about')[0] == 200
     before = set(daemon_pids(apache.pid()))
     for _ in range(6):
         assert request(apache, '/pid')[0] == 200
-    os.utime(values['wsgi_file'], (time.time() + 5, time.time() + 5))
+    os.utime(values.paths.wsgi_file, (time.time() + 5, time.time() + 5))
     for _ in range(6):
         assert request(apache, '/pid')[0] == 200
     assert set(daemon_pids(apache.pid())) == before
@@ -396,13 +396,13 @@ def test_a_single_thread_pool_is_honoured(www_tmp):
     project = make_dayapp(www_tmp, thread_pool=1)
     venv = make_venv_marker(www_tmp / 'venv')
     values = options.settle(detect(str(project)), {'python_home': str(venv)})
-    assert values['threads'] == 1
-    assert [line for line in values['evidence'] if 'server.thread_pool = 1' in line]
-    render.render(values, values['apache_dir'])
-    readme = open(os.path.join(values['apache_dir'], 'README.txt')).read()
+    assert values.daemon.threads == 1
+    assert [line for line in values.project.evidence if 'server.thread_pool = 1' in line]
+    render.render(values, values.paths.apache_dir)
+    readme = open(os.path.join(values.paths.apache_dir, 'README.txt')).read()
     assert "the project's config sets\n  server.thread_pool = 1" in readme
     assert options.settle(detect(str(project)), {'python_home': str(venv),
-                                                 'threads': '4'})['threads'] == 4
+                                                 'threads': '4'}).daemon.threads == 4
 
 
 # -- paths Apache must quote --------------------------------------------------------------
@@ -418,8 +418,9 @@ def test_a_project_under_spaces_and_accents_is_served(www_tmp, deploy_venv, apac
     odd.mkdir()
     (odd / 'a b.txt').write_text('odd\n')
     values = deployed(parent, deploy_venv, mount=mount, alias=['/odd=%s' % odd])
-    assert '"%s"' % values['project_dir'] in open(values['conf_file'], encoding='utf-8').read()
-    apache = apache_factory([values['conf_file']])
+    conf = open(values.paths.conf_file, encoding='utf-8').read()
+    assert '"%s"' % values.paths.project_dir in conf
+    apache = apache_factory([values.paths.conf_file])
     prefix = '' if mount == '/' else mount
     assert apache.start(prefix + '/about')[:3:2] == (200, 'about cherryapp')
     status, _, body, _ = request(apache, prefix + '/static/style.css')

@@ -151,8 +151,8 @@ def test_the_doctor_names_a_log_folder_under_a_document_root(place, tree):
 def test_our_own_config_edited_by_hand_counts(place, tree):
     base, project, _, _ = place
     values = options.settle(detect(str(project)), dict(python_home=str(base / 'venv')))
-    write(values['conf_file'], 'Alias /etcx /etc\n')
-    (tree / 'sites-enabled' / 'shop.conf').symlink_to(values['conf_file'])
+    write(values.paths.conf_file, 'Alias /etcx /etc\n')
+    (tree / 'sites-enabled' / 'shop.conf').symlink_to(values.paths.conf_file)
     (found,) = doctor_texts(values, tree)
     assert found.startswith('error: the folder of Alias /etcx /etc (in %s) publishes /etc' % (
         tree / 'sites-enabled' / 'shop.conf')), found

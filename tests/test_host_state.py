@@ -34,7 +34,8 @@ def test_turbogears2_session_files_and_caches(tmp_path):
     ini.write_text(ini.read_text().replace('session.type = cookie', 'session.type = file\n'
                                            'beaker.cache.type = memory').replace(
         'sqlite:///%(here)s/devdata.db', 'postgresql://shop@db.example.org/shop'))
-    values = dict(settle(project, tmp_path), secrets_from=str(tmp_path / 'secrets'))
+    values = settle(project, tmp_path).replace(
+        production={'secrets_from': str(tmp_path / 'secrets')})
     assert texts(values, 2) == [
         'error: 2 hosts: Beaker keeps sessions in files on this host (session.type = '
         'file): set session.type = ext:memcached and session.url = HOST:11211 (Beaker needs '

@@ -73,7 +73,7 @@ def test_here_is_the_folder_of_an_ini_kept_in_a_sub_folder(tmp_path):
     make_tg2(tmp_path / 'shop')
     values = settle(detect(str(tmp_path / 'shop'), config='conf/development.ini'),
                     {'python_home': str(tmp_path / 'venv')})
-    assert 'who.config_file = %s/who.ini' % ini.parent in values['derived_ini']
+    assert 'who.config_file = %s/who.ini' % ini.parent in values.config.derived_ini
 
 
 def test_places_the_application_writes_go_under_the_data_folder(tmp_path):

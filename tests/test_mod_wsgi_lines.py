@@ -27,6 +27,7 @@ from support.httpd import DEBIAN_WSGI
 from support.projects import make_cherrypy
 from support.venv import Venv, run
 from tgdeploy.doctor import modwsgi_lines
+from tgdeploy.settle.settled import Settled
 
 PAGES = '''
     @cherrypy.expose
@@ -185,7 +186,7 @@ def test_the_doctor_reads_the_module_and_refuses_the_faulty_one(line, www_tmp):
 def profile(**changes):
     values = {'apache': '2.4', 'mode': 'daemon', 'script_reloading': False, 'queue_timeout': 0}
     values.update(changes)
-    return values
+    return Settled.from_flat(values)
 
 
 def test_the_faulty_6_0_versions_are_refused_with_the_cpu_profile():

@@ -28,39 +28,39 @@ def settle(project, **given):
 
 def test_defaults(tg2, tmp_path):
     values = settle(tg2)
-    assert values['mount'] == '/' and values['mode'] == 'daemon'
-    assert (values['processes'], values['threads']) == (len(os.sched_getaffinity(0)), 8)
-    assert (values['user'], values['group']) == ('www-data', 'www-data')
-    assert values['python_home'] == sys.prefix  # the running Python's virtualenv
-    assert values['apache_dir'] == str(tmp_path / 'shop' / 'apache')
-    assert values['config_file'] == str(tmp_path / 'shop' / 'apache' / 'shop.ini')
-    assert values['write_ini'] and values['derived_ini']
-    assert values['static_urls'][0] == ('/css', str(tmp_path / 'shop' / 'shop' / 'public' / 'css'))
+    assert values.apache.mount == '/' and values.apache.mode == 'daemon'
+    assert (values.daemon.processes, values.daemon.threads) == (len(os.sched_getaffinity(0)), 8)
+    assert (values.daemon.user, values.daemon.group) == ('www-data', 'www-data')
+    assert values.python.home == sys.prefix  # the running Python's virtualenv
+    assert values.paths.apache_dir == str(tmp_path / 'shop' / 'apache')
+    assert values.config.file == str(tmp_path / 'shop' / 'apache' / 'shop.ini')
+    assert values.config.write_ini and values.config.derived_ini
+    assert values.static.urls[0] == ('/css', str(tmp_path / 'shop' / 'shop' / 'public' / 'css'))
 
 
 def test_values_follow_the_mount(tg2):
     values = settle(tg2, mount='/store/shop')
-    assert values['daemon_name'] == 'shop-store-shop'
-    assert values['static_urls'][0][0] == '/store/shop/css'
+    assert values.daemon.name == 'shop-store-shop'
+    assert values.static.urls[0][0] == '/store/shop/css'
 
 
 def test_python_home_version_is_read_from_pyvenv_cfg(tg2, venv):
-    assert settle(tg2, python_home=venv)['python_version'] == '3.11.2'
+    assert settle(tg2, python_home=venv).python.version == '3.11.2'
 
 
 def test_production_ini_is_deployed_as_it_is(tg2, tmp_path):
     (tmp_path / 'shop' / 'production.ini').write_text(
         '[DEFAULT]\ndebug = false\n[app:main]\nuse = egg:shop\n')
     values = settle(detect(str(tmp_path / 'shop')))
-    assert values['config_file'] == str(tmp_path / 'shop' / 'production.ini')
-    assert not values['write_ini'] and not values['has_logging']
+    assert values.config.file == str(tmp_path / 'shop' / 'production.ini')
+    assert not values.config.write_ini and not values.config.has_logging
 
 
 def test_cherrypy_gets_an_ini_for_the_entry_point(tmp_path):
     values = settle(detect(make_cherrypy(tmp_path / 'cherryapp')))
-    assert values['write_ini'] and not values['derived_ini']
-    assert values['root'] == 'cherryapp.app:Root'
-    assert values['cherrypy_config'] == str(tmp_path / 'cherryapp' / 'app.conf')
+    assert values.config.write_ini and not values.config.derived_ini
+    assert values.project.root == 'cherryapp.app:Root'
+    assert values.config.cherrypy == str(tmp_path / 'cherryapp' / 'app.conf')
 
 
 BAD = [
@@ -121,8 +121,8 @@ def test_project_in_a_folder_with_a_space(tmp_path):
     """Quoted, not refused (tests/test_day_two.py serves one)."""
     project = detect(make_tg2(tmp_path / 'My Projects' / 'shop \u00e9\u00e9'))
     values = settle(project)
-    assert values['project_dir'] == str(tmp_path / 'My Projects' / 'shop \u00e9\u00e9')
-    assert values['q'](values['project_dir']) == '"%s"' % values['project_dir']
+    assert values.paths.project_dir == str(tmp_path / 'My Projects' / 'shop \u00e9\u00e9')
+    assert values.quote.q(values.paths.project_dir) == '"%s"' % values.paths.project_dir
 
 
 def ap_getword_conf(text):
@@ -226,6 +226,6 @@ def test_any_unicode_in_any_option_is_refused_or_ascii(tmp_path_factory, given):
     except TgDeployError as e:
         assert '\n' not in str(e) and '\r' not in str(e)
         return
-    conf = open(values['conf_file'], 'rb').read()
+    conf = open(values.paths.conf_file, 'rb').read()
     conf.decode('utf-8')
     assert b'\x00' not in conf

@@ -29,13 +29,13 @@ def settle(project, **given):
 
 
 def derived_settings(values):
-    return dict((key, value) for _, key, value in production.settings_of(values['derived_ini']))
+    return dict((key, value) for _, key, value in production.settings_of(values.config.derived_ini))
 
 
 def test_development_ini_saying_debug_false_is_derived(shop):
     values = settle(shop)
-    assert values['write_ini'] and values['derived_ini']
-    assert values['config_file'] == str(shop / 'apache' / 'shop.ini')
+    assert values.config.write_ini and values.config.derived_ini
+    assert values.config.file == str(shop / 'apache' / 'shop.ini')
     settings = derived_settings(values)
     repository = production.secrets_in(str(shop / 'development.ini'))
     assert repository
@@ -49,14 +49,14 @@ def test_development_ini_saying_debug_false_is_derived(shop):
 def test_development_and_test_inis_named_with_config_are_derived(shop, name):
     (shop / name).write_text((shop / 'development.ini').read_text())
     values = settle(shop, config=name)
-    assert values['derived_ini'] and values['source_config'] == str(shop / name)
+    assert values.config.derived_ini and values.config.source == str(shop / name)
 
 
 def test_own_production_ini_named_with_config_is_served_as_it_is(shop):
     (shop / 'site.ini').write_text((shop / 'development.ini').read_text())
     values = settle(shop, config='site.ini')
-    assert not values['write_ini'] and not values['derived_ini']
-    assert values['config_file'] == str(shop / 'site.ini')
+    assert not values.config.write_ini and not values.config.derived_ini
+    assert values.config.file == str(shop / 'site.ini')
     # ...and the doctor names the secrets it shares with the repository's development.ini.
     found = [text for level, text in production.doctor(values) if level == 'warning']
     for key in production.secrets_in(str(shop / 'development.ini')):
@@ -68,4 +68,4 @@ def test_own_production_ini_named_with_config_is_served_as_it_is(shop):
 def test_development_ini_with_debug_on_is_derived_as_before(tmp_path):
     make_venv_marker(tmp_path / 'venv')
     project = make_tg2(tmp_path / 'shop')
-    assert settle(project)['derived_ini']
+    assert settle(project).config.derived_ini

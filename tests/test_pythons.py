@@ -170,7 +170,7 @@ for flavor, make, slug in kinds:
         compile(f.read(), slug + '.wsgi', 'exec')  # valid for this very Python
     ini = RawConfigParser(**NOT_STRICT)
     assert ini.read(os.path.join(apache, slug + '.ini')), os.listdir(apache)
-    deployed[flavor] = {'flavor': values['flavor'], 'files': sorted(os.listdir(apache)),
+    deployed[flavor] = {'flavor': values.project.flavor, 'files': sorted(os.listdir(apache)),
                         'report': lines[0]}
 print(json.dumps({'version': '%d.%d' % sys.version_info[:2], 'prefix': sys.prefix,
                   'imported': imported, 'without': without, 'deployed': deployed}))

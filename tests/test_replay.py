@@ -81,9 +81,9 @@ def test_the_root_handed_to_quickstart_wins_over_another_class_root(notes):
 
 def test_a_quickstart_start_script_is_replayed(notes):
     values = settle(notes)
-    assert values['startup_script'] == str(notes / 'start-notes.py')
-    assert values['startup_call'] is None
-    seen = '\n'.join(values['evidence'])
+    assert values.startup.script == str(notes / 'start-notes.py')
+    assert values.startup.call is None
+    seen = '\n'.join(values.project.evidence)
     assert "minus the server: start-notes.py:43 (quickstart(Root(), '/', conf))" in seen
     assert 'its options keep their defaults' in seen  # optparse, no command line
     assert 'not carried over' not in seen
@@ -100,8 +100,8 @@ def test_two_mounted_trees_need_no_root_but_their_start_up(shelf):
     project = detect(str(shelf))
     assert project.root is None
     values = settle(shelf)
-    assert values['startup_script'] == str(shelf / 'run.py')
-    seen = '\n'.join(values['evidence'])
+    assert values.startup.script == str(shelf / 'run.py')
+    seen = '\n'.join(values.project.evidence)
     assert 'the roots run.py mounts (shelf.web:Api, shelf.web:Shelf)' in seen
     assert 'PIDFile (Apache keeps the pids)' in seen and 'signal handlers' in seen
     with pytest.raises(TgDeployError, match='--root'):
@@ -109,14 +109,14 @@ def test_two_mounted_trees_need_no_root_but_their_start_up(shelf):
 
 
 def test_startup_script_option(notes, shelf):
-    assert settle(notes, startup_script='no')['startup_script'] is None
+    assert settle(notes, startup_script='no').startup.script is None
     values = settle(shelf, startup_script='run.py')
-    assert values['startup_script'] == str(shelf / 'run.py')
-    assert '(--startup-script)' in '\n'.join(values['evidence'])
+    assert values.startup.script == str(shelf / 'run.py')
+    assert '(--startup-script)' in '\n'.join(values.project.evidence)
     write(shelf / 'shelf' / 'serve.py', 'import cherrypy\nfrom shelf.web import Shelf\n\n'
           'def main():\n    cherrypy.quickstart(Shelf())\n')
     values = settle(shelf, startup_script='shelf.serve:main')
-    assert values['startup_call'] == 'shelf.serve:main' and values['startup_script'] is None
+    assert values.startup.call == 'shelf.serve:main' and values.startup.script is None
     for wrong in ('nothing.py', 'setup.cfg', 'shelf.nothing:main'):
         with pytest.raises(TgDeployError, match='--startup-script'):
             settle(shelf, startup_script=wrong)
@@ -129,7 +129,7 @@ def test_a_package_function_that_starts_the_server_is_called(tmp_path):
           'def serve():\n    cherrypy.tree.mount(Shelf(), "/")\n    cherrypy.engine.start()\n'
           '    cherrypy.engine.block()\n')
     values = settle(project)
-    assert values['startup_call'] == 'shelf.server:serve'
+    assert values.startup.call == 'shelf.server:serve'
     ini_text = 'startup_call = shelf.server:serve'
     deploy(str(project), {'python_home': str(tmp_path / 'venv')})
     assert ini_text in (project / 'apache' / 'shelf.ini').read_text()
@@ -170,7 +170,7 @@ cherrypy.quickstart(Root())
 def test_a_start_up_a_replay_cannot_carry_is_reported_and_a_doctor_error(notes):
     (notes / 'start-notes.py').write_text(BROKEN_START)
     values = settle(notes)
-    seen = '\n'.join(values['evidence'])
+    seen = '\n'.join(values.project.evidence)
     assert 'not carried over: it forks (os.fork) (--doctor: an error)' in seen
     assert 'not carried over: it reads sys.argv[1]' in seen
     errors = [t for level, t in doctor_texts(values) if level == 'error']
@@ -196,15 +196,15 @@ def test_turbogears1_start_script_and_its_command_start(tmp_path):
     write(project / 'start-mysite.py', TG1_START)
     write(project / 'mysite' / 'command.py', TG1_COMMAND)
     values = settle(project, tg_version='1.5')
-    assert values['startup_script'] == str(project / 'start-mysite.py')
-    assert 'minus the server: start-mysite.py:5 (start())' in '\n'.join(values['evidence'])
+    assert values.startup.script == str(project / 'start-mysite.py')
+    assert 'minus the server: start-mysite.py:5 (start())' in '\n'.join(values.project.evidence)
     errors = [t for level, t in doctor_texts(values) if level == 'error']
     named = sorted(t.split(' reads ')[1].split(',')[0] for t in errors if ' reads ' in t)
     assert named == ['DB_NAME', 'DB_PASSWORD', 'DB_USER'], errors
     # The replayed start-up's update_config and root are its own: no warning about them.
     assert not [t for _, t in doctor_texts(values) if 'command.py' in t and 'start_server'
                 in t]
-    assert values['startup_sets_config']  # README step 2: python apache/mysite.wsgi sql create
+    assert values.startup.sets_config  # README step 2: python apache/mysite.wsgi sql create
     write(project / '.env', 'DB_USER=shop\nDB_PASSWORD="s3cr#t"\nDB_NAME=shop\n')
     values = settle(project, tg_version='1.5', env_file='.env')
     assert not [t for level, t in doctor_texts(values) if level == 'error']
@@ -287,7 +287,7 @@ def test_a_quickstart_start_up_keeps_tg_admin_in_the_readme(tmp_path):
     write(project / 'start-mysite.py', TG1_START)
     write(project / 'mysite' / 'command.py', QUICKSTART_START)
     values = settle(project, tg_version='1.5')
-    assert values['startup_script'] and not values['startup_sets_config']
+    assert values.startup.script and not values.startup.sets_config
     deploy(str(project), {'python_home': str(tmp_path / 'venv'), 'tg_version': '1.5'})
     readme = (project / 'apache' / 'README.txt').read_text()
     assert 'tg-admin\' -c' in readme or '/bin/tg-admin -c' in readme
@@ -329,5 +329,5 @@ def test_reads_for_requests_are_not_the_start_ups(shelf):
                 '        return os.environ.get("PAGE_ONLY", "") + '
                 'cherrypy.request.wsgi_environ["SERVER_ADDR"]\n'
                 '\n\ndef helper():\n    return os.environ["AT_START"]\n')
-    found = settle(shelf, setenv=['SHELF_DB=/srv/shelf.db'])['startup_replay']
+    found = settle(shelf, setenv=['SHELF_DB=/srv/shelf.db']).startup.replay
     assert sorted(set(name for name, _, _, _ in found.env_reads)) == ['AT_START', 'SHELF_DB']

@@ -19,10 +19,10 @@ def settle(project_dir, config=None, **given):
 
 
 def test_line_from_setup_py_then_installed_then_option(site):
-    assert settle(site)['tg_version'] == '1.1'
+    assert settle(site).tg1.version == '1.1'
     write(site.parent / 'venv' / 'lib' / 'python2.7' / 'site-packages' / 'TurboGears-1.5.1-py2.7.egg-info')
-    assert settle(site)['tg_version'] == '1.5'  # what is installed wins over setup.py
-    assert settle(site, tg_version='1.0')['tg_version'] == '1.0'
+    assert settle(site).tg1.version == '1.5'  # what is installed wins over setup.py
+    assert settle(site, tg_version='1.0').tg1.version == '1.0'
 
 
 def test_line_that_cannot_be_determined(tmp_path):
@@ -38,10 +38,10 @@ def test_the_config_the_project_runs_with_is_chosen(site):
     """dev.cfg (what start-mysite.py runs with in a checkout) over the untouched
     sample-prod.cfg; the keys only the sample sets are named in the report."""
     values = settle(site)
-    assert values['source_config'] == str(site / 'dev.cfg')
+    assert values.config.source == str(site / 'dev.cfg')
     assert any(line.startswith('sample-prod.cfg sets keys dev.cfg does not, not carried over: ')
-               and 'formatter' in line for line in values['evidence'])
-    assert 'server.environment="production"' in values['tg_cfg']
+               and 'formatter' in line for line in values.project.evidence)
+    assert 'server.environment="production"' in values.tg1.cfg
 
 
 def test_places_the_application_writes_go_to_the_data_folder(site):
@@ -53,7 +53,7 @@ def test_places_the_application_writes_go_to_the_data_folder(site):
                    'session_filter.storage_path = "%(current_dir_uri)s/sessions"\n'
                    "mysite.upload_dir = 'uploads/'\n"
                    'mysite.static_dir = "%(current_dir_uri)s/extra"\n', 1))
-    text = settle(site, data_dir=str(site.parent / 'var'))['tg_cfg']
+    text = settle(site, data_dir=str(site.parent / 'var')).tg1.cfg
     assert 'session_filter.storage_type = "file"' in text
     assert 'session_filter.storage_path="%s/var/sessions"' % site.parent in text
     assert "mysite.upload_dir='%s/var/uploads'" % site.parent in text
@@ -62,7 +62,7 @@ def test_places_the_application_writes_go_to_the_data_folder(site):
 
 def test_deployment_cfg_has_absolute_paths_in_the_data_folder(site):
     values = settle(site, config='sample-prod.cfg')
-    text = values['tg_cfg']
+    text = values.tg1.cfg
     assert 'sqlalchemy.dburi="sqlite:///%s/data/mysite.sqlite"' % site in text
     assert 'args="(\'%s/data/server.log\',)"' % site in text
     assert '%(current_dir_uri)s' not in '\n'.join(
@@ -70,16 +70,17 @@ def test_deployment_cfg_has_absolute_paths_in_the_data_folder(site):
     original = (FIXTURES / 'tg1_sample-prod.cfg').read_text().splitlines()
     changed = [a for a, b in zip(original, text.splitlines()) if a != b]
     assert len(changed) == 2 and len(original) == len(text.splitlines())
-    assert values['config_file'] == str(site / 'apache' / 'mysite.ini')
-    assert values['tg_cfg_file'] == str(site / 'apache' / 'mysite.cfg')
+    assert values.config.file == str(site / 'apache' / 'mysite.ini')
+    assert values.tg1.cfg_file == str(site / 'apache' / 'mysite.cfg')
 
 
 def test_sqlobject_projects_get_one_process(site):
-    assert settle(site)['processes'] == options.default_processes()
+    assert settle(site).daemon.processes == options.default_processes()
     write(site / 'mysite' / 'model.py', 'from sqlobject import SQLObject\n')
     values = settle(site)
-    assert (values['processes'], values['threads']) == (1, 15) and values['uses_sqlobject']
-    assert settle(site, processes='3')['processes'] == 3  # the user may still choose
+    assert (values.daemon.processes, values.daemon.threads) == (1, 15)
+    assert values.project.uses_sqlobject
+    assert settle(site, processes='3').daemon.processes == 3  # the user may still choose
 
 
 def test_webpath_is_the_default_mount_and_is_dropped(site):
@@ -90,11 +91,11 @@ def test_webpath_is_the_default_mount_and_is_dropped(site):
     cfg.write_text(cfg.read_text().replace('[global]', '[global]\nserver.webpath="/shop"', 1))
     for given, mount in (({}, '/shop'), ({'mount': '/mysite'}, '/mysite')):
         values = settle(site, **given)
-        assert values['mount'] == mount
+        assert values.apache.mount == mount
         assert '# server.webpath="/shop"  (tgdeploy: the mount comes from Apache)' in \
-            values['tg_cfg']
+            values.tg1.cfg
         assert any(line.startswith('[global] server.webpath: removed') for line in
-                   values['production_changes'])
+                   values.production.changes)
 
 
 def test_rewrite_leaves_unrelated_lines_alone():

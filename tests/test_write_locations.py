@@ -8,6 +8,7 @@ import pytest
 
 from support.projects import make_tg2, make_venv_marker, write
 from tgdeploy.settle import inifile, options
+from tgdeploy.settle.settled import Settled
 from tgdeploy.detect.arbiter import detect
 
 WEBASSETS_APP_CFG = '''
@@ -39,7 +40,7 @@ def settle(project, **given):
 
 def settings(values, section='app:main'):
     parser = configparser.RawConfigParser(strict=False)
-    parser.read_string(values['derived_ini'])
+    parser.read_string(values.config.derived_ini)
     return dict((key, value) for key, value in parser.items(section)
                 if key not in parser.defaults())
 
@@ -70,13 +71,13 @@ def test_webassets_cache_goes_to_data_and_bundles_are_linked_under_the_mount(sho
     derived = settings(values)
     assert derived['webassets.cache'] == str(shop / 'data' / 'webassets-cache')
     assert derived['webassets.base_url'] == '/sub/'
-    assert values['runtime_dirs'] == sorted([
+    assert values.paths.runtime_dirs == sorted([
         str(shop / 'data' / 'webassets-cache'),
         str(shop / 'shop' / 'public' / 'assets'),
         str(shop / 'shop' / 'public' / 'gen' / 'css')])
     assert 'filter-with' not in derived  # no ToscaWidgets 2 here
-    readme_lines = ['install -d -o %s -g %s %s' % (values['user'], values['group'], folder)
-                    for folder in values['runtime_dirs']]
+    readme_lines = ['install -d -o %s -g %s %s' % (values.daemon.user, values.daemon.group, folder)
+                    for folder in values.paths.runtime_dirs]
     from tgdeploy.write.render import render
     out = shop / 'out'
     out.mkdir()
@@ -103,21 +104,21 @@ def test_webassets_settings_of_the_ini_are_kept_or_moved(shop):
     derived = settings(values)
     assert derived['webassets.cache'] == str(shop / 'data' / 'wa-cache')
     assert derived['webassets.base_url'] == '/sub/static'
-    assert str(shop / 'data' / 'wa-cache') in values['runtime_dirs']
+    assert str(shop / 'data' / 'wa-cache') in values.paths.runtime_dirs
 
 
 def test_a_project_without_webassets_gets_nothing_of_it(shop):
     values = settle(shop, mount='/sub')
     assert not [key for key in settings(values) if key.startswith('webassets.')]
-    assert values['runtime_dirs'] == []
+    assert values.paths.runtime_dirs == []
 
 
 def test_tw2_at_a_sub_url_gets_its_links_rewritten(shop):
     add_to_app_cfg(shop, TW2_APP_CFG)
     values = settle(shop, mount='/sub')
-    assert values['link_prefixes'] == ['tw2/resources', 'tw2/controllers']
+    assert values.project.link_prefixes == ['tw2/resources', 'tw2/controllers']
     assert 'filter-with' not in settings(values)  # the ini stays an app gearbox can set up
-    assert settle(shop)['link_prefixes'] == []  # at / nothing to do
+    assert settle(shop).project.link_prefixes == []  # at / nothing to do
     out = shop / 'out'
     out.mkdir()
     from tgdeploy.write.render import render
@@ -129,7 +130,7 @@ def test_tw2_at_a_sub_url_gets_its_links_rewritten(shop):
 
 
 def test_a_project_without_tw2_gets_no_rewriting(shop):
-    assert settle(shop, mount='/sub')['link_prefixes'] == []
+    assert settle(shop, mount='/sub').project.link_prefixes == []
 
 
 def test_tg1_widgets_at_a_sub_url_get_their_links_rewritten(tmp_path):
@@ -139,13 +140,13 @@ def test_tg1_widgets_at_a_sub_url_get_their_links_rewritten(tmp_path):
     from support.projects import make_tg1
     make_venv_marker(tmp_path / 'venv')
     project = make_tg1(tmp_path / 'mysite')
-    assert settle(project, mount='/mysite', tg_version='1.5')['link_prefixes'] == []
+    assert settle(project, mount='/mysite', tg_version='1.5').project.link_prefixes == []
     cfg = project / 'dev.cfg'
     cfg.write_text(cfg.read_text().replace(
         '[global]\n', '[global]\ntg.include_widgets = [\'turbogears.mochikit\']\n', 1))
     values = settle(project, mount='/mysite', tg_version='1.5')
-    assert values['link_prefixes'] == ['tg_widgets', 'tg_js', 'tg_static', 'tg_toolbox']
-    assert settle(project, mount='/', tg_version='1.5')['link_prefixes'] == []
+    assert values.project.link_prefixes == ['tg_widgets', 'tg_js', 'tg_static', 'tg_toolbox']
+    assert settle(project, mount='/', tg_version='1.5').project.link_prefixes == []
 
 
 def test_tg1_write_locations_are_read_from_the_deployment_config():
@@ -167,14 +168,15 @@ def test_doctor_names_a_tg1_write_location_the_daemon_cannot_write(www_tmp):
     from tgdeploy.settle import write_locations
     folder = www_tmp / 'db'
     folder.mkdir()
-    values = {'user': 'www-data', 'group': 'www-data', 'data_dir': str(www_tmp / 'data'),
-              'runtime_dirs': [],
-              'tg_cfg': '[global]\nsqlalchemy.dburi="sqlite:///%s/site.db"\n' % folder}
+    values = Settled.from_flat({
+        'user': 'www-data', 'group': 'www-data', 'data_dir': str(www_tmp / 'data'),
+        'runtime_dirs': [],
+        'tg_cfg': '[global]\nsqlalchemy.dburi="sqlite:///%s/site.db"\n' % folder})
     found = write_locations.findings(values)
     assert found == [('error', 'www-data cannot write %s, where sqlalchemy.dburi has the '
                                'application write (not writable for it): chown www-data:www-data'
                                ' %s, or point it into %s' % (folder, folder, www_tmp / 'data'))]
-    values['tg_cfg'] = '[global]\nsqlalchemy.dburi="sqlite:///%s/data/site.db"\n' % www_tmp
+    values.tg1.cfg = '[global]\nsqlalchemy.dburi="sqlite:///%s/data/site.db"\n' % www_tmp
     assert write_locations.findings(values) == []
 
 
@@ -208,9 +210,9 @@ def test_an_own_production_ini_with_webassets_is_checked_not_changed(shop):
     (shop / 'site.ini').write_text(text)
     values = options.settle(detect(str(shop), config='site.ini'),
                             {'python_home': str(shop.parent / 'venv'), 'mount': '/sub'})
-    assert not values['derived_ini']
-    assert str(shop / 'shop' / 'public' / '.webassets-cache') in values['runtime_dirs']
-    assert str(shop / 'data' / 'webassets-cache') not in values['runtime_dirs']
+    assert not values.config.derived_ini
+    assert str(shop / 'shop' / 'public' / '.webassets-cache') in values.paths.runtime_dirs
+    assert str(shop / 'data' / 'webassets-cache') not in values.paths.runtime_dirs
     found = [text for level, text in production.doctor(values) if level == 'warning']
     assert '%s links the webassets bundles at /, outside the mount /sub (404): set ' \
            'webassets.base_url = /sub/ there' % (shop / 'site.ini') in found, found

@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from support import venv
 from tgdeploy.serve import crawl as tgdeploy_crawl
 from tgdeploy.serve.private_apache import PrivateApache
+from tgdeploy.settle.settled import Settled
 
 LAB = os.environ.get('TGDEPLOY_LAB', '/opt/tgdeploy-lab')
 PY39 = os.path.join(LAB, 'py39')
@@ -161,8 +162,8 @@ def crawl(apache, conf, mount):
     """tgdeploy's own crawler (what --check runs) against the served deployment:
     (the GET lines it printed, its findings)."""
     lines = []
-    values = {'server_name': None, 'mount': mount, 'conf_file': str(conf),
-              'static_urls': [], 'user': USER}
+    values = Settled.from_flat({'server_name': None, 'mount': mount, 'conf_file': str(conf),
+                                'static_urls': [], 'user': USER})
     findings = tgdeploy_crawl.crawl(apache, values, lines.append)
     return lines, findings
 

@@ -35,12 +35,13 @@ def findings(values, hosts):
     if hosts < 2:
         return []
     found = []
-    if values['memory_sessions'] and values['flavor'] != 'tg2':  # tg2: with its keys below
+    # tg2: with its keys below
+    if values.project.memory_sessions and values.project.flavor != 'tg2':
         found.append((ERROR, 'sessions kept in each process\'s memory (%s) are on one host '
-                             'only: keep them in a shared store' % values['memory_sessions']))
+                             'only: keep them in a shared store' % values.project.memory_sessions))
     reader = {'tg2': tg2_findings, 'tg1': tg1_findings, 'cherrypy': cherrypy_findings}
-    found += reader[values['flavor']](values)
-    if values['flavor'] != 'cherrypy' and not values['secrets_from']:
+    found += reader[values.project.flavor](values)
+    if values.project.flavor != 'cherrypy' and not values.production.secrets_from:
         found.append((ERROR, SECRETS))
     return [(level, '%d hosts: %s' % (hosts, text)) for level, text in found]
 
@@ -69,7 +70,7 @@ def tg2_findings(values):
 
 
 def tg1_findings(values):
-    text = values['tg_cfg']
+    text = values.tg1.cfg
     found = [(ERROR, 'the SQLite database of %s exists on one host only: %s'
               % (key, SHARED_DATABASE % key)) for key in TG1_SQLITE.findall(text)]
     found += [(ERROR, 'sessions in files on this host (%s): keep them in the database every '
@@ -79,7 +80,7 @@ def tg1_findings(values):
 
 
 def cherrypy_findings(values):
-    path = values.get('cherrypy_config')
+    path = values.config.cherrypy
     if not path or not os.path.isfile(path):
         return []
     text = textfiles.read_text(path)

@@ -32,8 +32,8 @@ MAX_BYTES = 1 << 20
 def findings(values, apache_root, rhel):
     """[(level, text)] about the rotation of this deployment's logs."""
     found = distribution_findings(values, rotation_file(apache_root, rhel))
-    if (values['server_name'] or values['apache'] == '2.4') and not values['elsewhere']:
-        if values['piped_access']:
+    if (values.apache.server_name or values.apache.version == '2.4') and not values.paths.elsewhere:
+        if values.logs.piped_access:
             found += rotatelogs_findings(values)
         found += folder_findings(values)
     return found
@@ -47,7 +47,7 @@ def rotation_file(apache_root, rhel):
 
 
 def distribution_findings(values, path):
-    if values['mode'] != 'daemon' or not path or not os.path.isfile(path):
+    if values.apache.mode != 'daemon' or not path or not os.path.isfile(path):
         return []
     try:
         if os.path.getsize(path) > MAX_BYTES:
@@ -62,7 +62,7 @@ def distribution_findings(values, path):
     return [('warning', '%s restarts Apache after each rotation (%s): the daemon processes of '
                         '%s get SIGTERM every night and the requests they hold fail; put '
                         '"copytruncate" in that file in place of its scripts (apache/README.txt, '
-                        'Logs)' % (path, shortened(restarts[0]), values['daemon_name']))]
+                        'Logs)' % (path, shortened(restarts[0]), values.daemon.name))]
 
 
 def script_lines(text):
@@ -75,13 +75,13 @@ def script_lines(text):
 
 
 def rotatelogs_findings(values):
-    program = values['rotatelogs']
+    program = values.logs.rotatelogs
     if not os.path.isfile(program):
         return [('error', 'the access log is piped through %s, which is not installed: Apache '
                           'would serve and log no request; apt-get install apache2-utils (RHEL: '
                           'dnf install httpd-tools)' % program)]
     usage = usage_text(program)
-    wanted = ['-D', '-L'] if values['apache'] == '2.4' else []
+    wanted = ['-D', '-L'] if values.apache.version == '2.4' else []
     missing = [flag for flag in wanted if not re.search(r'^\s*%s\s' % flag, usage, re.M)]
     if usage and missing:
         return [('error', '%s does not know %s (an older Apache\'s): Apache would serve and log '
@@ -105,13 +105,13 @@ def folder_findings(values):
     """The log folder and this deployment's folder in it, where they exist: root's alone?
     With Apache 2.2, whose rotatelogs cannot make it, the deployment's folder must exist."""
     found = []
-    folder = os.path.join(values['log_path'], values['log_folder'])
-    if values['piped_access'] and values['apache'] == '2.2' and not os.path.isdir(folder):
+    folder = os.path.join(values.logs.path, values.logs.folder)
+    if values.logs.piped_access and values.apache.version == '2.2' and not os.path.isdir(folder):
         found.append(('error', '%s does not exist, and Apache 2.2\'s rotatelogs cannot make it: '
                                'Apache would serve and log no request; install %s.tmpfiles and '
                                'run systemd-tmpfiles --create (apache/README.txt), or mkdir it'
-                      % (folder, values['slug'])))
-    for path in (values['log_path'], folder):
+                      % (folder, values.project.slug)))
+    for path in (values.logs.path, folder):
         try:
             info = os.stat(path)
         except (IOError, OSError):

@@ -39,11 +39,12 @@ APACHE_DIRECTIVE = re.compile(
 
 def deployment_files(values):
     """[(path, kind, text)] of the project's own deployment files, by name and content."""
-    top = os.path.realpath(values['project_dir'])
-    skip = set(os.path.realpath(values[key]) for key in ('data_dir', 'python_home')
-               if values.get(key))
+    top = os.path.realpath(values.paths.project_dir)
+    skip = set(os.path.realpath(path) for path in (values.paths.data_dir, values.python.home)
+               if path)
     found, read, manifests = [], set(), {}
-    for path in candidates(values['project_dir'], skip, os.path.realpath(values['apache_dir'])):
+    for path in candidates(values.paths.project_dir, skip,
+                           os.path.realpath(values.paths.apache_dir)):
         real = os.path.realpath(path)
         if real in read or tgdeploy_wrote(path, real, top, manifests):
             continue  # a symlink to a file already read, or one of tgdeploy's own

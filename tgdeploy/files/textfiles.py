@@ -141,8 +141,7 @@ class Text(type(u'')):
 def template_values(values):
     """The templates' names for the settled ``values`` (settle/settled.py), as this Python
     may take them."""
-    values = values.map(as_text) if PY2 else values
-    return dict(values.items())  # TRANSITIONAL: the templates' flat names
+    return (values.map(as_text) if PY2 else values).namespace()
 
 
 def as_text(value):

@@ -42,10 +42,10 @@ class Crawl(object):
     def __init__(self, apache, values, out):
         self.apache, self.values, self.out = apache, values, out
         self.findings = []
-        self.host = values['server_name'] and '%s:%d' % (values['server_name'], apache.port)
-        self.hosts = ('127.0.0.1', 'localhost', values['server_name'])
-        self.ports = (apache.port, values.get('port'), values.get('https_port'))
-        self.mount = values['mount']
+        self.host = values.apache.server_name and '%s:%d' % (values.apache.server_name, apache.port)
+        self.hosts = ('127.0.0.1', 'localhost', values.apache.server_name)
+        self.ports = (apache.port, values.apache.port, values.https.port)
+        self.mount = values.apache.mount
         self.requested, self.assets, self.outside = set(), [], set()
         self.shown = set()  # the tracebacks shown, by their text
 
@@ -144,7 +144,7 @@ class Crawl(object):
     def fail(self, what, before):
         self.findings.append(preflight.Finding(
             preflight.ERROR, '%s: see the error log lines above and %s'
-            % (what, self.values['conf_file'])))
+            % (what, self.values.paths.conf_file)))
         self.show_log_since(before)
 
     def show_log_since(self, before):
@@ -186,9 +186,9 @@ def is_html(headers):
 def static_probes(values):
     """For every static alias, the URL of its first file (name order) Apache will serve:
     readable by the daemon user and reached through no symlink, which Options None refuses."""
-    ids = user_ids(values['user'])
+    ids = user_ids(values.daemon.user)
     probes = []
-    for url, top in values['static_urls']:
+    for url, top in values.static.urls:
         for relative in plain_files(top):
             path = os.path.join(top, relative) if relative else top
             if ids and access_problem(path, ids[0], ids[1], os.R_OK) is None:

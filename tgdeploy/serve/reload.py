@@ -40,7 +40,7 @@ def reload(values, out, timeout=TIMEOUT):
     if not old:
         raise TgDeployError('no daemon process "%s" is running (is Apache running? the config '
                             '%s enabled?): nothing reloaded' % (target['name'],
-                                                                 values['conf_file']))
+                                                                 values.paths.conf_file))
     started = time.time()
     for pid in old:
         send(pid, signal.SIGUSR1)
@@ -50,7 +50,7 @@ def reload(values, out, timeout=TIMEOUT):
     if len(set(old.values())) > 1:  # the very .conf in several Apaches: this deployment each
         out('reload: the daemons of %s (%s), which all load %s' % (
             plural(len(set(old.values())), 'Apache', 'Apaches'),
-            ', '.join('pid %d' % pid for pid in sorted(set(old.values()))), values['conf_file']))
+            ', '.join('pid %d' % pid for pid in sorted(set(old.values()))), values.paths.conf_file))
     new = wait_replaced(target, old, sockets, started + timeout)
     replaced = time.time() - started
     out('reload: replaced by pid %s after %.2f s' % (

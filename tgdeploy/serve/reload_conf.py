@@ -13,16 +13,16 @@ def deployed(values):
     """Name, user, home and mount of the daemon as the generated .conf says (the options of
     this run may differ from the deploy's: --mount changes the name), with this run's
     values where the file is missing."""
-    target = {'name': values.get('daemon_name'), 'user': values.get('user'),
-              'home': values.get('project_dir'), 'mount': values.get('mount') or '/',
-              'server_name': values.get('server_name'), 'port': None, 'tls': False,
+    target = {'name': values.daemon.name, 'user': values.daemon.user,
+              'home': values.paths.project_dir, 'mount': values.apache.mount or '/',
+              'server_name': values.apache.server_name, 'port': None, 'tls': False,
               'file': None}  # (device, inode) of the .conf read, which an Apache must load
-    there = os.path.lexists(values['conf_file'])  # a dangling symlink is there too
-    if values.get('mode') != 'daemon' and not there:
+    there = os.path.lexists(values.paths.conf_file)  # a dangling symlink is there too
+    if values.apache.mode != 'daemon' and not there:
         raise TgDeployError('--reload is for daemon mode; this deployment runs embedded in '
                             'Apache: apachectl graceful')
     if there:
-        read_conf(values['conf_file'], target)
+        read_conf(values.paths.conf_file, target)
     return target
 
 

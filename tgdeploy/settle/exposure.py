@@ -23,11 +23,11 @@ PRIVATE_TREES = ('/etc', '/root', '/boot', '/proc', '/sys', '/dev', '/run', '/va
 
 def served_folders(values):
     """(path, what) of every file or folder the generated config serves."""
-    served = [(path, ('the static alias %s' if inside(path, values['project_dir']) else
-                      '--alias %s') % url) for url, path in values['static_urls']]
-    if values.get('static_root'):
-        served.append((values['static_root'], 'the static folder %s' % values['static_root']))
-    served.append((values['htdocs_dir'], 'the document root %s' % values['htdocs_dir']))
+    served = [(path, ('the static alias %s' if inside(path, values.paths.project_dir) else
+                      '--alias %s') % url) for url, path in values.static.urls]
+    if values.static.root:
+        served.append((values.static.root, 'the static folder %s' % values.static.root))
+    served.append((values.paths.htdocs_dir, 'the document root %s' % values.paths.htdocs_dir))
     return served
 
 
@@ -39,25 +39,25 @@ def refuse(values, system_dirs):
         if problem:
             raise TgDeployError('%s (%s) %s: serve a folder of its own (an --alias to a '
                                 'folder that holds only public files, such as /srv/%s/media)'
-                                % (what, path, problem, values['slug']))
+                                % (what, path, problem, values.project.slug))
 
 
 def refuse_log_dir(values):
-    log_path = values.get('log_path')
-    if not log_path or values.get('log_dir') != log_path:
+    log_path = values.logs.path
+    if not log_path or values.logs.dir != log_path:
         return  # Apache's own log folder, in /var/log: published() refuses serving it
     for path, what in served_folders(values):
         if inside(log_path, path):
             raise TgDeployError('--log-dir %s lies inside %s, which Apache serves to anyone '
                                 '(access logs carry every query string: reset tokens, session '
                                 'ids): choose a folder outside it, such as /var/log/%s'
-                                % (log_path, what, values['slug']))
+                                % (log_path, what, values.project.slug))
 
 
 # What must not be served: (value, what it is, whether a served folder inside it is one).
-SECRETS = (('ssl_key', 'the TLS key', False), ('ssl_chain', 'the TLS chain', False),
-           ('secrets_from', 'the --secrets-from file', False),
-           ('data_dir', 'the data folder', True), ('log_path', 'the log folder', True))
+SECRETS = (('https.ssl_key', 'the TLS key', False), ('https.ssl_chain', 'the TLS chain', False),
+           ('production.secrets_from', 'the --secrets-from file', False),
+           ('paths.data_dir', 'the data folder', True), ('logs.path', 'the log folder', True))
 
 
 def published(values, path, system_dirs, secrets=SECRETS):
@@ -74,7 +74,7 @@ def published(values, path, system_dirs, secrets=SECRETS):
         if candidate in homes():
             return 'is a home folder (its keys, its history)'
     for key, name, below in secrets:
-        private = values.get(key)
+        private = values.lookup(key)
         if private and inside(private, path):
             return 'holds %s %s' % (name, private)
         if private and below and inside(path, private):
@@ -108,7 +108,7 @@ def findings(values, served, system_dirs, logs=(), apache_root='/'):
     they write (``logs``: (config file, directive, its arguments))."""
     found = []
     # The project, output and data folders have a finding of their own (preflight.EXPOSED).
-    secrets = [s for s in SECRETS if s[0] != 'data_dir']
+    secrets = [s for s in SECRETS if s[0] != 'paths.data_dir']
     for folder, how, config in served:
         problem = published(values, folder, system_dirs, secrets)
         if problem:

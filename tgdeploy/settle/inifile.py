@@ -75,9 +75,9 @@ def write_locations(text, here):
 def deployed_ini(values):
     """(text, here) of the ini a deployment runs with: the derived one, or the project's own
     used as it is."""
-    if values['write_ini'] and values['derived_ini']:
-        return values['derived_ini'], os.path.dirname(values['source_config'])
-    return read_text(values['config_file']), os.path.dirname(values['config_file'])
+    if values.config.write_ini and values.config.derived_ini:
+        return values.config.derived_ini, os.path.dirname(values.config.source)
+    return read_text(values.config.file), os.path.dirname(values.config.file)
 
 
 def app_settings(text, here):

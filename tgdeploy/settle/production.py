@@ -322,12 +322,12 @@ def redact(line):
 def deployed_text(values):
     """The text of the config the deployment runs with (the one tgdeploy derives, or the
     project's own ini deployed as it is)."""
-    if values.get('tg_cfg'):
-        return values['tg_cfg']
-    if values.get('derived_ini'):
-        return values['derived_ini']
-    path = values.get('config_file')
-    if values['flavor'] == 'tg2' and path and os.path.isfile(path):
+    if values.tg1.cfg:
+        return values.tg1.cfg
+    if values.config.derived_ini:
+        return values.config.derived_ini
+    path = values.config.file
+    if values.project.flavor == 'tg2' and path and os.path.isfile(path):
         return read_text(path)  # in any encoding (textfiles.py)
     return ''
 
@@ -336,10 +336,10 @@ def doctor(values):
     """[(level, text)]: secrets the repository holds too; no error reports configured."""
     text = deployed_text(values)
     deployed = dict((key, value) for _, key, value in settings_of(text) if is_secret(key))
-    where = values.get('tg_cfg_file') or values['config_file']
+    where = values.tg1.cfg_file or values.config.file
     found = []
     for key in sorted(deployed):
-        origin = values['repository_secrets'].get(unquote(deployed[key]))
+        origin = values.production.repository_secrets.get(unquote(deployed[key]))
         if origin:
             found.append(('warning', '%s in %s is also in the project\'s own files (%s): anyone '
                                      'who can read the repository can forge its cookies; '
@@ -348,28 +348,28 @@ def doctor(values):
                                      '--secrets-from a file outside the project)'
                           % (key, where, origin)))
     found += unset_app_cfg_secrets(values, deployed, where)
-    readable = values.get('secrets_from') and installed_files.others_may_read(
-        values['secrets_from'])
+    readable = values.production.secrets_from and installed_files.others_may_read(
+        values.production.secrets_from)
     if readable:
         found.append(('warning', '--secrets-from: ' + readable))
     found += write_locations.findings(values)
-    if values.get('sentry_dsn') and not glob.glob(os.path.join(
-            values['python_home'], 'lib', 'python*', 'site-packages', 'raven')):
+    if values.production.sentry_dsn and not glob.glob(os.path.join(
+            values.python.home, 'lib', 'python*', 'site-packages', 'raven')):
         found.append(('warning', '--sentry-dsn needs raven, which is not installed in %s: '
-                                 '%s/bin/pip install raven' % (values['python_home'],
-                                                              values['python_home'])))
+                                 '%s/bin/pip install raven' % (values.python.home,
+                                                              values.python.home)))
     if not reports_errors(values, text):
         found.append(('warning', 'no error reports are configured: a 500 reaches no one but '
                                  'Apache\'s error log; pass --error-email ADDRESS'
-                                 '%s' % (' (or --sentry-dsn)' if values['flavor'] == 'tg2'
+                                 '%s' % (' (or --sentry-dsn)' if values.project.flavor == 'tg2'
                                          else '')))
     return found
 
 
 def unset_app_cfg_secrets(values, deployed, where):
-    if values['flavor'] != 'tg2':
+    if values.project.flavor != 'tg2':
         return []
-    app_cfg = app_cfg_path(values['package_dir'])
+    app_cfg = app_cfg_path(values.project.package_dir)
     return [('warning', '%s sets %s and %s does not override it: the repository\'s value signs '
                         'the login cookies; set %s in [app:main] (TurboGears 2.4+ reads it '
                         'after app_cfg.py)' % (app_cfg, key, where, key))
@@ -377,10 +377,10 @@ def unset_app_cfg_secrets(values, deployed, where):
 
 
 def reports_errors(values, text):
-    if values['flavor'] == 'tg1':
+    if values.project.flavor == 'tg1':
         return True  # no such settings exist: nothing to advise
-    if values['flavor'] == 'cherrypy':
-        return bool(values.get('error_email'))
+    if values.project.flavor == 'cherrypy':
+        return bool(values.production.error_email)
     settings = dict((key, value.strip().lower()) for _, key, value in settings_of(text))
     if settings.get('trace_errors.enable') in ('false', 'no', 'off', '0'):
         return False

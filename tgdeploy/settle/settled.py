@@ -72,7 +72,7 @@ class Group(object):
         if field.startswith('__'):
             raise AttributeError(field)
         if field in FIELDS[self._name]:
-            raise AttributeError('settled value %s.%s was not settled' % (self._name, field))
+            return None  # a field of the group left unset (a partial Settled.from_flat)
         raise AttributeError('settled values: no %s.%s (the groups are in '
                              'tgdeploy/settle/settled.py)' % (self._name, field))
 
@@ -126,6 +126,11 @@ class Settled(object):
     def of(cls, values):
         """``values`` as a Settled (a {key: value} is taken by its keys)."""
         return values if isinstance(values, Settled) else cls.from_flat(dict(values))
+
+    def lookup(self, name):
+        """The value of ``name``, 'group.field' (for tables of fields)."""
+        group, field = name.split('.')
+        return getattr(getattr(self, group), field)
 
     def replace(self, **changes):
         """A copy with some fields changed, by group: ``replace(apache={'port': 8080})``;

@@ -119,10 +119,10 @@ def check_acme_ca(value):
 def doctor(values, mod_wsgi=None):
     """[(level, text)] about HTTPS and proxies for the deployment ``values`` describes."""
     found = []
-    if values.get('https') == 'own' and not values.get('elsewhere'):
+    if values.https.kind == 'own' and not values.paths.elsewhere:
         found += key_findings(values)
         found += certificate_findings(values)
-    if values.get('trust_proxy') and mod_wsgi and os.path.isfile(mod_wsgi):
+    if values.proxies.trusted and mod_wsgi and os.path.isfile(mod_wsgi):
         version = module_version(mod_wsgi)
         if version and version < TRUSTED_PROXY_MOD_WSGI:
             found.append(('error', '%s is mod_wsgi %s, and --trust-proxy needs %s or later '
@@ -134,23 +134,23 @@ def doctor(values, mod_wsgi=None):
 
 
 def key_findings(values):
-    key = values['ssl_key']
+    key = values.https.ssl_key
     if read_pem(key) is None:
         return [('warning', 'cannot read --ssl-key %s as this user, so whether it matches the '
                             'certificate is unchecked: run the doctor as root' % key)]
-    problem = pair_problem(values['ssl_certificate'], key)
+    problem = pair_problem(values.https.ssl_certificate, key)
     found = [('error', problem)] if problem else []
-    if user_can_read(key, values['user']):
+    if user_can_read(key, values.daemon.user):
         found.append(('warning', '%s can read the private key %s: a compromised application '
                                  'would take the site\'s identity with it; Apache reads it as '
                                  'root: chown root:root %s && chmod 600 %s'
-                      % (values['user'], key, key, key)))
+                      % (values.daemon.user, key, key, key)))
     return found
 
 
 def certificate_findings(values):
     """Expiry and host name, as the openssl command sees them (skipped without it)."""
-    certificate = values['ssl_certificate']
+    certificate = values.https.ssl_certificate
     if read_pem(certificate) is None:
         return [('error', 'cannot read --ssl-certificate %s' % certificate)]
     found = []
@@ -158,11 +158,11 @@ def certificate_findings(values):
     if code == 1:
         found.append(('error', 'the certificate %s has expired: renew it' % certificate))
     code, text = openssl('x509', '-in', certificate, '-noout', '-checkhost',
-                         values['server_name'])
+                         values.apache.server_name)
     if code == 0 and 'does NOT match' in text:
         found.append(('error', 'the certificate %s is not for %s (browsers refuse it): use one '
                                'issued for that name, or --https acme'
-                      % (certificate, values['server_name'])))
+                      % (certificate, values.apache.server_name)))
     return found
 
 

@@ -138,43 +138,45 @@ def tg1_write_locations(cfg_text):
 def findings(values):
     """[(level, text)]: a folder of runtime_dirs(), or one the TurboGears 1.x config has the
     application write in outside the data folder, that the daemon user cannot write."""
-    ids = user_ids(values['user'])
+    ids = user_ids(values.daemon.user)
     if ids is None:
         return []
     found = []
-    data = os.path.normpath(values['data_dir'])
-    for key, folder in tg1_write_locations(values.get('tg_cfg') or ''):
+    data = os.path.normpath(values.paths.data_dir)
+    for key, folder in tg1_write_locations(values.tg1.cfg or ''):
         folder = os.path.normpath(folder)
         if folder == data or folder.startswith(data + os.sep):
             continue  # the doctor's data folder finding covers it
         problem = access_problem(folder, ids[0], ids[1], os.W_OK)
         if problem:
             found.append(('error', '%s cannot write %s, where %s has the application write (%s): '
-                                   '%s' % (values['user'], folder, key, problem[1], problem[2] or
+                                   '%s' % (values.daemon.user, folder, key, problem[1],
+                                           problem[2] or
                                            'chown %s:%s %s, or point it into %s' % (
-                                               values['user'], values['group'],
+                                               values.daemon.user, values.daemon.group,
                                                shell_quote(folder), data))))
     found += base_url_findings(values)
-    for folder in values.get('runtime_dirs') or ():
+    for folder in values.paths.runtime_dirs or ():
         problem = access_problem(folder, ids[0], ids[1], os.W_OK)
         if problem:
             found.append(('error', '%s cannot write %s, where the application writes at run '
                                    'time (%s): install -d -o %s -g %s %s' % (
-                                       values['user'], folder, problem[1], values['user'],
-                                       values['group'], shell_quote(folder))))
+                                       values.daemon.user, folder, problem[1], values.daemon.user,
+                                       values.daemon.group, shell_quote(folder))))
     return found
 
 
 def base_url_findings(values):
     """An ini served as it is whose webassets bundles are linked outside the mount."""
-    config_file = values.get('config_file')
-    if values.get('flavor') != 'tg2' or values.get('derived_ini') or values['mount'] == '/' or \
-            not config_file or not uses_webassets(config_file, values.get('package_dir')):
+    config_file = values.config.file
+    if values.project.flavor != 'tg2' or values.config.derived_ini or \
+            values.apache.mount == '/' or not config_file or \
+            not uses_webassets(config_file, values.project.package_dir):
         return []
     base_url = settings(config_file).get('webassets.base_url', '/')
-    if '://' in base_url or base_url.startswith(values['mount'] + '/'):
+    if '://' in base_url or base_url.startswith(values.apache.mount + '/'):
         return []
     return [('warning', '%s links the webassets bundles at %s, outside the mount %s (404): set '
                         'webassets.base_url = %s/%s there' % (
-                            config_file, base_url, values['mount'], values['mount'],
+                            config_file, base_url, values.apache.mount, values.apache.mount,
                             base_url.lstrip('/')))]

@@ -56,12 +56,12 @@ class Changes(object):
 
 
 def write(values, overwrite, render):
-    """Render with ``render(values, staging)`` and install into values['apache_dir'], under
+    """Render with ``render(values, staging)`` and install into values.paths.apache_dir, under
     the target's lock. Returns (Changes, the installed entries)."""
-    target = real_target(values['apache_dir'])
+    target = real_target(values.paths.apache_dir)
     check_parent(target)
     return install_folder(target, lambda new_dir: render(values, new_dir), overwrite,
-                          values['secret_files'], values['group'])
+                          values.production.secret_files, values.daemon.group)
 
 
 def install_folder(target, render, overwrite, secret_files=(), group=None, manifest=True,
@@ -110,7 +110,7 @@ def open_target(locked):
 def simulate(values, overwrite, render):
     """(Changes, the lines a run would report, with diffs); writes nothing outside a temp
     folder, and refuses what the run would refuse."""
-    target = real_target(values['apache_dir'])
+    target = real_target(values.paths.apache_dir)
     check_parent(target)
     scratch = tempfile.mkdtemp(prefix='tgdeploy-')
     try:
