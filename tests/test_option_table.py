@@ -22,7 +22,7 @@ from tgdeploy.cli.command import ScriptCommand, TgDeployCommand
 from tgdeploy.cli.gearbox_command import TgDeployGearboxCommand
 from tgdeploy.cli.template import PASTER_VARS, TgModWsgiTemplate, refuse_unknown
 from tgdeploy.errors import TgDeployError
-from tgdeploy.settle import settled, table
+from tgdeploy.settle import option_reference, settled, table
 
 README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                       'README.md')
@@ -38,15 +38,15 @@ def readme_text():
 
 
 def test_the_readme_reference_is_the_tables():
-    reference = table.readme_reference(readme_text())
+    reference = option_reference.readme_reference(readme_text())
     assert reference is not None, 'README.md has no generated option reference'
-    assert reference == table.markdown(), (
+    assert reference == option_reference.markdown(), (
         'README.md\'s option reference differs from tgdeploy/settle/table.py: run '
         'python -m tgdeploy.settle.table --markdown README.md')
 
 
 def test_every_option_is_in_the_readme_once():
-    reference = table.readme_reference(readme_text())
+    reference = option_reference.readme_reference(readme_text())
     for row in table.TABLE:
         assert len(re.findall(r'^- `%s[ `]' % re.escape(row.flag), reference, re.M)) == 1, \
             row.flag
@@ -194,6 +194,7 @@ def test_settle_starts_from_the_tables_defaults():
     assert table.OPTION_DEFAULTS['mount'] == '/' and table.OPTION_DEFAULTS['processes'] is None
 
 
-def test_the_table_module_stays_small():
-    with io.open(table.__file__.replace('.pyc', '.py'), encoding='utf-8') as f:
-        assert len(f.read().splitlines()) < 400
+def test_the_table_modules_stay_small():
+    for module in (table, option_reference, arguments):
+        with io.open(module.__file__.replace('.pyc', '.py'), encoding='utf-8') as f:
+            assert len(f.read().splitlines()) < 400, module.__name__
