@@ -18,6 +18,7 @@ from tgdeploy.settle import options
 from tgdeploy.settle.table import DETECT_OPTIONS
 
 from tgdeploy.doctor import own_deployment
+from tgdeploy.doctor.gate import GATED, Gate
 from tgdeploy.settle import installed
 from tgdeploy.errors import TgDeployError, describe_os_error
 
@@ -43,7 +44,7 @@ def deploy(directory, given, simulate=False, overwrite=False, out=None):
 
 
 def run(action, directory, given, out, simulate=False, overwrite=False, apache_root=None,
-        mod_wsgi=None, since=None):
+        mod_wsgi=None, since=None, fail_level=None, silence=None):
     """What every front end does: ``action`` is None (write apache/), doctor, check, serve
     or reload (signals the running daemons; writes nothing).
     Returns the exit code."""
@@ -51,13 +52,16 @@ def run(action, directory, given, out, simulate=False, overwrite=False, apache_r
         if action == 'diagnose':  # reads the logs; writes nothing
             return diagnose.diagnose(settle(directory, given), out,
                                      diagnose.minutes(since))
+        # --fail-level and the ids silenced, checked before anything is written.
+        gate = Gate(directory, fail_level, silence) if action in GATED else None
         return run_action(action, directory, given, out, simulate, overwrite, apache_root,
-                          mod_wsgi)
+                          mod_wsgi, gate)
 
 
-def run_action(action, directory, given, out, simulate, overwrite, apache_root, mod_wsgi):
+def run_action(action, directory, given, out, simulate, overwrite, apache_root, mod_wsgi,
+               gate=None):
     if action == 'doctor':
-        return check.doctor(settle(directory, given), out, apache_root, mod_wsgi)
+        return check.doctor(settle(directory, given), out, apache_root, mod_wsgi, gate)
     if action and simulate:
         raise TgDeployError('--simulate writes nothing, so there is nothing to --%s: drop one '
                             'of the two' % action)
@@ -67,7 +71,7 @@ def run_action(action, directory, given, out, simulate, overwrite, apache_root, 
     if action is None:
         return 0
     act = check.check if action == 'check' else check.serve
-    return act(values, out, apache_root, mod_wsgi)
+    return act(values, out, apache_root, mod_wsgi, gate)
 
 
 def settle(directory, given):

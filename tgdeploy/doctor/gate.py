@@ -17,6 +17,8 @@ from tgdeploy.doctor.finding import LEVELS, WARNING, exit_code
 from tgdeploy.doctor.ids import TITLES
 from tgdeploy.errors import TgDeployError
 
+# The actions whose exit code the gate decides.
+GATED = ('doctor', 'check', 'serve')
 PROJECT_FILE = 'setup.cfg'
 SECTION, KEY = 'tgdeploy', 'silence'
 
@@ -27,7 +29,7 @@ class Gate(object):
 
     def __init__(self, project_dir, fail_level=None, silence=None):
         self.fail_level = checked_level(fail_level)
-        self.silenced = silenced_ids(silence, project_dir)
+        self.silenced = silenced_ids(silence, os.path.abspath(project_dir))
 
     def split(self, findings):
         """(findings shown, findings silenced)."""

@@ -19,22 +19,21 @@ from tgdeploy.write import render
 from tgdeploy.doctor.apache_config import default_apache_root, included_files, loaded_mod_wsgi
 from tgdeploy.doctor.finding import ERROR, FINE, finding
 from tgdeploy.doctor.gate import Gate
-from tgdeploy.doctor.ids import TITLES
 from tgdeploy.errors import TgDeployError
 from tgdeploy.serve.private_apache import PrivateApache, find_apache, free_port, private_folder
 
 
-def doctor(values, out, apache_root=None, mod_wsgi=None, fail_level=None, silence=None):
+def doctor(values, out, apache_root=None, mod_wsgi=None, gate=None):
     """--doctor: the findings of every check (doctor/registry.py) for the deployment
-    ``values`` describe; the exit code by ``fail_level`` (warning or error); ``silence``:
-    the ids accepted (doctor/gate.py)."""
-    gate = Gate(values.paths.project_dir, fail_level, silence)
+    ``values`` describe; the exit code by the ``gate`` (doctor/gate.py: --fail-level, the
+    ids silenced; by default the project's)."""
+    gate = gate or Gate(values.paths.project_dir)
     return report_findings(registry.examine(values, apache_root, mod_wsgi), out, gate)
 
 
-def check(values, out, apache_root=None, mod_wsgi=None, fail_level=None, silence=None):
+def check(values, out, apache_root=None, mod_wsgi=None, gate=None):
     """--check, once apache/ is written: the doctor, then the real config in a private Apache."""
-    gate = Gate(values.paths.project_dir, fail_level, silence)
+    gate = gate or Gate(values.paths.project_dir)
     out('')
     findings = registry.examine(values, apache_root, mod_wsgi)
     started = time.time()
@@ -70,10 +69,10 @@ def redirect_findings(apache, values, out):
     return []
 
 
-def serve(values, out, apache_root=None, mod_wsgi=None, fail_level=None, silence=None):
+def serve(values, out, apache_root=None, mod_wsgi=None, gate=None):
     """--serve, once apache/ is written: run it in a private Apache until Ctrl-C, SIGTERM or
     SIGHUP, which all stop it the same way (exit code 0)."""
-    gate = Gate(values.paths.project_dir, fail_level, silence)
+    gate = gate or Gate(values.paths.project_dir)
     findings = []
 
     def wait(apache):
@@ -202,7 +201,7 @@ def report_findings(findings, out, gate):
     for found in shown:
         out(str(found))
         if found.id:
-            out('  id: %s (%s)' % (found.id, TITLES[found.id]))
+            out('  id: ' + found.id)  # its title is in README.md: the line has said it
     errors = len([f for f in shown if f.level == ERROR])
     said = sorted(set(f.id for f in silenced))
     out('tgdeploy: %d error(s), %d warning(s)%s%s' % (

@@ -255,6 +255,13 @@ TABLE = (
            '(default: the one that Apache config loads)'),
     option('since', None, V, 'doctor', '--diagnose reads the log lines of the last this many '
            'minutes (default 1440, a day; 0: as far back as the logs go)'),
+    option('fail_level', None, V, 'doctor', 'the level of finding that fails --doctor, '
+           '--check and --serve: warning (exit code 1 with warnings, 3 with errors) or error '
+           '(warnings are shown, and exit code 0 without errors: a CI gate) (default warning)'),
+    option('silence', None, R, 'doctor', 'a finding id (TGD-W016) that the doctor leaves '
+           'out of its lines, counts and exit code: a known, accepted finding; several '
+           'separated by commas; for good, silence = IDS in [tgdeploy] of the project\'s '
+           'setup.cfg (default: none; README: The doctor\'s findings)'),
     # -- Actions (instead of only writing apache/)
     option('doctor', None, A, 'action', 'check the deployment against this machine and its '
            'Apache; write nothing'),
