@@ -344,11 +344,11 @@ def lab(reuse):
         venv.pip_install('--no-index', '--find-links', WHEELS, 'gunicorn', 'uwsgi', 'mod_wsgi')
         shutil.copytree(os.path.join(REPO, 'tests', 'fixtures', 'cherryapp'),
                         os.path.join(STACKS_ROOT, 'helloapp'))
-    # tgdeploy as committed (HEAD), not the working tree others may be editing.
+    # tgdeploy as committed (BENCH_TGDEPLOY_REF, default HEAD), not the working tree.
     source = os.path.join(STACKS_ROOT, 'tgdeploy-head')
     os.makedirs(source)
-    subprocess.run('git -C "%s" archive HEAD | tar -x -C "%s"' % (REPO, source), shell=True,
-                   check=True)
+    subprocess.run('git -C "%s" archive "%s" | tar -x -C "%s"' % (
+        REPO, os.environ.get('BENCH_TGDEPLOY_REF', 'HEAD'), source), shell=True, check=True)
     venv.pip_install('--no-deps', '--force-reinstall', source)
     return venv, *(os.path.join(STACKS_ROOT, name) for name in ('benchapp', 'cherryapp',
                                                                'helloapp'))
