@@ -237,7 +237,9 @@ def test_a_huge_log_is_read_from_its_end_only(tmp_path):
     assert 'only its last 4 MiB read (200 MiB before them skipped)' in text
 
 
-def test_tracebacks_grouped_by_exception_and_frame_in_the_project(tmp_path):
+@pytest.mark.parametrize('prefix', ['', '[script /p/apache/x.wsgi] '], ids=['4.9', '6.x'])
+def test_tracebacks_grouped_by_exception_and_frame_in_the_project(tmp_path, prefix):
+    """6.x puts the script in front of each line the application writes to wsgi.errors."""
     values, logs = deployment(tmp_path)
     project = values.paths.project_dir
     block = ['Traceback (most recent call last):',
@@ -246,8 +248,8 @@ def test_tracebacks_grouped_by_exception_and_frame_in_the_project(tmp_path):
              '  File "%s/pkg/controllers.py", line 12, in index' % project,
              '  File "/v/lib/python3.11/site-packages/sqlalchemy/engine.py", line 3, in execute',
              'sqlite3.OperationalError: attempt to write a readonly database']
-    text = ''.join(now_error(line) for line in block * 3)
-    text += ''.join(now_error(line) for line in block[:2] + ['KeyError: 3'])
+    text = ''.join(now_error(prefix + line) for line in block * 3)
+    text += ''.join(now_error(prefix + line) for line in block[:2] + ['KeyError: 3'])
     (logs / 'site-error.log').write_text(text)
     code, report = run(values)
     assert code == 3

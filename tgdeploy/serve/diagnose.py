@@ -19,6 +19,7 @@ ERROR_TIME = re.compile(r'^\[\w{3} (\w{3}) +(\d+) (\d\d):(\d\d):(\d\d)(?:\.\d+)?
 # %h %l %u %t "%r" %>s ... (the combined format tgdeploy writes, %D at the end)
 ACCESS = re.compile(r'^\S+ \S+ .*?\[(\d\d)/(\w{3})/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-]\d{4})\] '
                     r'"([^"]*)" (\d{3}) ')
+SCRIPT = re.compile(r'\[script [^\]]*\] ')
 FRAME = re.compile(r'^\s*File "([^"]+)", line (\d+), in (.*)$')
 BURST_SECONDS, BURST_COUNT = 60, 5
 CODES = {catalogue.ERROR: 3, catalogue.WARNING: 1}
@@ -43,13 +44,19 @@ class Group(object):
             self.pids.add(pid)
 
 
-def error_time(line):
+def error_time(line, seen={}):
+    """Seconds since the epoch of an error-log line's local time; None without one."""
     match = ERROR_TIME.match(line)
     if not match or match.group(1) not in MONTHS:
         return None
-    month, day, hour, minute, second, year = match.groups()
-    return time.mktime((int(year), MONTHS[month], int(day), int(hour), int(minute),
-                        int(second), 0, 0, -1))
+    fields = match.groups()
+    if fields not in seen:  # many lines share their second
+        if len(seen) > 10000:
+            seen.clear()
+        month, day, hour, minute, second, year = fields
+        seen[fields] = time.mktime((int(year), MONTHS[month], int(day), int(hour),
+                                    int(minute), int(second), 0, 0, -1))
+    return seen[fields]
 
 
 def access_entry(line):
@@ -73,8 +80,10 @@ def error_lines(text, since):
         when = stamp if stamp is not None else when
         if since is not None and (when is None or when < since):
             continue
-        pid, message = error_log.entries(line)[0] if line else (None, '')
-        found.append((when, pid, message))
+        match = error_log.PREFIX.match(line)
+        pid, message = (match.group(1), line[match.end():]) if match else (None, line)
+        script = SCRIPT.match(message)  # 6.x: what the application writes to wsgi.errors too
+        found.append((when, pid, message[script.end():] if script else message))
     return found
 
 
@@ -91,12 +100,13 @@ def read_errors(lines, groups, project_dir):
                 'request'))
             group.add(when, ' | '.join(line.strip() for line in block[-3:]), pid)
             continue
-        kind, match = catalogue.classify(catalogue.plain(message))
+        message = catalogue.plain(message)
+        kind, match = catalogue.classify(message)
         if kind is None:
             continue
         group = groups.get(kind.id) or groups.setdefault(kind.id, Group(
             kind.id, kind.level, kind.title, kind.cause, kind.fix))
-        group.add(when, catalogue.plain(message), pid)
+        group.add(when, message, pid)
         names = match.groupdict()
         detail = names.get('signal') or names.get('what')
         if detail and 'signal %s' % detail not in group.extra:
@@ -117,7 +127,7 @@ def traceback_kind(block, project_dir):
         return 'traceback:%s' % name, 'Python traceback: %s' % name
     path = where[0]
     if inside:
-        path = os.path.relpath(path, project_dir)
+        path = path[len(project_dir.rstrip('/')) + 1:]
     place = '%s:%s in %s' % (path, where[1], where[2])
     return ('traceback:%s:%s' % (name, place),
             'Python traceback: %s at %s%s' % (name, place, '' if inside else
