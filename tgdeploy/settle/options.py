@@ -51,21 +51,7 @@ from tgdeploy.settle.https import virtual_hosts  # noqa: F401
 def settle(project, given):
     """Return the template variables for ``project``; ``given`` maps option names to strings."""
     given = dict((k, v) for k, v in given.items() if v not in (None, ''))
-    unknown = sorted(set(given) - set(OPTION_DEFAULTS))
-    if unknown:
-        raise TgDeployError('unknown option(s) %s: see tgdeploy --help' % ', '.join(unknown))
-    opts = dict(OPTION_DEFAULTS)
-    if project.uses_sqlobject or project.memory_sessions:
-        # State kept per process (SQLObject's row cache, sessions in memory): one process,
-        # many threads (see the README).
-        opts.update(processes='1', threads='15')
-    if one_thread_pool(project):
-        opts['threads'] = '1'
-    if project.flavor == 'tg1':
-        # Where the project was served behind its proxy: the mount unless told otherwise
-        # (the derived config drops server.webpath, as the mount comes from Apache).
-        opts['mount'] = tg1config.webpath(project.config_file) or opts['mount']
-    opts.update(given)
+    opts = with_defaults(project, given)
 
     mount = check_mount(opts['mount'])
     mode = check_choice('mode', opts['mode'], MODES)
@@ -175,6 +161,27 @@ def settle(project, given):
     values.update(app_config(project, values))
     values.update(replay_settle.settle(opts, values, project))
     return settled.Settled.from_flat(values)
+
+
+def with_defaults(project, given):
+    """The options to settle: their defaults (table.py), the defaults the project implies,
+    then ``given``; an unknown option is refused."""
+    unknown = sorted(set(given) - set(OPTION_DEFAULTS))
+    if unknown:
+        raise TgDeployError('unknown option(s) %s: see tgdeploy --help' % ', '.join(unknown))
+    opts = dict(OPTION_DEFAULTS)
+    if project.uses_sqlobject or project.memory_sessions:
+        # State kept per process (SQLObject's row cache, sessions in memory): one process,
+        # many threads (see the README).
+        opts.update(processes='1', threads='15')
+    if one_thread_pool(project):
+        opts['threads'] = '1'
+    if project.flavor == 'tg1':
+        # Where the project was served behind its proxy: the mount unless told otherwise
+        # (the derived config drops server.webpath, as the mount comes from Apache).
+        opts['mount'] = tg1config.webpath(project.config_file) or opts['mount']
+    opts.update(given)
+    return opts
 
 
 def settle_day_two(opts, given, values, project):
