@@ -65,7 +65,8 @@ def write_location_findings(values):
         if problem:
             said.add(folder)
             fix = problem[2] or 'chown -R %s:%s %s, or point it into the data folder %s' % (
-                values.daemon.user, values.daemon.group, shell_quote(folder), values.paths.data_dir)
+                values.daemon.user, values.daemon.group, shell_quote(folder),
+                values.paths.data_dir)
             what = ('%s keeps its SQLite database %s' if database else
                     '%s = %s has the application write') % (key, path)
             findings.append(finding('TGD-E011', '%s cannot write %s, where %s (%s): %s'

@@ -32,7 +32,8 @@ MAX_BYTES = 1 << 20
 def findings(values, apache_root, rhel):
     """[(level, text)] about the rotation of this deployment's logs."""
     found = distribution_findings(values, rotation_file(apache_root, rhel))
-    if (values.apache.server_name or values.apache.version == '2.4') and not values.paths.elsewhere:
+    apache = values.apache
+    if (apache.server_name or apache.version == '2.4') and not values.paths.elsewhere:
         if values.logs.piped_access:
             found += rotatelogs_findings(values)
         found += folder_findings(values)

@@ -167,8 +167,8 @@ def judge_script_alias(values, text):
 def judge_mount(values, url):
     if url == values.apache.mount or not re.match(r'^/[\w.~/-]*$', url):
         return None
-    return ('mounts the application at %s, the generated config at %s' % (url, values.apache.mount),
-            'pass --mount %s' % url)
+    return ('mounts the application at %s, the generated config at %s'
+            % (url, values.apache.mount), 'pass --mount %s' % url)
 
 
 def judge_limit_request_body(values, count):

@@ -58,14 +58,13 @@ def requests(apache, values, out):
 def redirect_findings(apache, values, out):
     status, headers, _ = apache.get(values.apache.mount, host=values.apache.server_name)
     location = headers.get('Location') or headers.get('location') or ''
-    out('check: GET http://%s%s -> %d %s' % (values.apache.server_name, values.apache.mount, status,
-                                             location))
+    host, mount = values.apache.server_name, values.apache.mount
+    out('check: GET http://%s%s -> %d %s' % (host, mount, status, location))
     # The private Apache listens on its own port: the redirect names the one configured.
     wanted = values.https.url + values.apache.mount
     if status != 301 or location != wanted:
         return [finding('TGD-E041', 'http://%s%s answered %d %s, not 301 to %s: see %s'
-                        % (values.apache.server_name, values.apache.mount, status, location, wanted,
-                           values.paths.conf_file))]
+                        % (host, mount, status, location, wanted, values.paths.conf_file))]
     return []
 
 
