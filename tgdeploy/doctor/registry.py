@@ -10,7 +10,7 @@ holds (RULES: the first rule of its level that matches).
 from tgdeploy.doctor import (access_checks, exposure_checks, host_state, log_rotation,
                              own_deployment, python_checks, tree_checks)
 from tgdeploy.settle import exposure, production, proxies, tls
-from tgdeploy.settle.options import SYSTEM_DIRS
+from tgdeploy.settle.paths import SYSTEM_DIRS
 from tgdeploy.doctor.apache_config import (default_apache_root, directives, included_files,
                                            is_rhel_layout, loaded_mod_wsgi, words)
 from tgdeploy.doctor.finding import Finding, level_of
