@@ -207,3 +207,33 @@ def check_python_home(path, elsewhere=False):
 
 def dashed(name):
     return name.replace('_', '-')
+
+
+# -- error reports (production.py writes them into the derived configs) ----------------
+
+EMAIL = re.compile(r'^[A-Za-z0-9.!#$&*+/=?^_{|}~-]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\Z')
+DSN = re.compile(r'^https?://[A-Za-z0-9._~:@/+-]+\Z')
+
+
+def check_email(name, value):
+    if not EMAIL.match(value) or len(value) > 254:
+        raise TgDeployError('--%s %r is not a mail address such as ops@example.org'
+                            % (name, value))
+    return value
+
+
+def check_smtp(value):
+    """'host' or 'host:port' -> (host, port)."""
+    host, _, port = value.partition(':')
+    if not re.match(r'^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\Z', host) or \
+            (port and not (re.match(r'^[0-9]{1,5}\Z', port) and 0 < int(port) < 65536)):
+        raise TgDeployError('--smtp-server %r is not HOST or HOST:PORT, such as '
+                            'localhost or mail.example.org:587' % value)
+    return host, int(port or 25)
+
+
+def check_dsn(value):
+    if not DSN.match(value):
+        raise TgDeployError('--sentry-dsn %r is not a Sentry DSN such as '
+                            'https://KEY@sentry.example.org/1' % value)
+    return value

@@ -24,12 +24,13 @@ from tgdeploy.detect.project import FLAVOR_NAMES
 from tgdeploy.detect.projectfiles import import_root
 from tgdeploy.errors import TgDeployError
 from tgdeploy.files import ownership
-from tgdeploy.settle import exposure, production, replay_settle, settled, tg1config
+from tgdeploy.settle import exposure, replay_settle, settled, tg1config
 from tgdeploy.settle.app_config import app_config, tg1_line
-from tgdeploy.settle.checks import (check_choice, check_count, check_function, check_group,
-                                    check_host, check_locale, check_mount, check_path,
-                                    check_project_name, check_python_home, check_setenv,
-                                    check_user, refuse_what_does_not_apply)
+from tgdeploy.settle.checks import (check_choice, check_count, check_dsn, check_email,
+                                    check_function, check_group, check_host, check_locale,
+                                    check_mount, check_path, check_project_name,
+                                    check_python_home, check_setenv, check_smtp, check_user,
+                                    refuse_what_does_not_apply)
 from tgdeploy.settle.daemon import (APACHE_VERSIONS, MODES, daemon_limits, daemon_name,
                                     default_group, default_user, one_thread_pool,
                                     venv_python_version)
@@ -137,10 +138,10 @@ def settle(project, given):
                                        ('yes', 'no')) == 'yes',
         'secrets_from': opts['secrets_from'] and check_path(
             'secrets file', folder(opts['secrets_from'], project_dir, '')),
-        'error_email': opts['error_email'] and production.check_email('error-email',
-                                                                      opts['error_email']),
-        'smtp': production.check_smtp(opts['smtp_server']),
-        'sentry_dsn': opts['sentry_dsn'] and production.check_dsn(opts['sentry_dsn']),
+        'error_email': opts['error_email'] and check_email('error-email',
+                                                           opts['error_email']),
+        'smtp': check_smtp(opts['smtp_server']),
+        'sentry_dsn': opts['sentry_dsn'] and check_dsn(opts['sentry_dsn']),
         'startup': opts['startup'] and check_function(opts['startup']),
         'setenv': check_setenv(opts['setenv']),
         'root': project.root,
@@ -157,7 +158,7 @@ def settle(project, given):
         values['tg_version'] = tg1_line(opts['tg_version'], project, python_home)
     values.update(settle_https(opts, given, values))
     values.update(settle_day_two(opts, given, values, project))
-    exposure.refuse(values, SYSTEM_DIRS)
+    exposure.refuse(settled.Settled.from_flat(values), SYSTEM_DIRS)
     values.update(app_config(project, values))
     values.update(replay_settle.settle(opts, values, project))
     return settled.Settled.from_flat(values)

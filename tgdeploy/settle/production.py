@@ -17,8 +17,7 @@ import os
 import re
 
 from tgdeploy.settle import installed as installed_files, write_locations
-from tgdeploy.settle.config_settings import (SECRET_NAME, SETTING, app_cfg_path,  # noqa: F401
-                                             is_secret, unquote)
+from tgdeploy.settle.config_settings import SETTING, app_cfg_path, is_secret, unquote
 from tgdeploy.errors import TgDeployError
 from tgdeploy.detect.projectfiles import check_small_file, read_text
 
@@ -274,36 +273,6 @@ def tg2_settings(secrets, error_email=None, smtp=None, sentry_dsn=None, secure_c
         forced += [('trace_errors.enable', 'true', 'error reports to Sentry'),
                    ('trace_errors.sentry_dsn', sentry_dsn, 'error reports to Sentry')]
     return forced
-
-
-# -- error reports ----------------------------------------------------------------------
-
-EMAIL = re.compile(r'^[A-Za-z0-9.!#$&*+/=?^_{|}~-]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\Z')
-DSN = re.compile(r'^https?://[A-Za-z0-9._~:@/+-]+\Z')
-
-
-def check_email(name, value):
-    if not EMAIL.match(value) or len(value) > 254:
-        raise TgDeployError('--%s %r is not a mail address such as ops@example.org'
-                            % (name, value))
-    return value
-
-
-def check_smtp(value):
-    """'host' or 'host:port' -> (host, port)."""
-    host, _, port = value.partition(':')
-    if not re.match(r'^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\Z', host) or \
-            (port and not (re.match(r'^[0-9]{1,5}\Z', port) and 0 < int(port) < 65536)):
-        raise TgDeployError('--smtp-server %r is not HOST or HOST:PORT, such as '
-                            'localhost or mail.example.org:587' % value)
-    return host, int(port or 25)
-
-
-def check_dsn(value):
-    if not DSN.match(value):
-        raise TgDeployError('--sentry-dsn %r is not a Sentry DSN such as '
-                            'https://KEY@sentry.example.org/1' % value)
-    return value
 
 
 def redact(line):

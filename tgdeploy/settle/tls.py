@@ -12,7 +12,7 @@ import re
 import ssl
 import subprocess
 
-from tgdeploy.settle import production
+from tgdeploy.settle.checks import check_email
 from tgdeploy.files.access import access_problem, user_ids
 from tgdeploy.errors import TgDeployError
 from tgdeploy.doctor.modwsgi_file import module_version
@@ -102,7 +102,7 @@ def check_acme_email(value):
     if '${' in value:
         raise TgDeployError('--acme-email %r holds "${", which Apache expands as a variable on '
                             'every config line: give the address itself' % value)
-    return production.check_email('acme-email', value)
+    return check_email('acme-email', value)
 
 
 def check_acme_ca(value):
