@@ -195,6 +195,9 @@ def test_the_data_volume_outlives_its_containers(podman, built):
     wait_answer(base + '/')
     assert get(base + '/hits') == (200, 'hits 3')
     podman.run('rm', '-f', '-t', '30', name, timeout=120)
+    # README step 2 again (an init container runs it at every start): it keeps the data.
+    result = podman.one_shot(image, 'setup', mounts=mounts(project, volume))
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
     _, base, _ = start(podman, built, '/', 'hits-2', volume)
     assert get(base + '/hits') == (200, 'hits 4')
 
@@ -214,3 +217,60 @@ def test_a_stop_lets_the_request_in_flight_finish(podman, built):
     state = podman.run('inspect', name, '--format', '{{.State.ExitCode}}').stdout.decode()
     assert state.strip() == '0'  # Apache ended by itself, not killed after the timeout
     assert stopped < 30
+
+
+def for_podman_43(manifest, image, suffix, port):
+    """The generated manifest as this machine's podman 4.3 can play it: the image built
+    here; object names of this run; the pod's port on 127.0.0.1:``port`` (podman plays no
+    Service: hostPort stands in for it); the Secret as a ConfigMap, since podman 4.3 writes
+    a Secret's files base64-encoded (podman issue 16625, fixed in 4.4); restartPolicy
+    OnFailure: podman 4.3 applies a Deployment's Always to its init container too, restarts
+    it when its job is done, then fails to remove it ("it is running")."""
+    text = manifest.replace('image: localhost/tg2app:latest', 'image: ' + image)
+    text = re.sub(r'^(\s*(?:name|claimName|secretName): tg2app)', r'\1' + suffix, text,
+                  flags=re.M)
+    text = text.replace('              containerPort: 8080\n',
+                        '              containerPort: 8080\n              hostIP: 127.0.0.1\n'
+                        '              hostPort: %d\n' % port)
+    text = text.replace('kind: Secret\n', 'kind: ConfigMap\n').replace('type: Opaque\n', '')
+    text = text.replace('stringData:\n', 'data:\n')
+    text = re.sub(r'secret:\n(\s+)secretName: (\S+)\n\s+defaultMode: \S+\n\s+optional: false.*\n',
+                  r'configMap:\n\1name: \2\n', text)
+    grace = '      terminationGracePeriodSeconds: 30\n'
+    text = text.replace(grace, grace + '      restartPolicy: OnFailure\n')
+    assert text.count('hostPort') == 1 and text.count('restartPolicy') == 1, text
+    assert 'secretName' not in text, text
+    return text
+
+
+def test_the_kubernetes_manifest_plays_and_answers(podman, built, www_root):
+    project, image, _ = built['/']
+    manifest = (project / 'apache' / 'tg2app.kube.yaml').read_text()
+    assert '\nkind: Deployment\n' in manifest and '\nkind: Service\n' in manifest
+    assert '\nkind: Secret\n' in manifest and '\nkind: PersistentVolumeClaim\n' in manifest
+    # SQLite: one replica, and why; the set-up step as an init container; a grace period
+    # longer than Apache's graceful stop.
+    assert re.search(r'# One replica: its database is SQLite .*\n.*\n  replicas: 1\n', manifest)
+    assert 'initContainers:\n        # README step 2' in manifest
+    assert 'terminationGracePeriodSeconds: 30\n' in manifest
+    port = free_port()
+    suffix = '-' + podman.tag
+    played = www_root / 'podman' / ('kube%s.yaml' % suffix)
+    played.write_text(for_podman_43(manifest, image, suffix, port))
+    podman.made['pod'].append('tg2app%s-pod-0' % suffix)
+    podman.made['volume'].append('tg2app%s-data' % suffix)
+    podman.made['volume'].append('tg2app%s-config' % suffix)  # podman 4.3: a ConfigMap's
+    try:
+        started = time.monotonic()
+        podman.run('kube', 'play', played, timeout=300)
+        seconds = wait_answer('http://127.0.0.1:%d/' % port)
+        print('podman kube play to the first answer: %.1f s' % (time.monotonic() - started))
+        status, body = get('http://127.0.0.1:%d/demo' % port)
+        assert status == 200 and 'TurboGears' in body, body[:500]
+        init = podman.run('inspect', 'tg2app%s-pod-0-setup' % suffix, '--format',
+                          '{{.State.ExitCode}}', check=False)
+        assert init.returncode != 0 or init.stdout.decode().strip() == '0'  # removed once done
+        users = podman.run('top', 'tg2app%s-pod-0-tg2app' % suffix, 'user').stdout.decode()
+        assert 'root' not in users and 'www-data' in users, users
+    finally:
+        podman.run('kube', 'down', played, check=False, timeout=120)

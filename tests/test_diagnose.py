@@ -273,3 +273,14 @@ def test_the_server_log_lines_about_this_daemon_group(tmp_path):
     assert code == 3 and ': 2 times, ' in died[0]
     assert died[0].endswith('; signal 9') and 'signal 11' not in died[0], died
     assert 'daemon process started: 1 time' in text
+
+
+def test_without_an_error_log_of_its_own_the_servers_is_read_whole(tmp_path):
+    """No --server-name: the .conf has a GlobalLog only; the errors are in the server's."""
+    values, logs = deployment(tmp_path, conf='WSGIDaemonProcess x\nGlobalLog '
+                              '"%(logs)s/site/access.log" combined\n')
+    (logs / 'error.log').write_text(
+        now_error("mod_wsgi (pid=7): Exception occurred processing WSGI script 'w'."))
+    code, text = run(values, minutes=0)
+    assert code == 3 and '[request-exception]' in text and '(every line)' in text
+    assert 'names no ErrorLog of its own (no --server-name)' in text

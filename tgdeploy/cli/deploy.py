@@ -12,7 +12,7 @@ from tgdeploy.serve import check, diagnose, reload
 
 from tgdeploy.detect.arbiter import detect
 
-from tgdeploy.write import install, render
+from tgdeploy.write import container, install, render
 
 from tgdeploy.settle import options
 from tgdeploy.settle.table import DETECT_OPTIONS
@@ -67,6 +67,10 @@ def run_action(action, directory, given, out, simulate, overwrite, apache_root, 
                             'of the two' % action)
     if action == 'reload':
         return reload.reload(settle(directory, given), out)
+    if action == 'container':  # write/container.py: apache/ plus the image's files
+        values = settle(directory, given)
+        with os_errors_as_one_line(values.paths.apache_dir):
+            return container.run(values, overwrite, out, report)
     values = deploy(directory, given, simulate=simulate, overwrite=overwrite, out=out)
     if action is None:
         return 0

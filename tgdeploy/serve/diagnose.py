@@ -226,13 +226,21 @@ def diagnose(values, out, minutes=None, limit=diagnose_logs.LIMIT, now=None,
                             'names; deploy first (tgdeploy), or name the project folder'
                             % values.paths.conf_file)
     logs, daemon = diagnose_logs.named_logs(values)
+    # Without an ErrorLog of its own (no --server-name) the errors are in the server's.
+    own_errors = any(log.kind == 'error' for log in logs)
+    server = diagnose_logs.server_log(values, server_log, 'server' if own_errors else 'error')
+    if server and (daemon or not own_errors):
+        logs.append(server)
     looked = ', '.join(log.pattern for log in logs) or 'none named'
     if not any(log.files() for log in logs):
         raise TgDeployError('no log file of this deployment to read: %s names %s, and none '
                             'exists yet (no request served since the deploy? another '
                             '--log-dir?)' % (values.paths.conf_file, looked))
-    server = daemon and diagnose_logs.server_log(values, server_log)
-    texts, notes = diagnose_logs.read_logs(logs + ([server] if server else []), since, limit)
+    texts, notes = diagnose_logs.read_logs(logs, since, limit)
+    if not own_errors and server:
+        notes.append('%s names no ErrorLog of its own (no --server-name): the server\'s, %s, '
+                     'is read whole, other sites\' lines included' % (values.paths.conf_file,
+                                                                      server.named))
     groups = {}
     for path, text in texts['error']:
         read_errors(error_lines(text, since), groups, values.paths.project_dir)
@@ -243,8 +251,8 @@ def diagnose(values, out, minutes=None, limit=diagnose_logs.LIMIT, now=None,
     for path, text in texts['access']:
         read_access(text, since, groups)
     read = [path for kind in ('error', 'access', 'server') for path, text in texts[kind]]
-    out('read %s (the last %s)' % (', '.join(read) or 'no file written to in the window',
-                                   '%d minutes' % minutes if minutes else 'lines'))
+    out('read %s (%s)' % (', '.join(read) or 'no file written to in the window',
+                          'the last %d minutes' % minutes if minutes else 'every line'))
     for note in notes:
         out('  note: ' + note)
     if not groups:

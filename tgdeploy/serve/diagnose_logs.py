@@ -50,7 +50,7 @@ def named_logs(values):
     return logs, daemon
 
 
-def server_log(values, path=None):
+def server_log(values, path=None, kind='server'):
     """The server's own error log (Debian's error.log, RHEL's error_log in the log folder),
     where Apache's parent writes the daemon processes' starts and deaths: only its lines
     naming this deployment's daemon group are read (diagnose.py)."""
@@ -61,7 +61,7 @@ def server_log(values, path=None):
         if not found:
             return None
         path = found[0]
-    return Log('server', path, path)
+    return Log(kind, path, path)
 
 
 def make_log(kind, target, values):

@@ -179,7 +179,7 @@ def one_replica(values):
     url = ''
     for line in (values.config.derived_ini or '').splitlines():
         if line.strip().startswith('sqlalchemy.url'):
-            url = line.split('=', 1)[1].strip()
+            url = moved(line.split('=', 1)[1].strip(), path_moves(values))
     if url.startswith('sqlite:'):
         return ('its database is SQLite (%s), a file one process writes at a time; with a '
                 'database server, raise replicas' % url)

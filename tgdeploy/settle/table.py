@@ -277,6 +277,10 @@ TABLE = (
            '(those its config names, rotated ones included, bounded) and say, per kind of '
            'line, how often, when, the cause and the fix; write nothing (exit 0: nothing '
            'found, 1: warnings, 3: errors)'),
+    option('container', None, A, 'action', 'write apache/ and, for an image of the project, '
+           'a Containerfile and .containerignore beside it, the container\'s Apache config and '
+           'entry script (apache/container/), its production config, mounted at run time '
+           '(apache/container/config/) and a Kubernetes manifest (apache/NAME.kube.yaml)'),
 )
 
 # Options that steer detection rather than the generated files (cli/deploy.py hands them to

@@ -14,9 +14,9 @@ carries in its first line the checksum of the rest, so an edit is seen without a
 manifest, and each is written to a temporary file and renamed over the old one, under the
 project's lock, after apache/ is in place.
 """
-import base64
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -62,6 +62,25 @@ def write(values, overwrite):
     return changes, entries, put_root_files(planned, target, project)
 
 
+def run(values, overwrite, out, report):
+    """--container: write, then say what was written (``report`` is cli/deploy.py's for
+    apache/) and the commands that build and run the image. Returns the exit code."""
+    changes, entries, root_files = write(values, overwrite)
+    report(changes, entries, values, out)
+    out('')
+    out('Container (%s):' % os.path.join(values['apache_dir'], settle_container.FOLDER))
+    for verb, path in root_files:
+        out('  %s %s' % (verb, path))
+    with io.open(os.path.join(os.path.dirname(values['apache_dir']), 'Containerfile'),
+                 encoding='utf-8') as f:
+        text = f.read()
+    # The commands, as the Containerfile's own header gives them.
+    start = text.index('# Build it from this folder')
+    for line in text[start:text.index('\nARG BASE=', start)].splitlines():
+        out(('  ' + line[2:]).rstrip())
+    return 0
+
+
 def secret_files(values, inside):
     names = list(values.production.secret_files)
     names += [os.path.join(settle_container.CONFIG_FOLDER, name) for name in inside['config_names']]
@@ -82,8 +101,9 @@ def render_apache(values, moved_values, inside, dest):
         for name in inside['config_names']:
             shutil.copyfile(os.path.join(moved, name), os.path.join(config, name))
             os.chmod(os.path.join(config, name), 0o640)
-            encoded.append((name, base64.b64encode(
-                install.read_bytes(os.path.join(config, name))).decode('ascii')))
+            # A JSON string is a YAML double-quoted scalar: any text, on one line.
+            text = textfiles.decode(install.read_bytes(os.path.join(config, name)))[0]
+            encoded.append((name, json.dumps(text)))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     inside = dict(inside, config_data=encoded)  # the Secret of the Kubernetes manifest
