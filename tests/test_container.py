@@ -274,3 +274,19 @@ def test_the_kubernetes_manifest_plays_and_answers(podman, built, www_root):
         assert 'root' not in users and 'www-data' in users, users
     finally:
         podman.run('kube', 'down', played, check=False, timeout=120)
+
+
+def test_the_console_script_writes_them_and_says_how_to_build(www_root):
+    parent = www_root / 'container-cli'
+    parent.mkdir()
+    project = quickstart(parent)
+    result = subprocess.run([LAB_PY3.bin('tgdeploy'), '--container'], cwd=str(project),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr.decode()
+    assert 'created %s' % (project / 'Containerfile') in out, out
+    assert 'podman build --format docker -t tg2app .' in out, out
+    assert (project / 'apache' / 'tg2app.kube.yaml').is_file()
+    result = subprocess.run([LAB_PY3.bin('tgdeploy'), '--container', '--simulate'],
+                            cwd=str(project), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert result.returncode == 2 and '--simulate writes nothing' in result.stderr.decode()
