@@ -39,8 +39,8 @@ NOT_YET = {  # name: (the exception each page's 500 names, why)
         'are the data folder\'s) refuses to serve without media.basedir, the music folder, '
         'in its config file: its first run writes a default one with none and exits, the next '
         'calls sys.exit(1) ("Invalid basedir"); naming the music folder is the user\'s hand '
-        '(cherrymusic --setup in a browser, or the file); next in line: its PID file refuses '
-        'a second daemon process'),
+        '(cherrymusic --setup in a browser, or the file); with it named there by hand, it '
+        'serves at /sub, its /res assets too'),
     'Kallithea': (
         'SystemExit', 'README step 2 runs `gearbox setup-app`, which does nothing for '
         'Kallithea 0.4.1 (no websetup: its database comes from `kallithea-cli db-create`); its '
