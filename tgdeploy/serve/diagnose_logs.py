@@ -170,7 +170,7 @@ def read_logs(logs, since, limit=LIMIT):
     notes = ['%s not read: %s' % item for item in refused]
     budget = limit
     for log, path, mtime in chosen:
-        if budget <= 0:
+        if budget < 64 * 1024:
             notes.append('%s not read: the %d MiB read in all were used by newer files'
                          % (path, limit // MIB))
             continue
@@ -180,8 +180,12 @@ def read_logs(logs, since, limit=LIMIT):
             notes.append('%s not read: %s' % (path, e.strerror))
             continue
         if skipped:
-            notes.append('%s: only its last %d MiB read (%d MiB before them skipped)'
-                         % (path, budget // MIB, skipped // MIB))
+            notes.append('%s: only its last %s read (%s before them skipped)'
+                         % (path, size_text(budget), size_text(skipped)))
         budget -= len(text.encode('utf-8', 'replace'))
         texts[log.kind].insert(0, (path, text))
     return texts, notes
+
+
+def size_text(size):
+    return '%d MiB' % (size // MIB) if size >= MIB else '%d KiB' % (size // 1024)
