@@ -9,7 +9,7 @@ import re
 from tgdeploy.settle import daemon_env, envfile
 from tgdeploy.settle.checks import check_path
 
-from tgdeploy.detect import startup_script
+from tgdeploy.detect import own_setup, startup_script
 from tgdeploy.errors import TgDeployError
 from tgdeploy.detect.projectfiles import read_text
 
@@ -35,6 +35,8 @@ def settle(opts, values, project):
         evidence.append('environment from %s: %s' % (
             os.path.relpath(env_file, project_dir),
             ', '.join(name for name, _ in env_pairs) or 'nothing'))
+    if project.flavor == 'tg2':
+        evidence += own_set_up(project_dir, values['package_dir'], values['config_file'])
     setenv = list(values['setenv'] or [])
     taken = [name for name, _ in setenv + env_pairs]
     derived = daemon_env.derived(project_dir, values['data_dir'], taken)
@@ -58,6 +60,19 @@ def settle(opts, values, project):
         'secret_files': secret_files,
         'setenv': setenv,
     }
+
+
+def own_set_up(project_dir, package_dir, config_file):
+    """The report's line on a TurboGears 2 project's own documented set-up, where gearbox
+    setup-app (README step 2) does nothing for it (own_setup.py)."""
+    found = own_setup.documented(project_dir, package_dir)
+    if not found:
+        return []
+    command, doc, line = found
+    return ['its own set-up: gearbox setup-app does nothing for it (no websetup in %s/); its '
+            'documentation says %s (%s:%d): run that with -c %s' % (
+                os.path.basename(package_dir), command, doc, line,
+                shown(config_file, project_dir))]
 
 
 def shown(path, project_dir):
