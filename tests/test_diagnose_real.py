@@ -1,9 +1,10 @@
-"""tgdeploy --diagnose against a real Apache and Debian 12's mod_wsgi 4.9.4: each fault is
-provoked for real in a deployment of the CherryPy fixture (one process, one thread, short
-timeouts), then --diagnose reads the logs the generated config names and must recognise the
-fault with its fix: a crashing request, an exception escaping the application, a request
+"""tgdeploy --diagnose against a real Apache, with Debian 12's mod_wsgi 4.9.4 and pip's 6.1.1
+(Python 3.12): each fault is provoked for real in a deployment of the CherryPy fixture (one
+process, one thread, short timeouts), then --diagnose reads the logs the generated config
+names and must recognise the fault with its fix: a crashing request, an exception escaping the application, a request
 stuck past request-timeout, a full queue, oversized response headers, a daemon killed with
-SIGKILL, a project the daemon user cannot read (start-up failure), an unreadable .wsgi."""
+SIGKILL, a thread holding the interpreter's lock (the deadlock timer), a project the daemon
+user cannot read (start-up failure), an unreadable .wsgi."""
 import os
 import signal
 import subprocess
@@ -31,6 +32,12 @@ PAGES = '''
     def cookie(self):
         cherrypy.response.headers['X-Large'] = 'x' * 20000
         return 'large header'
+
+    @cherrypy.expose
+    def stuck(self):
+        import re
+        re.match(r'(a+)+$', 'a' * 27 + 'b')  # one C call: the interpreter's lock for a minute
+        return 'unstuck'
 
     def escape(self):
         yield 'started'
@@ -198,6 +205,27 @@ def test_a_daemon_killed(site):
     assert 'dmesg | grep -i oom' in section(text, 'headers-truncated')
     assert 'signal 9' in section(text, 'daemon-died')
     assert 'daemon process started: 2 times' in section(text, 'daemon-start'), text
+
+
+def test_a_stuck_thread_holding_the_interpreter(site):
+    """The deadlock timer: 300 s unless told; the test's config tells 2 (and no
+    request-timeout, which would act first)."""
+    values, apache, given = site
+    conf = values.paths.conf_file
+    with open(conf) as f:
+        text = f.read()
+    assert text.count('request-timeout=2 ') == 1
+    with open(conf, 'w') as f:
+        f.write(text.replace('request-timeout=2 ', 'request-timeout=0 deadlock-timeout=2 '))
+    apache.stop()
+    apache.start(None)
+    assert answer(apache, '/m/about') == 200
+    started = time.time()
+    assert get(apache, '/m/stuck') in (500, 502)
+    assert time.time() - started < 20  # 2 s, then shutdown-timeout (5 s) and a kill
+    code, text = diagnosed(site, 'deadlock')
+    assert code == 3
+    assert 'held Python\'s global lock' in section(text, 'deadlock')
 
 
 def test_a_project_the_daemon_user_cannot_read(site):
