@@ -1,6 +1,7 @@
 """The house rules of the package's layout (issue 22): no module over 400 lines, and no
 import cycle between tgdeploy's modules, counting the imports made inside functions (a
-cycle hidden in a lazy import is still one)."""
+cycle hidden in a lazy import is still one; a module's ``if __name__ == '__main__'`` block
+is not imported, so it does not count)."""
 import ast
 import io
 import os
@@ -29,6 +30,8 @@ def imports(path, known):
     with io.open(path, encoding='utf-8') as f:
         tree = ast.parse(f.read())
     found = set()
+    # What runs as a script (``python -m``) is no import of the module.
+    tree.body = [node for node in tree.body if not is_main_block(node)]
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             for alias in node.names:
@@ -37,6 +40,11 @@ def imports(path, known):
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
     return set(name for name in found if name in known and name != 'tgdeploy')
+
+
+def is_main_block(node):
+    return isinstance(node, ast.If) and isinstance(node.test, ast.Compare) and \
+        isinstance(node.test.left, ast.Name) and node.test.left.id == '__name__'
 
 
 def cycles(graph):
