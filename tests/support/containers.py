@@ -58,14 +58,19 @@ class Podman(object):
         self.made[kind].append(name)
         return name
 
-    def build(self, context, what, base):
-        """Build ``context`` (its Containerfile); return (image name, seconds)."""
+    def build(self, context, what, base, wheels=None):
+        """Build ``context`` (its Containerfile); return (image name, seconds). ``wheels``:
+        a folder pip finds packages in too (tgdeploy's wheel, not on PyPI yet)."""
         image = 'localhost/' + self.name('image', what)
-        conf = self.scratch / 'pip.conf'
-        conf.write_text('[global]\ncert = /etc/pip-ca.crt\n')
-        mounts = []
+        conf = self.scratch / ('pip-%s.conf' % what)
+        conf.write_text('[global]\n%s%s' % (
+            'cert = /etc/pip-ca.crt\n' if os.path.exists(CA_BUNDLE) else '',
+            'find-links = /wheels\n' if wheels else ''))
+        mounts = ['-v', '%s:/etc/pip.conf:ro' % conf]
         if os.path.exists(CA_BUNDLE):
-            mounts = ['-v', '%s:/etc/pip-ca.crt:ro' % CA_BUNDLE, '-v', '%s:/etc/pip.conf:ro' % conf]
+            mounts += ['-v', '%s:/etc/pip-ca.crt:ro' % CA_BUNDLE]
+        if wheels:
+            mounts += ['-v', '%s:/wheels:ro' % wheels]
         started = time.monotonic()
         self.run('build', '--isolation=chroot', '--network=host', '--format', 'docker',
                  '--build-arg', 'BASE=' + base, *mounts, '-t', image, str(context),

@@ -10,6 +10,7 @@ and Kubernetes manifest are paste_templates/tg_container's.
 import os
 import re
 
+from tgdeploy import __version__
 from tgdeploy.errors import TgDeployError
 
 APP_DIR = '/srv/app'
@@ -67,6 +68,7 @@ def settle(values, inside):
         'base_matches': bool(release),
         'host_python': version,
         'metadata_files': metadata_files(values),
+        'package': values.project.package,
         'requirements_txt': os.path.isfile(os.path.join(values.paths.project_dir,
                                                         'requirements.txt')),
         'setup_tools': setup_tools(values),
@@ -133,11 +135,16 @@ def metadata_files(values):
 
 
 def setup_tools(values):
-    """What README step 2 needs beside the project's requirements."""
-    project = values.project
+    """What the image needs beside the project's requirements: README step 2's tools, and
+    tgdeploy itself where the config loads its parts (egg:tgdeploy#cherrypy, #startup; a
+    replayed start-up), in the version that wrote the config."""
+    project, startup = values.project, values.startup
+    tools = []
     if project.flavor == 'tg2' and project.package_dir and not project.paster_era:
-        return ['gearbox', 'alembic']
-    return []
+        tools += ['gearbox', 'alembic']
+    if project.flavor != 'tg2' or startup.function or startup.replay or startup.script:
+        tools.append('tgdeploy==%s' % __version__)
+    return tools
 
 
 def setup_command(inside):
