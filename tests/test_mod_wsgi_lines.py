@@ -22,7 +22,7 @@ from http.client import HTTPConnection
 
 import pytest
 
-from conftest import LAB
+from conftest import LAB, LAB_PY3
 from support.httpd import DEBIAN_WSGI
 from support.projects import make_cherrypy
 from support.venv import Venv, run
@@ -34,6 +34,17 @@ PAGES = '''
     def slow(self, seconds='1'):
         time.sleep(float(seconds))
         return 'slept %s in %d' % (seconds, os.getpid())
+
+    @cherrypy.expose
+    def spin(self, seconds='1'):
+        end = time.time() + float(seconds)
+        while time.time() < end:  # Python running: where an injected exception lands
+            pass
+        return 'spun %s in %d' % (seconds, os.getpid())
+
+    @cherrypy.expose
+    def pid(self):
+        return str(os.getpid())
 
     @cherrypy.expose
     def size(self):
@@ -70,10 +81,10 @@ def make_lineapp(parent):
 def served(www_tmp, apache_factory, deploy_venv):
     """serve(line): the fixture app deployed with the CPU-bound profile and a short
     request-timeout, served by a private Apache loading mod_wsgi ``line``."""
-    return lambda line: serve(line, www_tmp, apache_factory, deploy_venv)
+    return lambda line, *options: serve(line, www_tmp, apache_factory, deploy_venv, options)
 
 
-def serve(line, www_tmp, apache_factory, deploy_venv):
+def serve(line, www_tmp, apache_factory, deploy_venv, options=()):
     module, prefix = LINES[line]
     venv = Venv(prefix) if prefix else deploy_venv
     missing = [str(p) for p in (module, venv.bin('tgdeploy')) if not os.path.exists(str(p))]
@@ -86,7 +97,7 @@ def serve(line, www_tmp, apache_factory, deploy_venv):
     run([venv.bin('tgdeploy'), '-q', '--mount', '/m', '--server-name', '127.0.0.1',
          '--port', str(apache.port), '--processes', '1', '--threads', str(THREADS),
          '--request-timeout', str(REQUEST_TIMEOUT), '--queue-timeout', '0',
-         '--script-reloading', 'no', str(project)], cwd=str(www_tmp))
+         '--script-reloading', 'no'] + list(options) + [str(project)], cwd=str(www_tmp))
     status, _, _ = apache.start('/m/')
     assert status == 200, apache.error_log()[-3000:]
     assert 'mod_wsgi/%s ' % line in apache.error_log(), apache.error_log()[-2000:]
@@ -129,6 +140,43 @@ def test_a_stuck_request_is_cut_when_the_line_says(served, line):
     status, _ = timed_get(apache, '/m/slow?seconds=0')
     assert status == 200  # the replacement process answers
 
+
+
+INTERRUPT_TIMEOUT = 2
+
+
+def test_interrupt_timeout_ends_the_stuck_request_alone_on_mod_wsgi_6(served):
+    """--interrupt-timeout on 6.1.1: at request-timeout x (1 + ln threads) the request that
+    runs Python is ended by itself with 504, and the same process answers the next one."""
+    apache = served('6.1.1', '--interrupt-timeout', str(INTERRUPT_TIMEOUT))
+    status, body = get_body(apache, '/m/pid')
+    assert status == 200, body
+    before = body
+    status, seconds = timed_get(apache, '/m/spin?seconds=40')
+    limit = stuck_limit('6.1.1')
+    print('mod_wsgi 6.1.1 with interrupt-timeout %d: a spinning request ended after %.1f s '
+          'with %s (its rule: %.1f s)' % (INTERRUPT_TIMEOUT, seconds, status, limit))
+    assert status == 504, (status, seconds, apache.error_log()[-2000:])
+    assert limit - 0.5 <= seconds <= limit + INTERRUPT_TIMEOUT + 2.5, (seconds, limit)
+    assert get_body(apache, '/m/pid') == (200, before)  # not restarted
+
+
+def test_interrupt_timeout_is_refused_without_request_timeout(tmp_path):
+    project = make_lineapp(tmp_path)
+    proc = run([LAB_PY3.bin('tgdeploy'), '--request-timeout', '0', '--interrupt-timeout', '10',
+                '--simulate', str(project)], check=False)
+    assert proc.returncode == 2 and '--interrupt-timeout acts when request-timeout fires' \
+        in proc.stderr, proc
+
+
+def get_body(apache, path):
+    conn = HTTPConnection('127.0.0.1', apache.port, timeout=30)
+    try:
+        conn.request('GET', path)
+        response = conn.getresponse()
+        return response.status, response.read().decode('utf-8', 'replace')
+    finally:
+        conn.close()
 
 def post_sizes(apache, size, count):
     """(status, the size the application read) of ``count`` POSTs of ``size`` bytes."""

@@ -30,6 +30,7 @@ DAEMON_LIMITS = (
     ('restart_interval', 0, 365 * 24 * 3600),
     ('inactivity_timeout', 0, 365 * 24 * 3600),
     ('request_timeout', 0, 365 * 24 * 3600),
+    ('interrupt_timeout', 0, 365 * 24 * 3600),
     ('queue_timeout', 0, 365 * 24 * 3600),
     ('socket_timeout', 0, 365 * 24 * 3600),
     ('header_buffer_size', 0, 2 ** 31 - 1),
@@ -48,6 +49,10 @@ def daemon_limits(opts, given, values):
                             'drop it, or use --mode daemon' % dashed(daemon_only[0]))
     limits = dict((name, check_count(name, opts[name], low, high))
                   for name, low, high in DAEMON_LIMITS)
+    if limits['interrupt_timeout'] and not limits['request_timeout']:
+        raise TgDeployError('--interrupt-timeout acts when request-timeout fires, which '
+                            '--request-timeout 0 turns off: give --request-timeout seconds, or '
+                            'drop --interrupt-timeout')
     if 0 < limits['header_buffer_size'] < 8192:
         raise TgDeployError('--header-buffer-size %d: mod_wsgi takes 8192 bytes or more (0 '
                             'keeps its 32768)' % limits['header_buffer_size'])

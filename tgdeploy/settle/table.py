@@ -185,6 +185,11 @@ TABLE = (
            'requests run too long is restarted; mod_wsgi 4.x averages the running requests\' '
            'time over the process\'s threads (default 60, as mod_wsgi-express; 0: never)',
            'check_count'),
+    option('interrupt_timeout', '0', V, 'daemon', 'mod_wsgi 6.x only: when a request has run '
+           'past request-timeout, first end that request alone (504; the process and its other '
+           'requests go on) and give it this many seconds to unwind before the process is '
+           'restarted (default 0: off, as mod_wsgi-express; mod_wsgi advises 10 or more)',
+           'check_count'),
     option('queue_timeout', '45', V, 'daemon', 'a request that waited this many seconds for a '
            'free daemon thread is answered 504 (default 45, as mod_wsgi-express; 0: waits on)',
            'check_count'),
