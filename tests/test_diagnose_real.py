@@ -50,9 +50,12 @@ OPTIONS = dict(processes='1', threads='1', request_timeout='2', queue_timeout='1
 
 
 # line: (mod_wsgi module, virtualenv or None for the session's, server-wide config): Debian
-# 12's 4.9.4 and pip's newest 6.x for Python 3.12 (scripts/provision-pythons builds it).
+# 12's 4.9.4, pip's 5.0.2 for Python 3.9 and its newest 6.x for Python 3.12
+# (scripts/provision-pythons builds them).
 LINES = {
     '4.9.4': (DEBIAN_WSGI, None, ''),
+    '5.0.2': (str(LAB / 'pythons' / '3.9' / 'mod_wsgi.so'), LAB / 'pythons' / '3.9' / 'venv',
+              'WSGIRestrictEmbedded On'),
     '6.1.1': (str(LAB / 'pythons' / '3.12' / 'mod_wsgi.so'), LAB / 'pythons' / '3.12' / 'venv',
               'WSGIRestrictEmbedded On'),
 }
