@@ -48,7 +48,9 @@ LINES = [
      'request-timeout'),
     (T + "[wsgi:info] [pid 41:tid 140] Daemon process request time limit exceeded, stopping "
      "daemon process 'x'.", 'request-timeout'),
-    (W6 + "Request interrupted by RequestTimeout; thread recovered.", 'request-timeout'),
+    (W6 + "Request interrupted by RequestTimeout; thread recovered.", 'request-interrupted'),
+    (T + "[wsgi:info] [pid 41:tid 140] Injected RequestTimeout into thread 2 of daemon process "
+     "'x'.", 'request-interrupted'),
     (INFO4 + "Daemon process deadlock timer expired, stopping process 'x'.", 'deadlock'),
     (T + "[wsgi:info] [pid 41:tid 140] Daemon process deadlock timer expired, stopping daemon "
      "process 'x'.", 'deadlock'),

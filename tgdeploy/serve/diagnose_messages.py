@@ -75,14 +75,21 @@ KINDS = (
          'tgdeploy --doctor; point WSGISocketPrefix at a folder Apache\'s user can enter '
          '(Debian: /var/run/apache2/wsgi)'),
     Kind('request-timeout', ERROR, 'requests ran past request-timeout: process restarted',
-         (r"^Daemon process request time limit exceeded",
-          r"^Request interrupted by RequestTimeout"),
+         (r"^Daemon process request time limit exceeded",),
          'requests ran longer than --request-timeout (default 60 s): mod_wsgi 4.9/5.0 '
          'restart the process once the running requests\' time averaged over its threads '
          'passes it, 6.x when one request passes timeout x (1 + ln threads); every request '
          'in that process got a 500/502',
          'find the slow URLs in the access log (last field: microseconds) and fix them, move '
          'long work out of the request, or raise --request-timeout'),
+    Kind('request-interrupted', WARNING, 'a request ran past request-timeout: interrupted',
+         (r"^Request interrupted by RequestTimeout",
+          r"^Injected RequestTimeout into thread \d+ of daemon process " + GROUP),
+         'with --interrupt-timeout, mod_wsgi 6.x raised mod_wsgi.RequestTimeout in the thread '
+         'of a request that ran past --request-timeout and answered 504; the process went '
+         'on serving',
+         'find the slow URLs in the access log (last field: microseconds) and fix them, or '
+         'raise --request-timeout'),
     Kind('deadlock', ERROR, 'the Python interpreter was stuck: process restarted',
          (r"^Daemon process deadlock timer expired",),
          'a thread held Python\'s global lock for deadlock-timeout (300 s): a C extension '
