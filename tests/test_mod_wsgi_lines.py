@@ -232,7 +232,8 @@ def test_the_doctor_reads_the_module_and_refuses_the_faulty_one(line, www_tmp):
 
 
 def profile(**changes):
-    values = {'apache': '2.4', 'mode': 'daemon', 'script_reloading': False, 'queue_timeout': 0}
+    values = {'apache': '2.4', 'mode': 'daemon', 'script_reloading': False, 'queue_timeout': 0,
+              'interrupt_timeout': 0}
     values.update(changes)
     return Settled.from_flat(values)
 
@@ -253,6 +254,14 @@ def test_mod_wsgi_6_needs_apache_2_4():
     problems = modwsgi_lines.line_problems((6, 1, 1), profile(apache='2.2', queue_timeout=45))
     assert len(problems) == 1 and 'needs Apache 2.4' in problems[0], problems
     assert modwsgi_lines.line_problems((4, 9, 4), profile(apache='2.2', queue_timeout=45)) == []
+
+
+def test_interrupt_timeout_needs_mod_wsgi_6():
+    for version in ((4, 9, 4), (5, 0, 2)):
+        problems = modwsgi_lines.line_problems(version, profile(interrupt_timeout=10,
+                                                                queue_timeout=45))
+        assert len(problems) == 1 and 'does not know interrupt-timeout' in problems[0], problems
+    assert modwsgi_lines.line_problems((6, 1, 1), profile(interrupt_timeout=10)) == []
 
 
 def test_the_line_pip_gives_each_python():

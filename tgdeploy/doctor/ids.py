@@ -79,6 +79,8 @@ IDS = (
      'the error log lines shown with it'),
     ('TGD-E041', '--check: --https-only does not redirect to the HTTPS URL',
      'see the generated config'),
+    ('TGD-E042', 'mod_wsgi before 6 with --interrupt-timeout',
+     'install mod_wsgi 6.0.5 or later, or drop --interrupt-timeout'),
     ('TGD-W001', 'no mod_wsgi module found in the Apache config',
      'install one (apt-get install libapache2-mod-wsgi-py3) or pass --mod-wsgi PATH'),
     ('TGD-W002', 'the data folder does not exist (CherryPy)',

@@ -6,7 +6,8 @@ The lines (tests/test_mod_wsgi_lines.py measures them under the generated config
 - 5.0.2: Debian 13's package; the last release for Python 3.8 and 3.9.
 - 6.x: what `pip install mod_wsgi` builds on Python 3.10 and later. 6.0.0 dropped Python
   < 3.10 and Apache 2.2; 6.0.0-6.0.4 can fail or cut short request bodies when script
-  reloading is off and queue-timeout is 0 (mod_wsgi's release notes for 6.0.5).
+  reloading is off and queue-timeout is 0 (mod_wsgi's release notes for 6.0.5); 6.0 added
+  interrupt-timeout, which an earlier mod_wsgi refuses.
 """
 
 LAST_FOR_PYTHON2 = (4, 9, 4)
@@ -51,4 +52,9 @@ def identified_problems(version, values):
                                      '%s): pip install "mod_wsgi>=%s", or drop one of the two '
                                      'options' % (dotted(version), dotted(BODIES_FIXED),
                                                   dotted(BODIES_FIXED))))
+    if version < FIRST_OF_6 and values.daemon.interrupt_timeout:
+        problems.append(('TGD-E042', 'mod_wsgi %s does not know interrupt-timeout (6.0 added '
+                                     'it) and Apache refuses the config: pip install '
+                                     '"mod_wsgi>=%s", or drop --interrupt-timeout'
+                                     % (dotted(version), dotted(BODIES_FIXED))))
     return problems
