@@ -34,6 +34,13 @@ PAGES = '''
         return 'large header'
 
     @cherrypy.expose
+    def spin(self, seconds='1'):
+        end = time.time() + float(seconds)
+        while time.time() < end:  # Python running: where an injected exception lands
+            pass
+        return 'spun'
+
+    @cherrypy.expose
     def stuck(self):
         import re
         re.match(r'(a+)+$', 'a' * 27 + 'b')  # one C call: the interpreter's lock for a minute
@@ -229,6 +236,21 @@ def test_a_stuck_thread_holding_the_interpreter(site):
     code, text = diagnosed(site, 'deadlock')
     assert code == 3
     assert 'held Python\'s global lock' in section(text, 'deadlock')
+
+
+@pytest.mark.parametrize('site', ['6.1.1'], indirect=True, ids=['mod_wsgi-6.1.1'])
+def test_a_request_interrupted_with_interrupt_timeout(site):
+    """6.x's --interrupt-timeout: the stuck request alone ends (504), the process goes on."""
+    values, apache, given = site
+    deploy(values.paths.project_dir, dict(given, interrupt_timeout='2'))
+    apache.stop()
+    apache.start(None)
+    assert answer(apache, '/m/about') == 200
+    assert get(apache, '/m/spin?seconds=30') == 504
+    code, text = diagnosed(site, 'request-interrupted')
+    assert code == 3  # the 504 in the access log
+    assert 'the process went on serving' in section(text, 'request-interrupted')
+    assert '[request-timeout]' not in text and '[daemon-died]' not in text
 
 
 def test_a_project_the_daemon_user_cannot_read(site):
