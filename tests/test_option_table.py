@@ -42,7 +42,7 @@ def test_the_readme_reference_is_the_tables():
     assert reference is not None, 'README.md has no generated option reference'
     assert reference == option_reference.markdown(), (
         'README.md\'s option reference differs from tgdeploy/settle/table.py: run '
-        'python -m tgdeploy.settle.table --markdown README.md')
+        'python -m tgdeploy.settle.option_reference --markdown README.md')
 
 
 def test_every_option_is_in_the_readme_once():
@@ -57,7 +57,7 @@ def test_the_tool_rewrites_a_stale_reference(tmp_path):
     shutil.copy(README, str(readme))
     stale = readme.read_text(encoding='utf-8').replace('- `--mount MOUNT`', '- `--mnt MOUNT`')
     readme.write_text(stale, encoding='utf-8')
-    proc = run([LAB_PY3.python, '-m', 'tgdeploy.settle.table', '--markdown', str(readme)],
+    proc = run([LAB_PY3.python, '-m', 'tgdeploy.settle.option_reference', '--markdown', str(readme)],
                cwd=tmp_path)
     assert proc.stdout == ''
     assert readme.read_text(encoding='utf-8') == readme_text()
@@ -66,7 +66,7 @@ def test_the_tool_rewrites_a_stale_reference(tmp_path):
 def test_the_tool_refuses_a_readme_without_markers(tmp_path):
     readme = tmp_path / 'README.md'
     readme.write_text(u'# nothing generated here\n', encoding='utf-8')
-    proc = run([LAB_PY3.python, '-m', 'tgdeploy.settle.table', '--markdown', str(readme)],
+    proc = run([LAB_PY3.python, '-m', 'tgdeploy.settle.option_reference', '--markdown', str(readme)],
                cwd=tmp_path, check=False)
     assert proc.returncode != 0 and 'has no' in proc.stderr and 'Traceback' not in proc.stderr
     assert readme.read_text(encoding='utf-8') == u'# nothing generated here\n'

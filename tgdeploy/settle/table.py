@@ -4,7 +4,7 @@ Everything else is made from TABLE: the paster parser and the ``tgdeploy`` conso
 (cli/command.py), the gearbox parser (cli/gearbox_command.py), the ``paster create -t
 tg_modwsgi`` variables and ``--list-variables`` (cli/template.py), ``--help`` grouped by
 GROUPS, the defaults settle starts from (OPTION_DEFAULTS), and the README's option reference
-(``python -m tgdeploy.settle.table --markdown``: settle/option_reference.py, checked by
+(``python -m tgdeploy.settle.option_reference --markdown``, checked by
 tests/test_option_table.py).
 
 A row is ``Option(name, default, kind, group, help, check, now)``:
@@ -28,14 +28,13 @@ To add an option: add its row here, under its group, then
   the function its row names;
 - a ``doctor`` option: cli/deploy.run() receives it as a keyword argument of its name;
 - an ``action``: cli/deploy.run_action() receives its name as ``action``;
-then ``python -m tgdeploy.settle.table --markdown README.md`` rewrites the README's
+then ``python -m tgdeploy.settle.option_reference --markdown README.md`` rewrites the README's
 reference (tests/test_option_table.py fails until it is). No front end needs a change:
 paster, the console script, gearbox and paster create all offer the new row.
 """
 import collections
 import multiprocessing
 import os
-import sys
 
 # Chosen from bench/threads.py (BENCHMARKS.md has the figures and the reasons): one daemon
 # process per CPU core, 8 threads each.
@@ -312,7 +311,3 @@ def grouped(rows=TABLE):
     return [(group, title, [o for o in rows if o.group == group]) for group, title in GROUPS
             if any(o.group == group for o in rows)]
 
-
-if __name__ == '__main__':  # the README's option reference (option_reference.py)
-    from tgdeploy.settle.option_reference import main
-    sys.exit(main())
