@@ -1,0 +1,73 @@
+"""The container's values (settle/container.py) and the edit stamp of the files beside
+apache/ (write/container.py), without podman: paths moved into the image whole, the base
+image whose Python is the project's, the one-replica reason, what is refused."""
+import pytest
+
+from support.projects import make_tg1, make_tg2, make_venv_marker
+from tgdeploy.cli import deploy
+from tgdeploy.errors import TgDeployError
+from tgdeploy.settle.container import kube_name, moved
+from tgdeploy.write import container
+
+
+def settled(project, python='3.11.2', **given):
+    venv = make_venv_marker(project.parent / ('venv-' + python), python)
+    given.update(python_home=str(venv), elsewhere='yes')
+    return deploy.settle(str(project), given)
+
+
+def test_a_path_moves_whole():
+    moves = [('/srv/shop', '/srv/app')]
+    assert moved('sqlite:////srv/shop/data/x.db', moves) == 'sqlite:////srv/app/data/x.db'
+    assert moved('/srv/shop2/x /srv/shop', moves) == '/srv/shop2/x /srv/app'
+    assert moved([('/css', '/srv/shop/public/css')], moves) == [('/css', '/srv/app/public/css')]
+    assert moved({'a': ('/srv/shop',)}, moves) == {'a': ('/srv/app',)}
+    assert moved(8, moves) == 8
+
+
+def test_kubernetes_names():
+    assert kube_name('My_Shop.2') == 'my-shop-2'
+    assert kube_name('__') == 'app'
+
+
+@pytest.mark.parametrize('python, base, matches', [
+    ('3.13.5', 'debian:trixie-slim', True),
+    ('3.11.2', 'debian:bookworm-slim', True),
+    ('3.9.2', 'debian:bullseye-slim', True),
+    ('3.12.1', 'debian:bookworm-slim', False),
+])
+def test_the_base_is_the_debian_whose_python_is_the_projects(tmp_path, python, base, matches):
+    values = settled(make_tg2(tmp_path / 'shop'), python)
+    moved_values, inside = container.settle(values)
+    assert (inside['base'], inside['base_matches']) == (base, matches)
+    # Every path of the host is the image's: the venv, the project, the config folder.
+    assert moved_values['python_home'] == '/srv/venv'
+    assert moved_values['config_file'] == '/srv/config/shop.ini'
+    assert str(tmp_path) not in repr(sorted((k, v) for k, v in moved_values.items()
+                                            if not callable(v)))
+
+
+def test_what_the_image_installs_and_why_one_replica(tmp_path):
+    values = settled(make_tg2(tmp_path / 'shop'))
+    _, inside = container.settle(values)
+    assert inside['metadata_files'] == [('pyproject.toml', './')]
+    assert inside['setup_tools'] == ['gearbox', 'alembic']
+    assert inside['setup_command'] == ['/srv/venv/bin/gearbox', 'setup-app', '-c',
+                                       '/srv/config/shop.ini']
+    assert inside['one_replica'].startswith('its database is SQLite '
+                                            '(sqlite:////srv/app/data/shop.db)')
+    assert inside['ignored'] == ['data']
+
+
+def test_turbogears_1_is_refused_in_one_line(tmp_path):
+    values = settled(make_tg1(tmp_path / 'mysite'), tg_version='1.5')
+    with pytest.raises(TgDeployError, match='TurboGears 1 and Python 2.7 images are not '
+                                            'written yet'):
+        container.settle(values)
+
+
+def test_the_stamp_sees_an_edit():
+    text = container.stamped(u'FROM x\nRUN y\n', '0.1.0')
+    assert not container.edited(text.encode('utf-8'))
+    assert container.edited(text.replace('RUN y', 'RUN z').encode('utf-8'))
+    assert container.edited(b'FROM x\n')  # no stamp: the user's own file
