@@ -1,10 +1,11 @@
-"""tgdeploy --diagnose against a real Apache, with Debian 12's mod_wsgi 4.9.4 and pip's 6.1.1
-(Python 3.12): each fault is provoked for real in a deployment of the CherryPy fixture (one
-process, one thread, short timeouts), then --diagnose reads the logs the generated config
-names and must recognise the fault with its fix: a crashing request, an exception escaping the application, a request
-stuck past request-timeout, a full queue, oversized response headers, a daemon killed with
-SIGKILL, a thread holding the interpreter's lock (the deadlock timer), a project the daemon
-user cannot read (start-up failure), an unreadable .wsgi."""
+"""tgdeploy --diagnose against a real Apache, with Debian 12's mod_wsgi 4.9.4 and pip's 5.0.2
+(Python 3.9) and 6.1.1 (Python 3.12): each fault is provoked for real in a deployment of the
+CherryPy fixture (one process, one thread, short timeouts), then --diagnose reads the logs
+the generated config names and must recognise the fault with its fix: a crashing request,
+an exception escaping the application, a request stuck past request-timeout, a full queue,
+oversized response headers, a daemon killed with SIGKILL, a thread holding the
+interpreter's lock (the deadlock timer), a request ended by 6.x's interrupt-timeout, a
+project the daemon user cannot read (start-up failure), an unreadable .wsgi."""
 import os
 import signal
 import subprocess

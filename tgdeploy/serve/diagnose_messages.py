@@ -53,7 +53,7 @@ KINDS = (
     Kind('queue-timeout', ERROR, 'a request waited too long for a free daemon thread',
          (r"^Queue timeout expired for WSGI daemon process " + GROUP,),
          'every thread of every daemon process was busy for --queue-timeout seconds (default '
-         '45); the request was answered 504 (4.9/5.0) or 503 without reaching Python',
+         '45); the request was answered 504 without reaching Python (4.9, 5.0 and 6.x)',
          'more capacity: --processes and --threads (README "Production settings"), and find '
          'what holds the threads (slow URLs in the access log, request-timeout lines); '
          '--queue-timeout 0 makes requests wait on instead'),
