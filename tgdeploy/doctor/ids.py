@@ -143,6 +143,8 @@ IDS = (
      'install it in the virtualenv'),
     ('TGD-W037', 'the project\'s own deployment files load another config', '--config'),
     ('TGD-W038', 'the project\'s own deployment files serve another root', '--root'),
+    ('TGD-W039', 'the project runs a program this machine lacks',
+     'install it (its distribution package)'),
 )
 
 TITLES = dict((check_id, title) for check_id, title, _ in IDS)

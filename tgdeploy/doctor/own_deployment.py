@@ -10,7 +10,7 @@ own_python read the facts each states, own_findings judges them against the depl
 """
 import os
 
-from tgdeploy.doctor import own_facts
+from tgdeploy.doctor import own_facts, own_programs
 
 from tgdeploy.settle import replay_settle
 from tgdeploy.doctor.own_files import KIND_NAMES, deployment_files
@@ -42,7 +42,8 @@ FACT_IDS = {'locale': 'TGD-W021', 'env': 'TGD-W022', 'path': 'TGD-W023',
 def findings(values):
     """[(level, text)]: one warning for each thing the project's own deployment files do
     that the deployment described by ``values`` (options.settle) does not; the replayed
-    start-up's own findings (replay_settle.py)."""
+    start-up's own findings (replay_settle.py); the programs the project runs that this
+    machine lacks (own_programs.py)."""
     return [(level, text) for _, level, text in identified(values)]
 
 
@@ -50,6 +51,8 @@ def identified(values):
     """findings() as [(id, level, text)]: the replayed start-up's without an id (the doctor's
     registry gives them theirs), the files' by the kind of fact."""
     found = [(None, level, text) for level, text in replay_settle.findings(values)]
+    found += [('TGD-W039', level, text) for level, text in own_programs.findings(
+        values.paths.project_dir, values.python.home)]
     said = set()
     replayed = replayed_files(values)
     for path, kind, text in deployment_files(values):

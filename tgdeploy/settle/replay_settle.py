@@ -111,7 +111,7 @@ def findings(values):
     """[(level, text)] for the doctor: what the replayed start-up does that a replay cannot
     carry (errors), and the environment variables it reads that the deployment does not set
     (errors without a default, warnings with one), its modules' reads when they are imported
-    included; and the programs it runs that this machine lacks (own_programs.py)."""
+    included."""
     found = values.startup.replay
     project_dir = values.paths.project_dir
     result = [(ERROR, '%s: the start-up %s; replayed in each daemon process it cannot do '
@@ -123,9 +123,6 @@ def findings(values):
         name for name, _ in values.startup.env_pairs or [])
     if found:
         deployed |= set(name for name, _ in set_in_script(found))
-    # The programs it runs that this machine lacks.
-    from tgdeploy.doctor import own_programs
-    result += own_programs.findings(project_dir, values.python.home)
     said = set()
     # What its modules read when they are imported, replayed start-up or not.
     reads = (found.env_reads if found else []) + daemon_env.import_time_reads(project_dir)
