@@ -98,7 +98,7 @@ def test_every_finding_of_a_real_doctor_run_has_its_id(tmp_path, busy_tree):
 PRODUCERS = {'exposure': ['settle/exposure.py'], 'proxies': ['settle/proxies.py'],
              'log_rotation': ['doctor/log_rotation.py'],
              'production': ['settle/production.py', 'settle/write_locations.py'],
-             'tls': ['settle/tls.py'], 'replay': ['settle/replay_settle.py'],
+             'tls': ['settle/tls.py', 'doctor/tls_checks.py'], 'replay': ['settle/replay_settle.py'],
              'host_state': ['doctor/host_state.py'], 'crawl': ['serve/crawl.py']}
 
 

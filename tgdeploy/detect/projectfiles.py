@@ -260,3 +260,25 @@ def pyvenv_cfg(python_home):
             key, _, value = line.partition('=')
             keys[key.strip()] = value.strip()
     return keys
+
+
+def code_lines(text):
+    """[(number, line)] of Python code: comment lines and the insides of triple-quoted
+    strings (docstrings) dropped."""
+    found, in_string = [], None
+    for number, line in enumerate(text.splitlines(), 1):
+        quotes = re.findall(r'"""|\'\'\'', line)
+        if in_string:
+            if quotes.count(in_string) % 2:  # """ + x + """ closes and opens again
+                in_string = None
+            continue
+        if line.strip().startswith('#') or not line.strip():
+            continue
+        if quotes and quotes.count(quotes[0]) % 2:
+            in_string = quotes[0]
+            head = line.split(quotes[0])[0]
+            if head.strip():
+                found.append((number, head))
+            continue
+        found.append((number, line))
+    return found

@@ -12,8 +12,7 @@ import re
 
 from tgdeploy.detect import startup_chain
 from tgdeploy.errors import TgDeployError
-from tgdeploy.doctor.own_python import code_lines
-from tgdeploy.detect.projectfiles import module_of, python_files, read_text as read_file
+from tgdeploy.detect.projectfiles import code_lines, module_of, python_files, read_text as read_file
 
 CHERRYPY_START = re.compile(r'\b(?:cherrypy\.)?quickstart\s*\(|\btree\.mount\s*\(')
 CHERRYPY_SERVE = re.compile(r'\bquickstart\s*\(|\bengine\.(?:start|block)\s*\(')

@@ -10,7 +10,7 @@ import os
 import re
 
 from tgdeploy.doctor.own_facts import env_facts
-from tgdeploy.detect.projectfiles import imported_from, module_of
+from tgdeploy.detect.projectfiles import code_lines, imported_from, module_of
 
 SETLOCALE = re.compile(r'setlocale\(\s*(?:locale\.)?LC_\w+\s*,\s*(?:[uUrR]?["\']([^"\']*)["\']'
                        r'|\(\s*["\']([^"\']*)["\']\s*,\s*["\']([^"\']*)["\']\s*\))')
@@ -62,28 +62,6 @@ def python_facts(text, path, project_dir, start_script):
         facts += line_facts(number, line.strip(), path, start_script, names)
         remember_path(line, path, names)
     return facts + startup_facts(lines, text, path, project_dir, start_script)
-
-
-def code_lines(text):
-    """[(number, line)] of Python code: comment lines and the insides of triple-quoted
-    strings (docstrings) dropped."""
-    found, in_string = [], None
-    for number, line in enumerate(text.splitlines(), 1):
-        quotes = re.findall(r'"""|\'\'\'', line)
-        if in_string:
-            if quotes.count(in_string) % 2:  # """ + x + """ closes and opens again
-                in_string = None
-            continue
-        if line.strip().startswith('#') or not line.strip():
-            continue
-        if quotes and quotes.count(quotes[0]) % 2:
-            in_string = quotes[0]
-            head = line.split(quotes[0])[0]
-            if head.strip():
-                found.append((number, head))
-            continue
-        found.append((number, line))
-    return found
 
 
 def line_facts(number, line, path, start_script, names):

@@ -8,8 +8,8 @@ give (level, text) pairs; the registry names each pair's kind by the words its t
 holds (RULES: the first rule of its level that matches).
 """
 from tgdeploy.doctor import (access_checks, exposure_checks, host_state, log_rotation,
-                             own_deployment, python_checks, tree_checks)
-from tgdeploy.settle import exposure, production, proxies, tls
+                             own_deployment, python_checks, tls_checks, tree_checks)
+from tgdeploy.settle import exposure, production, proxies
 from tgdeploy.settle.paths import SYSTEM_DIRS
 from tgdeploy.doctor.apache_config import (default_apache_root, directives, included_files,
                                            is_rhel_layout, loaded_mod_wsgi, words)
@@ -117,7 +117,7 @@ CHECKS = (
     lambda t: identified(log_rotation.findings(t.values, t.apache_root,
                                                is_rhel_layout(t.apache_root)), 'log_rotation'),
     lambda t: identified(production.doctor(t.values), 'production'),
-    lambda t: identified(tls.doctor(t.values, t.mod_wsgi), 'tls'),
+    lambda t: identified(tls_checks.findings(t.values, t.mod_wsgi), 'tls'),
     own_findings,
     lambda t: identified(host_state.findings(t.values, t.values.apache.host_count),
                          'host_state'),
