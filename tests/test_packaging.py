@@ -24,6 +24,17 @@ def test_wheel_ships_templates_inside_the_package(wheel):
         assert line in entry_points
 
 
+def test_wheel_ships_every_template_file(wheel):
+    """Each file of paste_templates/ (every template tree: tg_modwsgi, tg_balancer,
+    tg_container, private_apache) is in the wheel, so no front end meets a missing one."""
+    names = set(zipfile.ZipFile(str(wheel)).namelist())
+    source = [p.relative_to(REPO / 'paste_templates') for p in (REPO / 'paste_templates').rglob('*')
+              if p.is_file() and '__pycache__' not in p.parts and p.suffix != '.pyc']
+    missing = [str(p) for p in source
+               if 'tgdeploy/paste_templates/%s' % p.as_posix() not in names]
+    assert source and not missing, missing
+
+
 def assert_paster_works(venv, tmp_path):
     """paster finds both plugins, prints no warning, and renders a project."""
     listing = run([venv.bin('paster'), 'create', '--list-templates'], cwd=tmp_path)
