@@ -4,7 +4,9 @@ machine's real /etc/apache2 with one thing the file reader guesses wrong, answer
 apache2ctl: an IncludeOptional of a folder no layout names, an Include under a false
 <IfDefine>, a section under <IfModule> of a module that is not loaded, a Define'd path."""
 import os
+import pwd
 import shutil
+import time
 
 import pytest
 
@@ -15,12 +17,15 @@ from tgdeploy.doctor import apache_asked, apache_config
 
 
 @pytest.fixture
-def machine_tree(tmp_path):
-    """A copy of this machine's Apache tree, which passes its own configtest."""
+def machine_tree(www_tmp):
+    """A copy of this machine's Apache tree, which passes its own configtest, readable by the
+    user nobody (a copy is asked as nobody when tgdeploy runs as root)."""
     if not os.path.isfile('/etc/apache2/apache2.conf') or \
             not os.access(apache_asked.DEBIAN_CONTROL, os.X_OK):
         pytest.fail('Debian\'s apache2 is not installed: run scripts/provision')
-    root = tmp_path / 'etc-apache2'
+    if os.geteuid() != 0:
+        pytest.fail('these tests run as root (as CI does): a copy is asked only by root')
+    root = www_tmp / 'etc-apache2'
     shutil.copytree('/etc/apache2', str(root), symlinks=True)
     os.chmod(str(root), 0o755)
     return root
@@ -107,3 +112,34 @@ def test_modules_built_into_apache_count_as_loaded(machine_tree):
     assert 'log_config_module' in loaded and loaded['log_config_module'] is None  # static
     assert loaded['wsgi_module'].endswith('mod_wsgi.so')
     assert apache_config.loaded_mod_wsgi(files, str(machine_tree)).endswith('mod_wsgi.so')
+
+
+def test_root_asks_a_copy_as_nobody_never_as_root(machine_tree, www_tmp):
+    """The copy's envvars (and any module it loads) run as nobody: whoever could write a file
+    of the tree gains nothing from the operator's root."""
+    marker = www_tmp / 'who-asked'
+    os.chmod(str(www_tmp), 0o777)
+    with open(str(machine_tree / 'envvars'), 'a') as f:
+        f.write('\nid -u > %s\n' % marker)
+    assert apache_asked.ask(str(machine_tree)) is not None
+    assert marker.read_text().strip() == str(pwd.getpwnam('nobody').pw_uid)
+
+
+def test_this_machines_own_tree_is_asked_as_the_running_user():
+    assert apache_asked.asking_user('/etc/apache2') is None
+    assert apache_config.read_as('/etc/apache2') == 'asked'
+
+
+def test_a_copy_nobody_cannot_read_is_read_as_files(machine_tree):
+    os.chmod(str(machine_tree), 0o700)
+    assert apache_asked.ask(str(machine_tree)) is None
+    assert apache_config.read_as(str(machine_tree)) == 'files'
+
+
+def test_a_hanging_envvars_is_stopped_with_all_it_started(machine_tree, monkeypatch):
+    monkeypatch.setattr(apache_asked, 'TIMEOUT', 2)
+    with open(str(machine_tree / 'envvars'), 'a') as f:
+        f.write('\nsleep 60\n')
+    started = time.monotonic()
+    assert apache_asked.ask(str(machine_tree)) is None
+    assert time.monotonic() - started < 10

@@ -4,15 +4,20 @@ them (-D DUMP_INCLUDES), its modules (-D DUMP_MODULES) and its defined names
 
 Apache's own answer settles what reading files guesses at: an Include inside a false
 <IfDefine>, an IncludeOptional of a folder no layout names, the order of the files, a module
-loaded under <IfModule>. A tree of another machine (--apache-root pointing at a copy) cannot
-be asked and is read as files (apache_config.py).
+loaded under <IfModule>. A tree that cannot be asked (see below), or whose configtest fails
+(a copy from another machine, say), is read as files (apache_config.py).
 
 Asking runs Apache's control script, which sources the tree's envvars and loads every module
-the config names: so only a tree that nobody but root and the running user can change is
-asked (a tree another user can write would run that user's code as the operator).
+the config names, wherever its Includes lead: code of whoever could write any of those files.
+So this machine's own tree (/etc/apache2, /etc/httpd: what Apache itself runs as root at its
+next start) is asked as the running user; another tree only by root, and then as the user
+nobody (whose rights no one gains anything from), never as root; a user other than root reads
+another tree as files.
 """
 import os
+import pwd
 import re
+import signal
 import stat
 import subprocess
 import threading
@@ -24,6 +29,8 @@ RHEL_HTTPD = '/usr/sbin/httpd'
 DUMPS = ('-t', '-D', 'DUMP_INCLUDES', '-D', 'DUMP_MODULES', '-D', 'DUMP_RUN_CFG')
 TIMEOUT = 20  # seconds: a configtest takes well under one; a hung one must not hang the doctor
 DUMP_DEFINES = ('DUMP_INCLUDES', 'DUMP_MODULES', 'DUMP_RUN_CFG')
+SYSTEM_TREES = ('/etc/apache2', '/etc/httpd')
+NOBODY = 'nobody'
 
 INCLUDED = re.compile(r'^\s+\((?:\d+|\*)\)\s+(\S.*?)\s*$')
 MODULE = re.compile(r'^\s+(\w+)\s+\((?:static|shared)\)\s*$')
@@ -43,7 +50,7 @@ class Asked(object):
 def control_command(apache_root):
     """The command that asks the Apache of ``apache_root``, with its environment; None when
     this machine has no such Apache or the tree may not be asked (see the module's text)."""
-    if not apache_root or not may_ask(apache_root):
+    if not apache_root or not may_ask(apache_root) or asking_user(apache_root) is False:
         return None
     env = dict(os.environ, LANG='C', LC_ALL='C')
     if os.path.isfile(os.path.join(apache_root, 'apache2.conf')) and \
@@ -55,6 +62,19 @@ def control_command(apache_root):
     if os.path.isfile(conf) and os.access(RHEL_HTTPD, os.X_OK):
         return [RHEL_HTTPD, '-d', apache_root, '-f', conf] + list(DUMPS), env
     return None
+
+
+def asking_user(apache_root):
+    """None: ask as the running user (this machine's own tree); a pwd entry: ask as that
+    user (root, another tree: nobody); False: do not ask."""
+    if os.path.realpath(apache_root) in SYSTEM_TREES:
+        return None
+    if os.geteuid() != 0:
+        return False
+    try:
+        return pwd.getpwnam(NOBODY)
+    except KeyError:
+        return False
 
 
 def may_ask(apache_root):
@@ -78,15 +98,26 @@ def ask(apache_root):
     if found is None:
         return None
     command, env = found
-    output = run_bounded(command, env)
+    output = run_bounded(command, env, asking_user(apache_root))
     return output and parse(output)
 
 
-def run_bounded(command, env):
+def run_bounded(command, env, user=None):
+    """The command's output if it ends well within TIMEOUT, else None: run in a session of
+    its own (as ``user`` when given), so that what its shell starts is stopped with it."""
+    def child():
+        os.setsid()
+        if user:
+            os.setgroups([])
+            os.setgid(user.pw_gid)
+            os.setuid(user.pw_uid)
+    if user:
+        env = dict(env, HOME='/', USER=user.pw_name, LOGNAME=user.pw_name)
     try:
         with open(os.devnull) as nothing:
             proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    stdin=nothing, env=env, close_fds=True)
+                                    stdin=nothing, env=env, close_fds=True, cwd='/',
+                                    preexec_fn=child)
     except (OSError, IOError):
         return None
     timer = threading.Timer(TIMEOUT, kill_quietly, [proc])
@@ -102,7 +133,7 @@ def run_bounded(command, env):
 
 def kill_quietly(proc):
     try:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
     except OSError:
         pass
 
