@@ -286,3 +286,11 @@ def test_without_an_error_log_of_its_own_the_servers_is_read_whole(tmp_path):
     code, text = run(values, minutes=0)
     assert code == 3 and '[request-exception]' in text and '(every line)' in text
     assert 'names no ErrorLog of its own (no --server-name)' in text
+
+
+def test_since_beyond_any_log_is_refused_in_one_line():
+    for value in ('1' + '0' * 400, str(diagnose.MAX_MINUTES + 1)):
+        with pytest.raises(TgDeployError) as refused:
+            diagnose.minutes(value)
+        assert 'give a number of minutes' in str(refused.value)
+    assert diagnose.minutes(str(diagnose.MAX_MINUTES)) == diagnose.MAX_MINUTES

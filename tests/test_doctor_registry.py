@@ -232,3 +232,22 @@ def test_fail_level_and_silence_on_the_command_line(cherry_copy, deploy_venv):
         assert proc.returncode == 2, proc.stdout + proc.stderr
         assert 'tgdeploy: error: ' + said in proc.stderr, proc.stderr
         assert 'tgdeploy: 0 error(s)' not in proc.stdout, proc.stdout
+
+
+def test_silenced_ids_read_alike_on_every_python(tmp_path):
+    """A comment after the ids (which Python 2.7's ConfigParser drops and 3's keeps) ends the
+    list on every Python; ids by space, comma or line."""
+    from tgdeploy.doctor import gate
+    assert gate.split('TGD-W016 ; accepted: no mail here\n  TGD-E009,TGD-W011 # why\n'
+                      '# a line of its own\n') == ['TGD-W016', 'TGD-E009', 'TGD-W011']
+    write(tmp_path / 'setup.cfg', '[tgdeploy]\nsilence = tgd-w016 ; no mail here\n')
+    assert gate.project_ids(str(tmp_path)) == ['TGD-W016']
+
+
+def test_a_huge_setup_cfg_is_refused_not_read(tmp_path):
+    from tgdeploy.doctor import gate
+    with open(str(tmp_path / 'setup.cfg'), 'wb') as f:
+        f.truncate(1024 ** 3)  # sparse: no disk used
+    with pytest.raises(TgDeployError) as refused:
+        gate.project_ids(str(tmp_path))
+    assert 'is 1024 MB, not a config file' in str(refused.value)

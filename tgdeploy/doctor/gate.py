@@ -12,7 +12,7 @@ level it does not have, is bad input.
 import os
 import re
 
-from tgdeploy.detect.projectfiles import read_config
+from tgdeploy.detect.projectfiles import check_small_file, read_config
 from tgdeploy.doctor.finding import LEVELS, WARNING, exit_code
 from tgdeploy.doctor.ids import TITLES
 from tgdeploy.errors import TgDeployError
@@ -62,13 +62,17 @@ def project_ids(project_dir):
     path = os.path.join(project_dir, PROJECT_FILE)
     if not os.path.isfile(path):
         return []
-    parser = read_config(path)
+    parser = read_config(check_small_file('the silenced ids in', path))
     if not parser.has_option(SECTION, KEY):
         return []
     return checked(split(parser.get(SECTION, KEY)), '%s = in [%s] of %s' % (KEY, SECTION, path))
 
 
 def split(text):
+    """The ids of a list written with spaces, commas or lines; a comment (``;`` or ``#``
+    after a space or at a line's start) ends its line, as Python 2.7's ConfigParser reads
+    it, on every Python."""
+    text = re.sub(r'(^|\s)[;#].*', '', text, flags=re.M)
     return [word for word in re.split(r'[\s,]+', text) if word]
 
 

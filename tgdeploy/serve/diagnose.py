@@ -200,6 +200,11 @@ def report(groups, out):
     return code
 
 
+# Ten years: any log older than that is not this deployment's (and a larger number would not
+# fit the time arithmetic).
+MAX_MINUTES = 10 * 366 * 24 * 60
+
+
 def minutes(since):
     """The minutes of --since MINUTES (None: the default day)."""
     if since is None or since == '':
@@ -208,7 +213,7 @@ def minutes(since):
         value = int(since)
     except ValueError:
         value = -1
-    if value < 0:
+    if value < 0 or value > MAX_MINUTES:
         raise TgDeployError('--since %s: give a number of minutes, as in --since 60 (0: as far '
                             'back as the logs go; default %d, a day)' % (since, DEFAULT_MINUTES))
     return value
