@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from conftest import REPO, paster
+from conftest import LAB, REPO, paster
 from support.httpd import DEBIAN_WSGI
 from support.projects import make_apache_tree, make_tg2, write
 from support.venv import run
@@ -251,3 +251,17 @@ def test_a_huge_setup_cfg_is_refused_not_read(tmp_path):
     with pytest.raises(TgDeployError) as refused:
         gate.project_ids(str(tmp_path))
     assert 'is 1024 MB, not a config file' in str(refused.value)
+
+
+def test_a_non_ascii_id_is_one_line_on_python_2_7(tmp_path):
+    """TurboGears 1.x users run tgdeploy on 2.7, where an error message holding what the user
+    typed (here a Latin-1 letter in setup.cfg) must still be one line, exit 2."""
+    tgdeploy27 = LAB / 'py27' / 'tg15' / 'bin' / 'tgdeploy'
+    if not tgdeploy27.exists():
+        pytest.fail('the Python 2.7 lab is missing: run scripts/provision-py27')
+    project = make_tg2(tmp_path / 'shop')
+    (project / 'setup.cfg').write_bytes(b'[tgdeploy]\nsilence = TGD-W016\xe9\n')
+    proc = run([tgdeploy27, '--doctor', '--elsewhere', 'yes', str(project)], check=False)
+    assert proc.returncode == 2, proc
+    assert 'Traceback' not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc
+    assert 'is not a doctor finding id' in proc.stderr, proc

@@ -29,7 +29,8 @@ def titre(self):
 Root.titre = titre
 '''
 # What a change in these makes the lab's copy of tgdeploy stale for this test.
-NEEDED = ('textfiles.py', 'render.py', 'projectfiles.py', 'tg1config.py', '_compat.py')
+NEEDED = ('files/textfiles.py', 'write/render.py', 'detect/projectfiles.py', 'settle/tg1config.py',
+          '_compat.py')
 
 
 @pytest.fixture(scope='module')
