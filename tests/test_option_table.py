@@ -114,7 +114,29 @@ def test_parsed_options_reach_the_run_by_kind():
     doctor = arguments.doctor(options)
     assert sorted(doctor) == sorted(row.name for row in table.TABLE if row.group == 'doctor')
     assert (doctor['mod_wsgi'], doctor['apache_root']) == ('/m.so', None)
-    assert options.action == 'reload'
+    assert arguments.action(options) == 'reload'
+    options, _ = parser.parse_args(['--doctor', '--doctor'])
+    assert arguments.action(options) == 'doctor'
+    options, _ = parser.parse_args(['--diagnose', '--doctor'])
+    with pytest.raises(TgDeployError, match='--diagnose and --doctor are two actions'):
+        arguments.action(options)
+
+
+@pytest.mark.parametrize('command', [['tgdeploy'], ['paster', 'tgdeploy'],
+                                     ['gearbox', 'tgdeploy']])
+@pytest.mark.parametrize('options, refusal', [
+    (['--diagnose', '--reload'], '--diagnose and --reload are two actions'),
+    (['--since', '5'], '--since applies to --diagnose only'),
+    (['--doctor', '--since', '5'], '--since applies to --diagnose only'),
+    (['--silence', 'TGD-W016'], '--silence applies to --doctor, --check and --serve only'),
+    (['--fail-level', 'error', '--diagnose'], '--fail-level applies to --doctor'),
+])
+def test_options_without_their_action_are_refused_by_every_front_end(command, options,
+                                                                      refusal, tmp_path):
+    proc = run([LAB_PY3.bin(command[0])] + command[1:] + options + [str(tmp_path)],
+               cwd=tmp_path, check=False)
+    assert proc.returncode == 2 and refusal in proc.stderr, proc
+    assert proc.stderr.count('\n') == 1 and not os.listdir(str(tmp_path)), proc
 
 
 @pytest.mark.parametrize('command', [

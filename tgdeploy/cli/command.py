@@ -45,7 +45,8 @@ class TgDeployCommand(Command):
     def command(self):
         directory = self.args[0] if self.args else os.getcwd()
         given = arguments.given(self.options)
-        return run(self.options.action, directory, given, self.out, simulate=self.simulate,
+        return run(arguments.action(self.options), directory, given, self.out,
+                   simulate=self.simulate,
                    overwrite=self.options.overwrite, **arguments.doctor(self.options))
 
     def out(self, line):

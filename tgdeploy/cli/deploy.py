@@ -31,12 +31,12 @@ def deploy(directory, given, simulate=False, overwrite=False, out=None):
     out = out or (lambda line: None)
     with os_errors_as_one_line():
         values = settle(directory, given)
-    with os_errors_as_one_line(values['apache_dir']):
+    with os_errors_as_one_line(values.paths.apache_dir):
         if simulate:
             changes, lines = install.simulate(values, overwrite, render.render)
             for line in lines:
                 out(line)
-            install.refuse_edits(changes, values['apache_dir'], overwrite)
+            install.refuse_edits(changes, values.paths.apache_dir, overwrite)
             return values
         changes, entries = install.write(values, overwrite, render.render)
         report(changes, entries, values, out)
@@ -48,6 +48,7 @@ def run(action, directory, given, out, simulate=False, overwrite=False, apache_r
     """What every front end does: ``action`` is None (write apache/), doctor, check, serve
     or reload (signals the running daemons; writes nothing).
     Returns the exit code."""
+    refuse_unused(action, since, fail_level, silence)
     with os_errors_as_one_line():
         if action == 'diagnose':  # reads the logs; writes nothing
             return diagnose.diagnose(settle(directory, given), out,
@@ -56,6 +57,16 @@ def run(action, directory, given, out, simulate=False, overwrite=False, apache_r
         gate = Gate(directory, fail_level, silence) if action in GATED else None
         return run_action(action, directory, given, out, simulate, overwrite, apache_root,
                           mod_wsgi, gate)
+
+
+def refuse_unused(action, since, fail_level, silence):
+    """The doctor's options given without the action that reads them are bad input, not
+    silently dropped."""
+    if since not in (None, '') and action != 'diagnose':
+        raise TgDeployError('--since applies to --diagnose only: add --diagnose, or drop it')
+    if (fail_level or silence) and action not in GATED:
+        raise TgDeployError('--%s applies to --doctor, --check and --serve only: add one of '
+                            'them, or drop it' % ('fail-level' if fail_level else 'silence'))
 
 
 def run_action(action, directory, given, out, simulate, overwrite, apache_root, mod_wsgi,
@@ -96,13 +107,13 @@ def os_errors_as_one_line(where=None):
 
 def report(changes, entries, values, out):
     out('%s (%s) -> %s, %s mode, mounted at %s' % (
-        values['project'], values['flavor_name'], values['apache_dir'], values['mode'],
-        values['mount']))
-    for line in values['evidence']:
+        values.project.name, values.project.flavor_name, values.paths.apache_dir,
+        values.apache.mode, values.apache.mount))
+    for line in values.project.evidence:
         out('  seen: ' + line)
     for line in own_deployment.seen(values):
         out('  seen: %s (--doctor says what they do that this deployment does not)' % line)
-    target = values['apache_dir']
+    target = values.paths.apache_dir
     for verb, names in (('created', changes.new), ('updated', changes.updated),
                         ('replaced (your version saved as .bak)', changes.edited),
                         ('removed', changes.stale),
@@ -114,12 +125,13 @@ def report(changes, entries, values, out):
     for path in changes.foreign:
         out('  left alone %s: not a staging folder tgdeploy made (another user\'s, or another '
             'mode than 0700); remove it if it is yours to remove' % path)
-    warning = values.get('secrets_from') and installed.others_may_read(values['secrets_from'])
+    secrets_from = values.production.secrets_from
+    warning = secrets_from and installed.others_may_read(secrets_from)
     if warning:
         out('  warning: --secrets-from %s' % warning)
-    if values['production_changes']:
+    if values.production.changes:
         out('  production settings (secrets never shown):')
-        for line in values['production_changes']:
+        for line in values.production.changes:
             out('    ' + line)
     out('')
     for line in next_steps(os.path.join(target, 'README.txt')):

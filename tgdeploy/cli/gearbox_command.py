@@ -36,7 +36,8 @@ class TgDeployGearboxCommand(Command):
         gearbox_quiet = getattr(getattr(self.app, 'options', None), 'verbose_level', 1) == 0
         out = (lambda line: None) if parsed_args.quiet or gearbox_quiet else print_line
         try:
-            return run(parsed_args.action, parsed_args.project_dir or os.getcwd(), given, out,
+            return run(arguments.action(parsed_args), parsed_args.project_dir or os.getcwd(),
+                       given, out,
                        simulate=parsed_args.simulate, overwrite=parsed_args.overwrite,
                        **arguments.doctor(parsed_args))
         except TgDeployError as e:
