@@ -4,6 +4,7 @@ logs found from a generated .conf (piped rotatelogs included), the time window, 
 read of a huge log, a symlink not followed, the exit codes. The real faults are provoked in
 tests/test_diagnose_real.py."""
 import os
+import pwd
 import time
 
 import pytest
@@ -294,3 +295,24 @@ def test_since_beyond_any_log_is_refused_in_one_line():
             diagnose.minutes(value)
         assert 'give a number of minutes' in str(refused.value)
     assert diagnose.minutes(str(diagnose.MAX_MINUTES)) == diagnose.MAX_MINUTES
+
+
+def test_as_root_a_folder_symlink_another_user_planted_among_the_logs_is_not_followed(
+        tmp_path):
+    """The log folder belongs to the application's user, who swaps the rotated logs' folder
+    for a symlink to a folder only root may read: root's --diagnose must not show it."""
+    if os.geteuid() != 0:
+        pytest.fail('this test is about a run as root (CI runs the tests as root)')
+    values, logs = deployment(tmp_path)
+    (logs / 'site-error.log').write_text(now_error('AH00094: Command line: apache2'))
+    hidden = tmp_path / 'root-only'
+    hidden.mkdir(mode=0o700)
+    (hidden / 'access.2026-12-03.log').write_text(now_access(500, '/SECRET-TOKEN'))
+    os.rmdir(str(logs / 'site'))
+    os.symlink(str(hidden), str(logs / 'site'))
+    nobody = pwd.getpwnam('nobody')
+    os.lchown(str(logs / 'site'), nobody.pw_uid, nobody.pw_gid)
+    os.chown(str(logs), nobody.pw_uid, nobody.pw_gid)
+    code, text = run(values)
+    assert 'SECRET-TOKEN' not in text, text
+    assert 'access.2026-12-03.log not read' in text and 'leads through a symlink' in text, text

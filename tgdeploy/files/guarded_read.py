@@ -24,22 +24,52 @@ def read_bytes(path, limit=None):
     boundary, rest = trust_boundary(os.path.abspath(path))
     if not rest:
         return plain_read(path, limit)
+    fd = open_from(path, boundary, rest)
+    try:
+        return read_fd(fd, limit)
+    finally:
+        os.close(fd)
+
+
+def open_guarded(path):
+    """A read-only descriptor of the regular file at ``path``, never through a symlink at
+    the file itself, and as root through none from the first folder on its way that another
+    user may change (a log folder an application's user owns, say)."""
+    if os.geteuid() != 0 or nofollow.split_anchor(path)[0] is not None:
+        return nofollow.open_file(path)
+    boundary, rest = trust_boundary(os.path.abspath(path))
+    if not rest:
+        return nofollow.open_file(path)
+    return open_from(path, boundary, rest)
+
+
+def open_from(path, boundary, rest):
+    """``rest`` opened below the trusted folder ``boundary``, one component at a time."""
     top = nofollow.open_dir(boundary)
     try:
         try:
             fd = nofollow.open_below(top, rest)
         except OSError as e:
-            if e.errno == errno.ELOOP:
+            # A symlinked file gives ELOOP; a symlinked folder on the way, ENOTDIR.
+            if e.errno == errno.ELOOP or (e.errno == errno.ENOTDIR and
+                                          symlink_on_the_way(boundary, rest)):
                 raise TgDeployError(planted_message(path, boundary))
             raise OSError(e.errno, e.strerror, path)
     finally:
         os.close(top)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, 'not a regular file', path)
-        return read_fd(fd, limit)
-    finally:
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
+        raise OSError(errno.EINVAL, 'not a regular file', path)
+    return fd
+
+
+def symlink_on_the_way(boundary, rest):
+    current = boundary
+    for part in rest.split('/')[:-1]:
+        current = os.path.join(current, part)
+        if os.path.islink(current):
+            return True
+    return False
 
 
 def trust_boundary(path):

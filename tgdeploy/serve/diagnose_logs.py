@@ -9,7 +9,8 @@ import re
 import shlex
 import stat
 
-from tgdeploy.files import nofollow
+from tgdeploy.errors import TgDeployError
+from tgdeploy.files import guarded_read, nofollow
 from tgdeploy.serve.reload_conf import apache_words, conf_text
 
 MIB = 1024 * 1024
@@ -139,8 +140,9 @@ def window_files(logs, since):
 
 def read_tail(path, limit):
     """(text, bytes skipped at the start) of the last ``limit`` bytes of the regular file
-    ``path``, from a line's start; opened without following a symlink at the file."""
-    fd = nofollow.open_file(path)
+    ``path``, from a line's start; opened without following a symlink at the file, nor, as
+    root, one in a folder on its way that another user may change."""
+    fd = guarded_read.open_guarded(path)
     try:
         size = os.fstat(fd).st_size
         start = max(0, size - limit)
@@ -178,6 +180,9 @@ def read_logs(logs, since, limit=LIMIT):
             text, skipped = read_tail(path, budget)
         except OSError as e:
             notes.append('%s not read: %s' % (path, e.strerror))
+            continue
+        except TgDeployError as e:  # a symlink planted on its way (guarded_read.py)
+            notes.append('%s not read: %s' % (path, e))
             continue
         if skipped:
             notes.append('%s: only its last %s read (%s before them skipped)'
