@@ -200,7 +200,7 @@ def test_project_files_are_never_read_through_the_owners_symlink(nobodys, www_tm
         run = paster(nobodys, *args)
         assert run.returncode == 2, (args, run.stdout, run.stderr)
         line = one_error_line(run)
-        assert 'leads through a symlink below %s, which nobody can change: as root, ' \
+        assert 'leads through a symlink below %s, which the user nobody can change: as root, ' \
                'tgdeploy follows no such link' % nobodys in line, line
         assert ROOT_SECRET not in run.stdout + run.stderr
         assert ROOT_SECRET not in (nobodys / 'apache' / 'shop.ini').read_text()

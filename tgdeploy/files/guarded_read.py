@@ -101,13 +101,13 @@ def trusted_entry(folder_st, child):
 
 def planted_message(path, boundary):
     try:
-        uid = os.lstat(boundary).st_uid
-        owner = pwd.getpwuid(uid).pw_name
+        owner = 'the user ' + pwd.getpwuid(os.lstat(boundary).st_uid).pw_name
     except (OSError, KeyError):
         owner = 'another user'
     return ('%s leads through a symlink below %s, which %s can change: as root, tgdeploy '
             'follows no such link (it could lead to any file on this machine); put the file '
-            'itself there, or run tgdeploy as %s' % (path, boundary, owner, owner))
+            'itself there, or run tgdeploy as %s' % (path, boundary, owner,
+                                                     owner.replace('the user ', '')))
 
 
 def plain_read(path, limit):
