@@ -3,7 +3,10 @@
 ``values.daemon.processes``, ``values.paths.data_dir``, and in the templates
 ``{{daemon.processes}}``. GROUPS says which value is in which group (each in exactly one);
 an entry ``('name', 'project')`` is the attribute ``name`` of the value settle() builds
-under the key ``project``, where the group makes the old prefix redundant.
+under the key ``project``, where the group makes the old prefix redundant. A name no group
+has raises AttributeError; a field of a group left unset (a partial one, in tests) is None.
+A field named in a table: ``values.lookup('paths.data_dir')``; a changed copy:
+``values.replace(apache={'port': 8080})``.
 
 The template helpers of the ``quote`` group (``q``, ``sh``...) are also given to the
 templates by their bare names, and ``slug`` too: PasteScript's copy_dir fills the
@@ -177,43 +180,12 @@ class Settled(object):
     def __repr__(self):
         return '<Settled %s>' % ' '.join(GROUP_NAMES)
 
-    # -- TRANSITIONAL: the old values['key'] reads, mapped through GROUPS; removed once
-    # every reader takes attributes.
-    def __getitem__(self, key):
-        group, field = where(key)
-        try:
-            return getattr(getattr(self, group), field)
-        except AttributeError:
-            raise KeyError(key)
-
-    def __setitem__(self, key, value):
-        group, field = where(key)
-        setattr(getattr(self, group), field, value)
-
-    def get(self, key, default=None):
-        try:
-            return self[key]
-        except KeyError:
-            return default
-
-    def __contains__(self, key):
-        return key in WHERE and self.get(key, self) is not self
-
-    def keys(self):
-        return [key for key in WHERE if key in self]
-
-    def __iter__(self):
-        return iter(self.keys())
-
     def items(self):
-        return [(key, self[key]) for key in self.keys()]
-
-    def update(self, other=(), **more):
-        for key, value in list(dict(other).items()) + list(more.items()):
-            self[key] = value
-
-
-def where(key):
-    if key not in WHERE:
-        raise KeyError(key)
-    return WHERE[key]
+        """TRANSITIONAL, for settle/container.py alone (the container's templates still read
+        the flat names): [(the key settle() built, value)] of every field set."""
+        pairs = []
+        for key, (group, field) in sorted(WHERE.items()):
+            fields = getattr(self, group).fields()
+            if field in fields:
+                pairs.append((key, fields[field]))
+        return pairs

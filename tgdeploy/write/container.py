@@ -68,10 +68,10 @@ def run(values, overwrite, out, report):
     changes, entries, root_files = write(values, overwrite)
     report(changes, entries, values, out)
     out('')
-    out('Container (%s):' % os.path.join(values['apache_dir'], settle_container.FOLDER))
+    out('Container (%s):' % os.path.join(values.paths.apache_dir, settle_container.FOLDER))
     for verb, path in root_files:
         out('  %s %s' % (verb, path))
-    with io.open(os.path.join(os.path.dirname(values['apache_dir']), 'Containerfile'),
+    with io.open(os.path.join(os.path.dirname(values.paths.apache_dir), 'Containerfile'),
                  encoding='utf-8') as f:
         text = f.read()
     # The commands, as the Containerfile's own header gives them.
