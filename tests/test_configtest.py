@@ -19,7 +19,7 @@ SPREAD += [dict(processes='1', threads='1'), dict(processes='16', threads='100')
 
 def generate(project, **given):
     given.setdefault('python_home', LAB_PY3.prefix)
-    return deploy(str(project), given)['conf_file']
+    return deploy(str(project), given).paths.conf_file
 
 
 @pytest.mark.parametrize('given', SPREAD, ids=lambda g: ','.join('%s=%s' % i for i in sorted(g.items())))

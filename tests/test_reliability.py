@@ -196,7 +196,7 @@ def test_generated_configs_pass_configtest(projects, options, which, www_root):
         given.pop('processes')
         given.pop('threads')
     given.update(python_home=LAB_PY3.prefix, output_dir=str(out / 'apache'))
-    conf = deploy(str(projects[which]), given)['conf_file']
+    conf = deploy(str(projects[which]), given).paths.conf_file
     from support.httpd import Apache
     (out / 'httpd').mkdir()
     proc = Apache(str(out / 'httpd'), [conf]).configtest()
@@ -241,7 +241,7 @@ def test_odd_folder_names_are_quoted(tmp_path, name, payload):
     from support.httpd import Apache
     project = make_tg2(tmp_path / 'shop')
     conf = deploy(str(project), {'python_home': LAB_PY3.prefix,
-                                 name: str(tmp_path / payload)})['conf_file']
+                                 name: str(tmp_path / payload)}).paths.conf_file
     (tmp_path / 'httpd').mkdir()
     proc = Apache(str(tmp_path / 'httpd'), [conf]).configtest()
     assert proc.returncode == 0 and 'Syntax OK' in proc.stdout, (name, payload, proc.stdout)
