@@ -147,16 +147,9 @@ def read_tail(path, limit):
         size = os.fstat(fd).st_size
         start = max(0, size - limit)
         os.lseek(fd, start, os.SEEK_SET)
-        chunks, got = [], 0
-        while got < size - start:
-            chunk = os.read(fd, min(1 << 20, size - start - got))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            got += len(chunk)
+        data = guarded_read.read_fd(fd, size - start)
     finally:
         os.close(fd)
-    data = b''.join(chunks)
     if start:
         cut = data.find(b'\n')
         data = data[cut + 1:] if cut >= 0 else b''
