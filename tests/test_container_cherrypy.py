@@ -20,14 +20,7 @@ from tgdeploy.write import container
 
 @pytest.fixture(scope='module')
 def podman(www_root):
-    why = containers.missing()
-    if why:
-        pytest.fail(why)
-    scratch = www_root / 'podman-cherrypy'
-    scratch.mkdir(exist_ok=True)
-    runner = containers.Podman(scratch)
-    if runner.run('image', 'exists', BASE, check=False).returncode != 0:
-        pytest.fail('no %s image: run scripts/provision-containers' % BASE)
+    runner = containers.podman_for_tests(www_root / 'podman-cherrypy', BASE)
     yield runner
     runner.cleanup()
 

@@ -18,6 +18,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import pytest
+
 LAB = Path(os.environ.get('TGDEPLOY_LAB', '/opt/tgdeploy-lab'))
 CONTAINERS_CONF = LAB / 'containers' / 'containers.conf'
 CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt'
@@ -131,6 +133,19 @@ class Podman(object):
             self.run('volume', 'rm', '-f', name, check=False)
         for name in self.made['image']:
             self.run('rmi', '-f', name, check=False)
+
+
+def podman_for_tests(scratch, base):
+    """A Podman working in ``scratch``, or a clear failure when podman or the base image
+    ``base`` is missing (CI provisions both: scripts/provision-containers)."""
+    why = missing()
+    if why:
+        pytest.fail(why)
+    scratch.mkdir(exist_ok=True)
+    runner = Podman(scratch)
+    if runner.run('image', 'exists', base, check=False).returncode != 0:
+        pytest.fail('no %s image: run scripts/provision-containers' % base)
+    return runner
 
 
 def files_holding(layer, needles):
