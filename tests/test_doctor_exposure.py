@@ -7,7 +7,7 @@ import pytest
 from support.httpd import DEBIAN_WSGI
 from support.projects import make_tg2, write
 from tgdeploy.settle import options
-from tgdeploy.doctor import exposure_checks, preflight
+from tgdeploy.doctor import exposure_checks, registry
 from tgdeploy.doctor.apache_config import included_files
 from tgdeploy.detect.arbiter import detect
 
@@ -49,7 +49,7 @@ def test_project_under_the_document_root_of_a_virtual_host(shop, www, tree):
 
 def test_the_finding_is_part_of_the_doctor(shop, www, tree):
     write(tree / 'sites-enabled' / '000-default.conf', 'DocumentRoot %s\n' % www)
-    findings = preflight.examine(settle(shop), str(tree), DEBIAN_WSGI)
+    findings = registry.examine(settle(shop), str(tree), DEBIAN_WSGI)
     assert [f.level for f in findings if 'lies under DocumentRoot' in f.text] == ['warning']
 
 

@@ -14,7 +14,7 @@ from support.httpd import DEBIAN_WSGI
 from support.projects import make_apache_tree, make_tg2, write
 from support.venv import run
 from tgdeploy.detect.arbiter import detect
-from tgdeploy.doctor import ids_readme, preflight, registry
+from tgdeploy.doctor import ids_readme, registry
 from tgdeploy.doctor.finding import level_of
 from tgdeploy.doctor.gate import Gate
 from tgdeploy.doctor.ids import IDS, TITLES
@@ -78,7 +78,7 @@ def test_every_finding_of_a_real_doctor_run_has_its_id(tmp_path, busy_tree):
     shop = make_tg2(tmp_path / 'shop', 'shop')
     write(shop / 'Dockerfile', 'FROM python:3.11\nENV LANG=de_DE.UTF-8\nENV SHOP_MODE=live\n')
     values = settle(shop, mount='/shop', hosts='3')
-    findings = preflight.examine(values, str(busy_tree), DEBIAN_WSGI)
+    findings = registry.examine(values, str(busy_tree), DEBIAN_WSGI)
     assert all(f.id in TITLES and level_of(f.id) == f.level for f in findings), findings
     ids = dict((f.id, f.text) for f in findings)
     assert ids['TGD-W004'].startswith('WSGITrustedProxyHeaders in %s, and no WSGITrusted' % (

@@ -13,7 +13,7 @@ from support.httpd import DEBIAN_WSGI, Apache
 from support.projects import make_tg2, make_venv_marker, write
 from support.venv import run
 from tgdeploy.settle import exposure, options
-from tgdeploy.doctor import preflight
+from tgdeploy.doctor import registry
 from tgdeploy.write import render
 from tgdeploy.detect.arbiter import detect
 
@@ -107,7 +107,7 @@ def test_what_stays_allowed(place):
 
 def doctor_texts(values, tree):
     """The doctor's findings about what the configs publish."""
-    return [str(f) for f in preflight.examine(values, str(tree), DEBIAN_WSGI)
+    return [str(f) for f in registry.examine(values, str(tree), DEBIAN_WSGI)
             if 'anyone may download it' in f.text or 'serves it to anyone' in f.text]
 
 

@@ -14,7 +14,7 @@ from support.httpd import DEBIAN_WSGI
 from support.projects import make_tg2, make_venv_marker, write
 from support.venv import run
 from tgdeploy.settle import options
-from tgdeploy.doctor import own_deployment, preflight
+from tgdeploy.doctor import own_deployment, registry
 from tgdeploy.cli.deploy import deploy
 from tgdeploy.detect.arbiter import detect
 
@@ -433,7 +433,7 @@ def test_seen_notes(shop):
 
 def test_part_of_the_doctor(shop, tree):
     write(shop / 'fas.wsgi', FAS_WSGI)
-    findings = preflight.examine(settle(shop), str(tree), DEBIAN_WSGI)
+    findings = registry.examine(settle(shop), str(tree), DEBIAN_WSGI)
     assert 'warning: fas.wsgi:21: sets DB_HOST in the environment, the generated .wsgi does ' \
            'not: pass --setenv DB_HOST=db.example.org' in [str(f) for f in findings]
 

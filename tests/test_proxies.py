@@ -347,7 +347,7 @@ def test_the_narrowest_networks_still_pass():
 
 def test_the_doctor_reads_the_trusted_proxy_lines_of_every_config(tmp_path, tree):
     from tgdeploy.settle import options
-    from tgdeploy.doctor import preflight
+    from tgdeploy.doctor import registry
     from tgdeploy.detect.arbiter import detect
     from support.httpd import DEBIAN_WSGI
     make_venv_marker(tmp_path / 'venv')
@@ -355,7 +355,7 @@ def test_the_doctor_reads_the_trusted_proxy_lines_of_every_config(tmp_path, tree
                             {'python_home': str(tmp_path / 'venv'), 'trust_proxy': '10.0.0.7'})
 
     def texts():
-        return [str(f) for f in preflight.examine(values, str(tree), DEBIAN_WSGI)
+        return [str(f) for f in registry.examine(values, str(tree), DEBIAN_WSGI)
                 if 'WSGITrustedProxyHeaders in' in f.text]
     assert texts() == []
     everyone = write(tree / 'conf-enabled' / 'everyone.conf',
@@ -375,7 +375,8 @@ def test_the_doctor_reads_the_trusted_proxy_lines_of_every_config(tmp_path, tree
 
 def test_without_mod_headers_behind_a_proxy_the_doctor_warns(tmp_path, tree):
     from tgdeploy.settle import options
-    from tgdeploy.doctor import preflight
+    from tgdeploy.doctor.apache_config import included_files
+    from tgdeploy.doctor.tree_checks import module_findings
     from tgdeploy.detect.arbiter import detect
     make_venv_marker(tmp_path / 'venv')
     project = make_tg2(tmp_path / 'shop')
@@ -384,8 +385,7 @@ def test_without_mod_headers_behind_a_proxy_the_doctor_warns(tmp_path, tree):
         write(tree / 'mods-enabled' / ('%s.load' % name), 'LoadModule %s_module x\n' % name)
     values = options.settle(detect(str(project)), {'python_home': str(tmp_path / 'venv'),
                                                    'trust_proxy': '10.0.0.7'})
-    found = [str(f) for f in preflight.module_findings(values, preflight.included_files(
-        str(tree)))]
+    found = [str(f) for f in module_findings(values, included_files(str(tree)))]
     assert found == ['warning: Apache does not load mod_headers: the forwarding headers the '
                      'proxies are not trusted for (X-Forwarded-Host, Forwarded...) reach the '
                      'application; a2enmod headers'], found

@@ -12,7 +12,8 @@ import pytest
 
 from support.projects import make_tg1, make_venv_marker, write
 from tgdeploy.settle import envfile, options
-from tgdeploy.doctor import own_deployment, preflight
+from tgdeploy.doctor import own_deployment, registry
+from tgdeploy.doctor.finding import WILL_NOT_WORK, exit_code
 from tgdeploy.detect import startup_script
 from tgdeploy.cli.deploy import deploy
 from tgdeploy.detect.arbiter import detect
@@ -177,8 +178,8 @@ def test_a_start_up_a_replay_cannot_carry_is_reported_and_a_doctor_error(notes):
     assert any(t.startswith('start-notes.py: the start-up forks (os.fork); replayed in each '
                             'daemon process it cannot do that') for t in errors), errors
     assert any('sys.argv[1]' in t for t in errors), errors
-    findings = preflight.examine(values, apache_root=None, mod_wsgi=None)
-    assert preflight.exit_code(findings) == preflight.WILL_NOT_WORK
+    findings = registry.examine(values, apache_root=None, mod_wsgi=None)
+    assert exit_code(findings) == WILL_NOT_WORK
 
 
 def test_an_argument_parser_that_wants_positional_arguments_is_an_error(notes):

@@ -19,7 +19,7 @@ import time
 
 from tgdeploy.serve import crawl_links, error_log
 
-from tgdeploy.doctor import preflight
+from tgdeploy.doctor.finding import ERROR, Finding
 from tgdeploy.files.access import access_problem, user_ids
 from tgdeploy._compat import HTTPException
 
@@ -107,8 +107,8 @@ class Crawl(object):
             return
         self.outside.add((page, path))
         how = {True: 'links the asset', False: 'links to', 'redirect': 'redirects to'}[kind]
-        self.findings.append(preflight.Finding(
-            preflight.ERROR, '%s %s %s, outside the mount %s: it is not this '
+        self.findings.append(Finding(
+            ERROR, '%s %s %s, outside the mount %s: it is not this '
             'application\'s at that URL (a browser gets another site\'s answer or a 404); the '
             'application or its framework writes it without the mount' % (
                 page, how, path, self.mount)))
@@ -142,8 +142,8 @@ class Crawl(object):
         return status, headers, body
 
     def fail(self, what, before):
-        self.findings.append(preflight.Finding(
-            preflight.ERROR, '%s: see the error log lines above and %s'
+        self.findings.append(Finding(
+            ERROR, '%s: see the error log lines above and %s'
             % (what, self.values.paths.conf_file)))
         self.show_log_since(before)
 

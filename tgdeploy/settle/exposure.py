@@ -107,7 +107,8 @@ def findings(values, served, system_dirs, logs=(), apache_root='/'):
     config file), the generated config's own static aliases left out) and the log files
     they write (``logs``: (config file, directive, its arguments))."""
     found = []
-    # The project, output and data folders have a finding of their own (preflight.EXPOSED).
+    # The project, output and data folders have a finding of their own
+    # (doctor/exposure_checks.EXPOSED).
     secrets = [s for s in SECRETS if s[0] != 'paths.data_dir']
     for folder, how, config in served:
         problem = published(values, folder, system_dirs, secrets)
