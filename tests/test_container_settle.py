@@ -7,6 +7,7 @@ from support.projects import make_tg1, make_tg2, make_venv_marker
 from tgdeploy.cli import deploy
 from tgdeploy.errors import TgDeployError
 from tgdeploy.settle.container import kube_name, moved
+from tgdeploy.settle.settled import GROUP_NAMES
 from tgdeploy.write import container
 
 
@@ -38,25 +39,26 @@ def test_kubernetes_names():
 ])
 def test_the_base_is_the_debian_whose_python_is_the_projects(tmp_path, python, base, matches):
     values = settled(make_tg2(tmp_path / 'shop'), python)
-    moved_values, inside = container.settle(values)
-    assert (inside['base'], inside['base_matches']) == (base, matches)
+    moved_values, box = container.settle(values)
+    assert (box.base, box.base_matches) == (base, matches)
     # Every path of the host is the image's: the venv, the project, the config folder.
-    assert moved_values['python_home'] == '/srv/venv'
-    assert moved_values['config_file'] == '/srv/config/shop.ini'
-    assert str(tmp_path) not in repr(sorted((k, v) for k, v in moved_values.items()
-                                            if not callable(v)))
+    assert moved_values.python.home == '/srv/venv'
+    assert moved_values.config.file == '/srv/config/shop.ini'
+    assert moved_values.paths.data_dir == '/srv/app/data'
+    fields = [getattr(moved_values, group).fields() for group in GROUP_NAMES if group != 'quote']
+    assert str(tmp_path) not in repr(fields)
 
 
 def test_what_the_image_installs_and_why_one_replica(tmp_path):
     values = settled(make_tg2(tmp_path / 'shop'))
-    _, inside = container.settle(values)
-    assert inside['metadata_files'] == [('pyproject.toml', './')]
-    assert inside['setup_tools'] == ['gearbox', 'alembic']
-    assert inside['setup_command'] == ['/srv/venv/bin/gearbox', 'setup-app', '-c',
-                                       '/srv/config/shop.ini']
-    assert inside['one_replica'].startswith('its database is SQLite '
-                                            '(sqlite:////srv/app/data/shop.db)')
-    assert inside['ignored'] == ['data']
+    _, box = container.settle(values)
+    assert box.metadata_files == [('pyproject.toml', './')]
+    assert box.setup_tools == ['gearbox', 'alembic']
+    assert box.setup_command == ['/srv/venv/bin/gearbox', 'setup-app', '-c',
+                                 '/srv/config/shop.ini']
+    assert box.one_replica.startswith('its database is SQLite '
+                                      '(sqlite:////srv/app/data/shop.db)')
+    assert box.ignored == ['data']
 
 
 def test_turbogears_1_is_refused_in_one_line(tmp_path):

@@ -40,45 +40,61 @@ RELEASE_READ = re.compile(r'''["']release\.py["']''')
 
 
 def moved_values(values):
-    """The host's settled values, every path moved to its place in the image: what
-    tg_modwsgi's templates render the container's .wsgi, ini and .cfg from."""
+    """The host's settled values (a Settled), every path moved to its place in the image:
+    what tg_modwsgi's templates render the container's .wsgi, ini and .cfg from."""
     if values.project.flavor == 'tg1' or values.python.python2:
         raise TgDeployError('--container: TurboGears 1 and Python 2.7 images are not written '
                             'yet; deploy this project on a host (drop --container)')
     moves = path_moves(values)
-    inside = dict((key, moved(value, moves)) for key, value in values.items())
-    inside.update({'python_home': VENV, 'user': USER, 'group': GROUP})
-    return inside
+    return values.map(lambda value: moved(value, moves)).replace(
+        python={'home': VENV}, daemon={'user': USER, 'group': GROUP})
+
+
+class Container(object):
+    """The container's own values, read by attribute: ``{{container.base}}`` in the
+    templates of paste_templates/tg_container (beside the moved Settled's groups)."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+    def replace(self, **changes):
+        return Container(**dict(self.__dict__, **changes))
+
+    def map(self, function):
+        return Container(**dict((k, function(v)) for k, v in self.__dict__.items()))
+
+    def __repr__(self):
+        return '<Container %s>' % ' '.join(sorted(self.__dict__))
 
 
 def settle(values, inside):
-    """The container's own values (base image, metadata files, set-up command...), from
-    the host's ``values`` and their ``moved_values``."""
+    """The container's own values (a Container: base image, metadata files, set-up
+    command...), from the host's ``values`` and their ``moved_values``, ``inside``."""
     version = '.'.join(values.python.version.split('.')[:2])
     release = dict(DEBIAN_PYTHONS).get(version)
-    return {
-        'app_dir': APP_DIR,
-        'venv': VENV,
-        'config_dir': CONFIG_DIR,
-        'config_folder': CONFIG_FOLDER,
-        'container_dir': os.path.join(APP_DIR, 'apache', FOLDER),
-        'container_port': PORT,
-        'grace': GRACE,
-        'base': 'debian:%s-slim' % (release or DEFAULT_RELEASE),
-        'base_matches': bool(release),
-        'host_python': version,
-        'metadata_files': metadata_files(values),
-        'package': values.project.package,
-        'requirements_txt': os.path.isfile(os.path.join(values.paths.project_dir,
-                                                        'requirements.txt')),
-        'setup_tools': setup_tools(values),
-        'setup_command': setup_command(inside),
-        'ignored': ignored(values),
-        'config_names': config_names(values),
-        'wsgi_name': os.path.basename(inside['wsgi_file']),
-        'one_replica': one_replica(values),
-        'kube_name': kube_name(values.project.slug),
-    }
+    return Container(
+        app_dir=APP_DIR,
+        venv=VENV,
+        config_dir=CONFIG_DIR,
+        config_folder=CONFIG_FOLDER,
+        dir=os.path.join(APP_DIR, 'apache', FOLDER),
+        port=PORT,
+        grace=GRACE,
+        base='debian:%s-slim' % (release or DEFAULT_RELEASE),
+        base_matches=bool(release),
+        host_python=version,
+        metadata_files=metadata_files(values),
+        requirements_txt=os.path.isfile(os.path.join(values.paths.project_dir,
+                                                     'requirements.txt')),
+        setup_tools=setup_tools(values),
+        setup_command=setup_command(inside),
+        ignored=ignored(values),
+        config_names=config_names(values),
+        wsgi_name=os.path.basename(inside.paths.wsgi_file),
+        one_replica=one_replica(values),
+        kube_name=kube_name(values.project.slug),
+        config_data=None,  # the Kubernetes Secret's files: write/container.py
+    )
 
 
 def path_moves(values):
@@ -150,11 +166,12 @@ def setup_tools(values):
 def setup_command(inside):
     """README step 2 as a command in the image (a list of words), or None."""
     venv_bin = VENV + '/bin/'
-    if inside['flavor'] != 'tg2' or not inside['package_dir']:
+    project = inside.project
+    if project.flavor != 'tg2' or not project.package_dir:
         return None
-    if inside['paster_era']:
-        return [venv_bin + 'paster', 'setup-app', inside['config_file']]
-    return [venv_bin + 'gearbox', 'setup-app', '-c', inside['config_file']]
+    if project.paster_era:
+        return [venv_bin + 'paster', 'setup-app', inside.config.file]
+    return [venv_bin + 'gearbox', 'setup-app', '-c', inside.config.file]
 
 
 def ignored(values):

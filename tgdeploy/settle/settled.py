@@ -179,13 +179,3 @@ class Settled(object):
 
     def __repr__(self):
         return '<Settled %s>' % ' '.join(GROUP_NAMES)
-
-    def items(self):
-        """TRANSITIONAL, for settle/container.py alone (the container's templates still read
-        the flat names): [(the key settle() built, value)] of every field set."""
-        pairs = []
-        for key, (group, field) in sorted(WHERE.items()):
-            fields = getattr(self, group).fields()
-            if field in fields:
-                pairs.append((key, fields[field]))
-        return pairs

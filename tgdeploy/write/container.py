@@ -24,6 +24,7 @@ import tempfile
 
 from paste.util.template import paste_script_template_renderer
 
+from tgdeploy._compat import PY2
 from tgdeploy.errors import TgDeployError
 from tgdeploy.files import textfiles
 from tgdeploy.settle import container as settle_container
@@ -41,24 +42,23 @@ STAMP = re.compile(r'^# tgdeploy (\S+), sha256 of the lines below: ([0-9a-f]{64}
 
 
 def settle(values):
-    """(the host's values moved into the image, those plus the container's own)."""
+    """(the host's values moved into the image: a Settled, the container's own values: a
+    settle/container.py Container)."""
     moved = settle_container.moved_values(values)
-    inside = dict(moved)
-    inside.update(settle_container.settle(values, moved))
-    return moved, inside
+    return moved, settle_container.settle(values, moved)
 
 
 def write(values, overwrite):
     """Write apache/ with the container's files and the project's Containerfile and
     .containerignore. Returns (Changes of apache/, its entries, [(verb, root file)])."""
-    moved, inside = settle(values)
+    moved, box = settle(values)
     project = os.path.dirname(values.paths.apache_dir)
-    planned = plan_root_files(inside, project, overwrite)  # refuses before anything is written
+    planned = plan_root_files(moved, box, project, overwrite)  # refuses before any write
     target = install.real_target(values.paths.apache_dir)
     install.check_parent(target)
     changes, entries = install.install_folder(
-        target, lambda new_dir: render_apache(values, moved, inside, new_dir), overwrite,
-        secret_files(values, inside), values.daemon.group)
+        target, lambda new_dir: render_apache(values, moved, box, new_dir), overwrite,
+        secret_files(values, box), values.daemon.group)
     return changes, entries, put_root_files(planned, target, project)
 
 
@@ -81,14 +81,14 @@ def run(values, overwrite, out, report):
     return 0
 
 
-def secret_files(values, inside):
+def secret_files(values, box):
     names = list(values.production.secret_files)
-    names += [os.path.join(settle_container.CONFIG_FOLDER, name) for name in inside['config_names']]
+    names += [os.path.join(settle_container.CONFIG_FOLDER, name) for name in box.config_names]
     names.append(values.project.slug + '.kube.yaml')
     return names
 
 
-def render_apache(values, moved_values, inside, dest):
+def render_apache(values, moved_values, box, dest):
     """apache/ as render.render makes it, plus the container's files."""
     render.render(values, dest)
     scratch = tempfile.mkdtemp(prefix='tgdeploy-container-')
@@ -98,7 +98,7 @@ def render_apache(values, moved_values, inside, dest):
         config = os.path.join(dest, settle_container.CONFIG_FOLDER)
         os.makedirs(config)
         encoded = []
-        for name in inside['config_names']:
+        for name in box.config_names:
             shutil.copyfile(os.path.join(moved, name), os.path.join(config, name))
             os.chmod(os.path.join(config, name), 0o640)
             # A JSON string is a YAML double-quoted scalar: any text, on one line.
@@ -106,19 +106,22 @@ def render_apache(values, moved_values, inside, dest):
             encoded.append((name, json.dumps(text)))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    inside = dict(inside, config_data=encoded)  # the Secret of the Kubernetes manifest
+    box = box.replace(config_data=encoded)  # the Secret of the Kubernetes manifest
     for template, name, mode in APACHE_FILES:
         path = os.path.join(dest, name % {'slug': values.project.slug})
-        write_text(path, fill(template, inside))
+        write_text(path, fill(template, moved_values, box))
         os.chmod(path, mode)
     return dest
 
 
-def fill(template, inside):
+def fill(template, moved, box):
+    """The text of tg_container's ``template``: the groups of the ``moved`` Settled, and
+    the container's own values as ``container``."""
     with io.open(os.path.join(render.template_dir(TEMPLATE_NAME), template),
                  encoding='utf-8') as f:
         text = f.read()
-    names = textfiles.template_values(inside) if hasattr(inside, 'map') else dict(inside)
+    names = textfiles.template_values(moved)
+    names['container'] = box.map(textfiles.as_text) if PY2 else box
     return paste_script_template_renderer(text, names, filename=template)
 
 
@@ -145,12 +148,12 @@ def edited(data):
     return hashlib.sha256(rest).hexdigest() != stamp.group(2)
 
 
-def plan_root_files(inside, project, overwrite):
+def plan_root_files(moved, box, project, overwrite):
     """[(verb, name, text)] for the root files: refuses (TgDeployError) a user's edit
     without --overwrite, before anything is written."""
     planned, refused = [], []
     for template, name in ROOT_FILES:
-        text = stamped(fill(template, inside), inside['tgdeploy_version'])
+        text = stamped(fill(template, moved, box), moved.project.tgdeploy_version)
         path = os.path.join(project, name)
         if os.path.islink(path) or (os.path.lexists(path) and not os.path.isfile(path)):
             raise TgDeployError('%s is not a plain file: move it away and run again' % path)
