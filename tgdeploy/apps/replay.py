@@ -12,6 +12,7 @@ handlers, Daemonizer, PIDFile and DropPrivileges are left to the host, and the s
 scripts take it).
 """
 import contextlib
+import linecache
 import os
 import sys
 import types
@@ -53,12 +54,46 @@ def run(script=None, call=None, argv=None):
         report('%s stopped before it started its server (%s: %s): going on with the '
                'settings it made' % (script or call, type(e).__name__, e))
     except SystemExit as e:
-        raise StartupFailed('%s exited (%r) before it started its server: it may want '
-                            'arguments or a terminal; deploy with --startup-script no, or '
-                            'make it run without them' % (script or call, e.code))
+        for stream in (sys.stdout, sys.stderr):  # what it printed, before the traceback
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        failure = StartupFailed(exit_message(script or call, e, sys.exc_info()[2]))
+        failure.__suppress_context__ = True  # this, not SystemExit, is the first traceback
+        raise failure
     finally:
         sys.argv = old_argv
     return False
+
+
+def exit_message(what, exit, tb):
+    """One line for a start-up that called sys.exit: where (the last frame the exit went
+    through, the project's line), its code, and what to do."""
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = ''
+    if tb is not None:
+        frame = tb.tb_frame
+        source = linecache.getline(frame.f_code.co_filename, tb.tb_lineno).strip()
+        where = ' at %s:%d (%s)' % (shown_path(frame.f_code.co_filename), tb.tb_lineno,
+                                    source[:120])
+    code = exit.code
+    said = '' if code is None or isinstance(code, int) else ': %s' % ' '.join(
+        str(code).split())[:300]
+    return ('the start-up %s exited (sys.exit, code %s)%s before it started its server%s; '
+            'what it printed, if anything, is just above in this log. Give it what it '
+            'stops for (a setting in its own config file, --setenv NAME=VALUE, '
+            '--env-file; tgdeploy --doctor names those it sees), or deploy with '
+            '--startup-script no' % (what, 1 if said else (code or 0), where, said))
+
+
+def shown_path(path):
+    """A file of the project relative to the working folder the start-up ran in."""
+    here = os.getcwd()
+    if here != os.sep and path.startswith(here + os.sep):
+        return path[len(here) + 1:]
+    return path
 
 
 def run_as_main(script):

@@ -10,7 +10,7 @@ the environment variables it reads.
 import os
 import re
 
-from tgdeploy.detect import startup_chain
+from tgdeploy.detect import startup_chain, startup_exits
 from tgdeploy.errors import TgDeployError
 from tgdeploy.detect.projectfiles import code_lines, module_of, python_files, read_text as read_file
 
@@ -70,6 +70,7 @@ class StartUp(object):
         self.sets_config = False
         self.in_class = False  # started by a class's method (startup_chain.py)
         self.serving_module = None  # the module of that class
+        self.stops = []  # [startup_exits.Stop]: where it exits before serving, and why
 
     def describe(self, directory):
         where = '%s:%d' % (os.path.relpath(self.path, directory), self.line)
@@ -266,6 +267,7 @@ def inspect(found, text, flavor, directory):
     found.sets_config = bool(found.env_reads) or any(
         CONFIG_IN_CODE.search(source) for _, source in starting)
     argv_problems(found, starting, flavor)
+    found.stops = startup_exits.find(found, directory, read_text, module_file, pattern)
     return found
 
 
