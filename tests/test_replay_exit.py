@@ -65,12 +65,12 @@ def test_a_replayed_exit_is_one_line_naming_where_and_the_code(tmp_path, monkeyp
     script = tmp_path / 'start-app.py'
     script.write_text('import sys\n\n\ndef check():\n    %s\n\n\ncheck()\n' % body)
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(replay.StartupFailed) as failed:
+    with pytest.raises(replay.StartupExit) as failed:
         replay.run(str(script))
     message = str(failed.value)
     assert message.startswith(
         'the start-up %s exited (sys.exit, code %s) at start-app.py:5 (%s) before it started '
-        'its server%s; ' % (script, code, body, said)), message
+        'its server%s; ' % ('start-app.py', code, body, said)), message
     assert failed.value.__suppress_context__  # the first traceback is this one
     assert sys.argv[0] != str(script)
 
@@ -93,8 +93,8 @@ def test_served_once_the_user_names_what_it_stops_for(deploy_venv, apache_factor
     assert status == 500
     assert apache.get('/sub/')[0] == 500
     log = apache.error_log()
-    assert ('StartupFailed: the start-up %s exited (sys.exit, code 0) at start-jukebox.py:43 '
-            '(sys.exit(0)) before it started its server' % (project / 'start-jukebox.py')) in log
+    assert ('StartupExit: the start-up start-jukebox.py exited (sys.exit, code 0) at '
+            'start-jukebox.py:43 (sys.exit(0)) before it started its server') in log
     assert 'exited (sys.exit, code 1) at start-jukebox.py:48 (sys.exit(1))' in log
     assert 'Invalid library folder' in log  # what it printed, in the log too
     assert 'SystemExit' not in log, log

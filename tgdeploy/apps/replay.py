@@ -36,6 +36,11 @@ class StartupFailed(Exception):
     pass
 
 
+class StartupExit(StartupFailed):
+    """The start-up called sys.exit before it served (named so in the log: a SystemExit
+    of its own would end the daemon's request with no word of where or why)."""
+
+
 def run(script=None, call=None, argv=None):
     """Run ``script`` as __main__, or call ``call`` (package.module:function), with
     ``sys.argv = argv``. Returns True if it got as far as starting its server."""
@@ -59,7 +64,8 @@ def run(script=None, call=None, argv=None):
                 stream.flush()
             except Exception:
                 pass
-        failure = StartupFailed(exit_message(script or call, e, sys.exc_info()[2]))
+        failure = StartupExit(exit_message(script and shown_path(os.path.abspath(script)) or
+                                           call, e, sys.exc_info()[2]))
         failure.__suppress_context__ = True  # this, not SystemExit, is the first traceback
         raise failure
     finally:
