@@ -35,12 +35,13 @@ DEPLOYABLE = ('CBlog', 'SpammCan', 'gibe', 'acr', 'dowser', 'turboblog', 'Cherry
 # test_row pins word for word (a change either way fails there: update the row and this).
 NOT_YET = {  # name: (the exception each page's 500 names, why)
     'CherryMusic': (
-        'SystemExit', 'its own start-up (the cherrymusic script, replayed: its XDG folders '
-        'are the data folder\'s) refuses to serve without media.basedir, the music folder, '
-        'in its config file: its first run writes a default one with none and exits, the next '
-        'calls sys.exit(1) ("Invalid basedir"); naming the music folder is the user\'s hand '
-        '(cherrymusic --setup in a browser, or the file); with it named there by hand, it '
-        'serves at /sub, its /res assets too'),
+        'tgdeploy.apps.replay.StartupExit: the start-up cherrymusic exited', 'its own start-up '
+        '(the cherrymusic script, replayed: its XDG folders are the data folder\'s) refuses '
+        'to serve without media.basedir, the music folder, in its config file: its first run '
+        'writes a default one with none and exits, the next calls sys.exit(1) ("Invalid '
+        'basedir"), each said in the log with its line and code; naming the music folder is '
+        'the user\'s hand (cherrymusic --setup in a browser, or the file); with it named '
+        'there by hand, it serves at /sub, its /res assets too'),
     'Kallithea': (
         'SystemExit', 'README step 2 runs `gearbox setup-app`, which does nothing for '
         'Kallithea 0.4.1 (no websetup: its database comes from `kallithea-cli db-create`); its '
