@@ -9,12 +9,14 @@ import io
 import os
 
 from tgdeploy.serve import check, diagnose, reload
+from tgdeploy.serve import status as status_action
 
 from tgdeploy.detect.arbiter import detect
 
 from tgdeploy.write import container, install, render
 
 from tgdeploy.settle import options
+from tgdeploy.settle import status as status_endpoint
 from tgdeploy.settle.table import DETECT_OPTIONS
 
 from tgdeploy.doctor import own_deployment
@@ -44,12 +46,14 @@ def deploy(directory, given, simulate=False, overwrite=False, out=None):
 
 
 def run(action, directory, given, out, simulate=False, overwrite=False, apache_root=None,
-        mod_wsgi=None, since=None, fail_level=None, silence=None):
+        mod_wsgi=None, since=None, fail_level=None, silence=None, format=None):
     """What every front end does: ``action`` is None (write apache/), doctor, check, serve
     or reload (signals the running daemons; writes nothing).
     Returns the exit code."""
     refuse_unused(action, since, fail_level, silence)
     with os_errors_as_one_line():
+        if action == 'status' or format not in (None, ''):  # asks the endpoint; writes nothing
+            return status_action.run(action, settle(directory, given), out, format)
         if action == 'diagnose':  # reads the logs; writes nothing
             return diagnose.diagnose(settle(directory, given), out,
                                      diagnose.minutes(since))
@@ -92,7 +96,8 @@ def run_action(action, directory, given, out, simulate, overwrite, apache_root, 
 def settle(directory, given):
     given = dict(given)
     hints = dict((name, given.pop(name, None) or None) for name in DETECT_OPTIONS)
-    return options.settle(detect(directory, **hints), given)
+    values = options.settle(detect(directory, **hints), given)
+    return status_endpoint.settle(values, given)  # --status-endpoint (settle/status.py)
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ GROUPS = (
     ('apache', ('mode', ('version', 'apache'), 'server_name', 'port', 'mount', 'hosts',
                 'host_count',
                 'limit_request_body', 'pass_authorization', 'compress', 'setenv',
-                'script_reloading')),
+                'script_reloading', 'status_url', 'status_dir', 'status_daemon')),
     ('daemon', (('name', 'daemon_name'), 'process_group', 'processes', 'threads', 'user',
                 'group', 'preload', 'locale', 'legacy_stdout', 'leak_guards',
                 'maximum_requests', 'restart_interval', 'inactivity_timeout',

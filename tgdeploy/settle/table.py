@@ -157,6 +157,11 @@ TABLE = (
            'a balancer: --doctor then names the state that lives on one host (sessions in '
            'memory or files, SQLite, local caches, per-host secrets) and the keys to change '
            '(default 1)', 'check_count'),
+    option('status_endpoint', 'no', F, 'apache', 'a status endpoint at <mount>/.tgdeploy-status, '
+           'refused to every client but this machine: per daemon group its processes, threads '
+           'busy and idle, requests per second, queue wait, restarts and oldest running request '
+           '(tgdeploy --status reads it; /metrics there for Prometheus; mod_status at /apache '
+           'there when loaded); daemon mode only (default: off)', 'check_choice'),
     # -- Daemon processes
     option('processes', None, V, 'daemon', 'daemon processes (default: one per CPU core, '
            'at most %d)' % MAX_PROCESSES, 'check_count', now=default_processes),
@@ -266,6 +271,8 @@ TABLE = (
            'out of its lines, counts and exit code: a known, accepted finding; several '
            'separated by commas; for good, silence = IDS in [tgdeploy] of the project\'s '
            'setup.cfg (default: none; README: The doctor\'s findings)'),
+    option('format', None, V, 'doctor', 'how --status prints the figures: text (default) or '
+           'prometheus (the text format Prometheus scrapes)'),
     # -- Actions (instead of only writing apache/)
     option('doctor', None, A, 'action', 'check the deployment against this machine and its '
            'Apache; write nothing'),
@@ -281,6 +288,10 @@ TABLE = (
            '(those its config names, rotated ones included, bounded) and say, per kind of '
            'line, how often, when, the cause and the fix; write nothing (exit 0: nothing '
            'found, 1: warnings, 3: errors)'),
+    option('status', None, A, 'action', 'ask this deployment\'s status endpoint '
+           '(--status-endpoint) how busy it is and print, per daemon group, processes, threads '
+           'busy and idle, requests per second, queue wait, restarts and the oldest running '
+           'request; write nothing'),
     option('container', None, A, 'action', 'write apache/ and, for an image of the project, '
            'a Containerfile and .containerignore beside it, the container\'s Apache config and '
            'entry script (apache/container/), its production config, mounted at run time '

@@ -1,0 +1,56 @@
+"""--status-endpoint: where this deployment answers how busy it is (serve/status.py reads it).
+
+The endpoint is ``<mount>/.tgdeploy-status``, mapped by a WSGIScriptAlias of its own placed
+before the application's: Apache gives the longest alias the request, so the application
+cannot shadow it, whatever routes it has. What the endpoint would take from the application
+is refused here, before anything is written: a --mount or an --alias at or under that URL.
+The reports of the daemon processes go into ``<data_dir>/status`` (the daemon user writes
+there already); the endpoint runs in a daemon group of its own, named after the
+application's (apache/<slug>-status.wsgi says why).
+"""
+import posixpath
+
+from tgdeploy.errors import TgDeployError
+from tgdeploy.settle.checks import check_choice
+
+NAME = '.tgdeploy-status'
+# Under the endpoint: Prometheus's format, and mod_status (when Apache loads it).
+METRICS, APACHE = '/metrics', '/apache'
+
+
+def status_url(mount):
+    return (mount or '/').rstrip('/') + '/' + NAME
+
+
+def settle(values, opts):
+    """``values`` (settled) with the apache.status_* fields: None when the option is off."""
+    wanted = check_choice('status-endpoint', opts.get('status_endpoint') or 'no',
+                          ('yes', 'no')) == 'yes'
+    if not wanted:
+        return values.replace(apache={'status_url': None, 'status_dir': None,
+                                      'status_daemon': None})
+    if values.apache.mode != 'daemon':
+        raise TgDeployError('--status-endpoint reads the daemon processes\' own figures, and '
+                            'embedded mode has none: drop --mode embedded, or drop '
+                            '--status-endpoint')
+    url = status_url(values.apache.mount)
+    refuse_collisions(url, values)
+    return values.replace(apache={
+        'status_url': url,
+        'status_dir': posixpath.join(values.paths.data_dir, 'status'),
+        'status_daemon': values.daemon.name + '-status'})
+
+
+def refuse_collisions(url, values):
+    """A mount or alias at or under the endpoint would be taken from the application, or
+    would take the endpoint: bad input, said in one line."""
+    if NAME in (values.apache.mount or '/').split('/'):
+        raise TgDeployError('--mount %s holds %s, the name the status endpoint reserves: '
+                            'choose another mount, or drop --status-endpoint'
+                            % (values.apache.mount, NAME))
+    for alias_url, _ in values.static.urls or ():
+        path = alias_url.rstrip('/')
+        if path == url or path.startswith(url + '/'):
+            raise TgDeployError('--alias %s lies in %s, the status endpoint\'s URL: choose '
+                                'another URL for it, or drop --status-endpoint'
+                                % (alias_url, url))
