@@ -14,64 +14,81 @@ TG1_LINES = ('1.0', '1.1', '1.5')
 
 
 def app_config(project, values):
-    """Which ini the .wsgi loads, the text of the configs tgdeploy writes, and what they
-    change for production (production.py)."""
-    ini_path = os.path.join(values['apache_dir'], values['slug'] + '.ini')
+    """Fill ``values.config`` (which ini the .wsgi loads, the text of the configs tgdeploy
+    writes), what they change for production and their secrets (``values.production``,
+    production.py), TurboGears 1.x's .cfg (``values.tg1``), the folders the application
+    writes (``paths.runtime_dirs``) and the framework links without the mount
+    (``project.link_prefixes``)."""
+    paths, production_values = values.paths, values.production
+    ini_path = os.path.join(paths.apache_dir, values.project.slug + '.ini')
     repository = production.repository_secrets(production.repository_files(
-        values['project_dir'], project.package_dir, project.config_file))
-    common = {'repository_secrets': repository, 'production_changes': [], 'secret_files': []}
+        paths.project_dir, project.package_dir, project.config_file))
+    production_values.update(repository_secrets=repository, changes=[], secret_files=[])
     # Folders the application writes that README step 2 creates (write_locations.py).
-    common['runtime_dirs'] = write_locations.runtime_dirs(
-        project.config_file, project.package_dir, project.flavor, values['data_dir'])
+    paths.runtime_dirs = write_locations.runtime_dirs(
+        project.config_file, project.package_dir, project.flavor, paths.data_dir)
     # URL prefixes of framework resources linked without the mount (mount_links.py).
-    common['link_prefixes'] = mount_links.link_prefixes(project, values['mount'])
+    values.project.link_prefixes = mount_links.link_prefixes(project, values.apache.mount)
     if project.flavor == 'tg2':
-        if inifile.is_own_production(project.config_file):
-            return dict(common, config_file=check_path('config file', project.config_file),
-                        write_ini=False, derived_ini='',
-                        has_logging=inifile.has_logging(project.config_file))
-        app_cfg = production.app_cfg_path(project.package_dir)
-        secrets, origins = settle_secrets(values, project.config_file, app_cfg, ini_path,
-                                          repository)
-        forced = production.tg2_settings(secrets, values['error_email'], values['smtp'],
-                                         values['sentry_dsn'], values['secure_cookies'])
-        if values['startup']:
-            forced.append(('filter-with', 'startup', '--startup runs [filter:startup] once'))
-        forced += write_locations.webassets_settings(project.config_file, project.package_dir,
-                                                     values['data_dir'], values['mount'])
-        derived = inifile.derive_production(project.config_file,
-                                            os.path.dirname(project.config_file),
-                                            values['data_dir'], values['slug'] + '.db', forced)
-        return dict(common, config_file=ini_path, write_ini=True, derived_ini=derived,
-                    has_logging=inifile.has_logging(project.config_file),
-                    production_changes=production.changes(read(project.config_file), derived,
-                                                          origins),
-                    secret_files=[os.path.basename(ini_path)] if secrets else [])
-    if project.flavor == 'cherrypy':
+        tg2_config(project, values, ini_path, repository)
+    elif project.flavor == 'cherrypy':
+        secure = production_values.secure_cookies
         cherrypy_config = project.config_file and check_path('config file', project.config_file)
-        return dict(common, config_file=ini_path, write_ini=True, derived_ini='',
-                    cherrypy_config=cherrypy_config, has_logging=True,
-                    cherrypy_production=production.cherrypy_settings(values['secure_cookies']),
-                    production_changes=production.cherrypy_changes(cherrypy_config,
-                                                                   values['secure_cookies']))
-    cfg_path = os.path.join(values['apache_dir'], values['slug'] + '.cfg')
+        values.config.update(file=ini_path, write_ini=True, derived_ini='',
+                             cherrypy=cherrypy_config, has_logging=True)
+        production_values.update(
+            cherrypy_settings=production.cherrypy_settings(secure),
+            changes=production.cherrypy_changes(cherrypy_config, secure))
+    else:
+        tg1_config(project, values, ini_path, repository)
+
+
+def tg2_config(project, values, ini_path, repository):
+    """The TurboGears 2 ini the .wsgi loads: the project's own production ini as it is, or
+    one derived from its development ini with production's settings forced."""
+    if inifile.is_own_production(project.config_file):
+        values.config.update(file=check_path('config file', project.config_file),
+                             write_ini=False, derived_ini='',
+                             has_logging=inifile.has_logging(project.config_file))
+        return
+    prod, data_dir = values.production, values.paths.data_dir
+    app_cfg = production.app_cfg_path(project.package_dir)
+    secrets, origins = settle_secrets(values, project.config_file, app_cfg, ini_path,
+                                      repository)
+    forced = production.tg2_settings(secrets, prod.error_email, prod.smtp, prod.sentry_dsn,
+                                     prod.secure_cookies)
+    if values.startup.function:
+        forced.append(('filter-with', 'startup', '--startup runs [filter:startup] once'))
+    forced += write_locations.webassets_settings(project.config_file, project.package_dir,
+                                                 data_dir, values.apache.mount)
+    derived = inifile.derive_production(project.config_file,
+                                        os.path.dirname(project.config_file),
+                                        data_dir, values.project.slug + '.db', forced)
+    values.config.update(file=ini_path, write_ini=True, derived_ini=derived,
+                         has_logging=inifile.has_logging(project.config_file))
+    prod.update(changes=production.changes(read(project.config_file), derived, origins),
+                secret_files=[os.path.basename(ini_path)] if secrets else [])
+
+
+def tg1_config(project, values, ini_path, repository):
+    """The TurboGears 1.x .cfg derived from the project's, for the line it is written for."""
+    slug, prod = values.project.slug, values.production
+    cfg_path = os.path.join(values.paths.apache_dir, slug + '.cfg')
     secrets, origins = settle_secrets(values, project.config_file, None, cfg_path, repository)
-    added = production.TG1_SECURE_COOKIES[values['tg_version']] if values['secure_cookies'] \
-        else ()
-    cfg_text = tg1config.derive_deployment(project.config_file, values['project_dir'],
-                                           values['data_dir'], values['slug'], secrets, added)
-    return dict(common, config_file=ini_path, write_ini=True, derived_ini='', has_logging=False,
-                tg_cfg_file=cfg_path, tg_cfg=cfg_text,
-                production_changes=production.changes(read(project.config_file), cfg_text,
-                                                      origins),
+    added = production.TG1_SECURE_COOKIES[values.tg1.version] if prod.secure_cookies else ()
+    cfg_text = tg1config.derive_deployment(project.config_file, values.paths.project_dir,
+                                           values.paths.data_dir, slug, secrets, added)
+    values.config.update(file=ini_path, write_ini=True, derived_ini='', has_logging=False)
+    values.tg1.update(cfg_file=cfg_path, cfg=cfg_text)
+    prod.update(changes=production.changes(read(project.config_file), cfg_text, origins),
                 secret_files=[os.path.basename(cfg_path)] if secrets else [])
 
 
 def settle_secrets(values, config_file, app_cfg, installed, repository):
     wanted = production.secrets_wanted(config_file, app_cfg)
     return production.settle_secrets(wanted, installed, repository,
-                                     rotate=values['rotate_secrets'],
-                                     secrets_from=values['secrets_from'])
+                                     rotate=values.production.rotate_secrets,
+                                     secrets_from=values.production.secrets_from)
 
 
 def read(path):

@@ -40,11 +40,11 @@ ONE_THREAD = re.compile(r'^\s*server\.thread_pool\s*=\s*1\s*(#.*)?$', re.M)
 
 
 def daemon_limits(opts, given, values):
-    """The daemon's leak guards and timeouts (DAEMON_LIMITS), checked; refused in
-    embedded mode, where no daemon runs."""
+    """Fill the daemon's leak guards and timeouts (DAEMON_LIMITS) into ``values.daemon``,
+    checked; refused in embedded mode, where no daemon runs."""
     explicit = set(k for k, v in given.items() if v != OPTION_DEFAULTS.get(k))
     daemon_only = [name for name, _, _ in DAEMON_LIMITS if name in explicit]
-    if daemon_only and values['mode'] == 'embedded':
+    if daemon_only and values.apache.mode == 'embedded':
         raise TgDeployError('--%s applies to daemon mode only (a WSGIDaemonProcess option): '
                             'drop it, or use --mode daemon' % dashed(daemon_only[0]))
     limits = dict((name, check_count(name, opts[name], low, high))
@@ -56,11 +56,10 @@ def daemon_limits(opts, given, values):
     if 0 < limits['header_buffer_size'] < 8192:
         raise TgDeployError('--header-buffer-size %d: mod_wsgi takes 8192 bytes or more (0 '
                             'keeps its 32768)' % limits['header_buffer_size'])
-    return dict(limits, **{
-        # The optional daemon options, in the order the WSGIDaemonProcess line gives them.
-        'leak_guards': [(dashed(name), limits[name]) for name in (
-            'maximum_requests', 'restart_interval', 'inactivity_timeout') if limits[name]],
-    })
+    values.daemon.update(limits)
+    # The optional daemon options, in the order the WSGIDaemonProcess line gives them.
+    values.daemon.leak_guards = [(dashed(name), limits[name]) for name in (
+        'maximum_requests', 'restart_interval', 'inactivity_timeout') if limits[name]]
 
 
 def default_user(elsewhere=False):

@@ -20,40 +20,43 @@ TRUSTED_PROXY_HEADERS = proxies.TRUSTED_HEADERS
 
 
 def settle_https(opts, given, values):
-    """The HTTPS and proxy values: which virtual hosts the config holds and what each does."""
+    """Fill the ``https`` and ``proxies`` groups of ``values`` (a Settled), the virtual
+    hosts the config holds and what each does (``apache.hosts``), and whether cookies are
+    marked Secure (``production.secure_cookies``)."""
     explicit = set(k for k, v in given.items() if v != OPTION_DEFAULTS.get(k))
     https = check_choice('https', opts['https'], HTTPS_CHOICES)
     refuse_https_mismatch(https, explicit, values)
     https = None if https == 'no' else https
     https_only = check_choice('https-only', opts['https_only'], ('yes', 'no')) == 'yes'
     https_port = check_count('https-port', opts['https_port'], 1, 65535)
-    if https and https_port == values['port']:
+    if https and https_port == values.apache.port:
         raise TgDeployError('--https-port %d is also the HTTP --port: give them different ports '
                             '(the defaults are 80 and 443)' % https_port)
     files = dict((name, https == 'own' and opts[name] and check_path(
-        '--' + dashed(name), folder(opts[name], values['project_dir'], '')))
+        '--' + dashed(name), folder(opts[name], values.paths.project_dir, '')))
         for name in OWN_OPTIONS)
-    if https == 'own' and not values['elsewhere']:
+    if https == 'own' and not values.paths.elsewhere:
         tls.check_files(files['ssl_certificate'], files['ssl_key'], files['ssl_chain'])
-    return dict(files, **{
-        'https': https,
-        'https_port': https_port,
-        'https_only': https_only,
-        'https_url': https and 'https://%s%s' % (values['server_name'], '' if https_port == 443
-                                                 else ':%d' % https_port),
-        'hsts': opts['hsts'] and check_count('hsts', opts['hsts'], 1, MAX_HSTS),
-        'acme_email': https == 'acme' and tls.check_acme_email(opts['acme_email']),
-        'acme_ca': https == 'acme' and opts['acme_ca'] and tls.check_acme_ca(opts['acme_ca']),
-        'trust_proxy': check_proxies(opts['trust_proxy'], check_choice(
+    values.https.update(dict(
+        files,
+        kind=https,
+        port=https_port,
+        only=https_only,
+        url=https and 'https://%s%s' % (values.apache.server_name, '' if https_port == 443
+                                        else ':%d' % https_port),
+        hsts=opts['hsts'] and check_count('hsts', opts['hsts'], 1, MAX_HSTS),
+        acme_email=https == 'acme' and tls.check_acme_email(opts['acme_email']),
+        acme_ca=https == 'acme' and opts['acme_ca'] and tls.check_acme_ca(opts['acme_ca'])))
+    values.proxies.update(
+        trusted=check_proxies(opts['trust_proxy'], check_choice(
             'trust-wide-networks', opts['trust_wide_networks'], ('yes', 'no')) == 'yes'),
-        'trusted_proxy_headers': TRUSTED_PROXY_HEADERS,
+        trusted_headers=TRUSTED_PROXY_HEADERS,
         # Unset before the application runs: from a trusted proxy too (proxies.py).
-        'untrusted_headers': proxies.untrusted_headers(
-            TRUSTED_PROXY_HEADERS if opts['trust_proxy'] else ()),
-        # Session and login cookies marked Secure: only where no page is served over HTTP.
-        'secure_cookies': https_only,
-        'hosts': virtual_hosts(https, https_only, values['port'], https_port),
-    })
+        untrusted_headers=proxies.untrusted_headers(
+            TRUSTED_PROXY_HEADERS if opts['trust_proxy'] else ()))
+    # Session and login cookies marked Secure: only where no page is served over HTTP.
+    values.production.secure_cookies = https_only
+    values.apache.hosts = virtual_hosts(https, https_only, values.apache.port, https_port)
 
 
 def virtual_hosts(https, https_only, port, https_port):
@@ -75,12 +78,12 @@ def refuse_https_mismatch(https, explicit, values):
                             '--acme-email), or drop it' % dashed(extra[0]))
     if https == 'no':
         return
-    if not values['server_name']:
+    if not values.apache.server_name:
         raise TgDeployError('--https needs --server-name: a certificate is for a host name, and '
                             'the HTTPS virtual host answers to it')
-    if values['apache'] != '2.4':
+    if values.apache.version != '2.4':
         raise TgDeployError('--https writes for Apache 2.4 (TLS 1.3, mod_md): drop --apache %s'
-                            % values['apache'])
+                            % values.apache.version)
     other, needed = (ACME_OPTIONS, ('ssl_certificate', 'ssl_key')) if https == 'own' else \
         (OWN_OPTIONS, ('acme_email',))
     extra = sorted(explicit & set(other))

@@ -21,40 +21,40 @@ LOG_DAYS = 14
 
 
 def settle_logs(opts, values):
-    """The log folder (Apache's, or --log-dir), the files in it, their rotation."""
+    """Fill ``values.logs``: the log folder (Apache's, or --log-dir), the files in it,
+    their rotation."""
     log_text, log_path, system_rotation, rotatelogs, log_owner = platform_logs()
     if opts['log_dir']:
         log_path = log_text = check_path('--log-dir', folder(opts['log_dir'],
-                                                             values['project_dir'], ''))
+                                                             values.paths.project_dir, ''))
         if re.search(r'[\'"\\{}\[\]*?\x00-\x1f]', log_path):
             raise TgDeployError('--log-dir %s: quotes, backslashes, control characters and '
                                 '{}[]*? cannot reach rotatelogs, logrotate and systemd-tmpfiles '
                                 'intact: choose a folder without them' % log_path)
-        if not values['elsewhere'] and not os.path.isdir(log_path):
+        if not values.paths.elsewhere and not os.path.isdir(log_path):
             # Apache refuses to start without it (AH02291).
             raise TgDeployError('--log-dir %s is not a folder: create it (root may own it: '
                                 'Apache opens its logs before it drops root)' % log_path)
-    return {
-        'log_dir': log_text,
-        'log_path': log_path,
-        'system_rotation': system_rotation,
-        'rotatelogs': rotatelogs,
-        'log_owner': log_owner,
-        'log_days': LOG_DAYS,
+    name, daemon = values.daemon.name, values.apache.mode == 'daemon'
+    values.logs.update(
+        dir=log_text,
+        path=log_path,
+        system_rotation=system_rotation,
+        rotatelogs=rotatelogs,
+        owner=log_owner,
+        days=LOG_DAYS,
         # The access logs' folder of its own in the log folder: the distribution's rotation
         # of *.log there (with its nightly restart) must not take rotatelogs' files too.
-        'log_folder': values['daemon_name'],
+        folder=name,
         # Relative to the log folder: the error log, a plain file (the application's last
         # lines as its processes exit reach it; a piped one lost them), and the access log:
         # in daemon mode piped through rotatelogs (today's file a link it moves along; the
         # HTTPS virtual host's: https-access.log), in embedded mode a plain file, since
         # Apache's processes run the application and finish requests after a graceful
         # restart has ended the old piped loggers (bench/logs.py).
-        'piped_access': values['mode'] == 'daemon',
-        'error_log': values['daemon_name'] + '-error.log',
-        'access_log': values['daemon_name'] + ('/access.log' if values['mode'] == 'daemon'
-                                               else '-access.log'),
-    }
+        piped_access=daemon,
+        error_log=name + '-error.log',
+        access_log=name + ('/access.log' if daemon else '-access.log'))
 
 
 def platform_logs():

@@ -50,10 +50,23 @@ from tgdeploy.settle.https import virtual_hosts  # noqa: F401
 
 
 def settle(project, given):
-    """Return the template variables for ``project``; ``given`` maps option names to strings."""
+    """Return the settled values (settled.Settled) for ``project``; ``given`` maps option
+    names to strings. Each step below fills its groups of the one Settled in turn."""
     given = dict((k, v) for k, v in given.items() if v not in (None, ''))
     opts = with_defaults(project, given)
+    values = settle_first(project, given, opts)
+    settle_https(opts, given, values)
+    settle_day_two(opts, given, values, project)
+    exposure.refuse(values, SYSTEM_DIRS)
+    app_config(project, values)
+    replay_settle.settle(opts, values, project)
+    return values
 
+
+def settle_first(project, given, opts):
+    """The groups the later steps start from: the project, its folders, the Python, the
+    Apache mount and host, the daemon processes, what Apache serves itself, and the options
+    of the production and start-up groups as given."""
     mount = check_mount(opts['mount'])
     mode = check_choice('mode', opts['mode'], MODES)
     elsewhere = check_choice('elsewhere', opts['elsewhere'], ('yes', 'no')) == 'yes'
@@ -77,63 +90,108 @@ def settle(project, given):
     aliases = check_aliases(opts['alias'], static_urls, (project_dir, apache_dir, data_dir),
                             served, project_dir, elsewhere)
     static_urls = aliases + static_urls
-    static_dirs = folders_of(static_urls, static_root)
+    python_version = venv_python_version(python_home)
+    name = daemon_name(slug, mount)
+    return settled.Settled({
+        'project': project_group(project, slug, given),
+        'paths': {
+            'project_dir': project_dir,
+            'import_dir': import_root(project_dir),
+            'apache_dir': apache_dir,
+            'htdocs_dir': os.path.join(apache_dir, 'htdocs'),
+            'wsgi_file': os.path.join(apache_dir, slug + '.wsgi'),
+            'conf_file': os.path.join(apache_dir, slug + '.conf'),
+            'data_dir': data_dir,
+            'egg_cache': os.path.join(data_dir, 'egg-cache'),
+            # Denied to every client: the project, and the data folder wherever it is.
+            'private_dirs': [project_dir] + ([] if within(data_dir, project_dir)
+                                             else [data_dir]),
+            'elsewhere': elsewhere,
+        },
+        'python': {
+            'home': python_home,
+            'version': python_version,
+            # Python 2.7 (TurboGears 1.x, or 2.x of its day): no distribution's mod_wsgi
+            # serves it, the README has one built into the virtualenv.
+            'python2': project.flavor == 'tg1' or python_version.startswith('2.'),
+        },
+        'daemon': {
+            'processes': check_count('processes', opts['processes'] or
+                                     str(default_processes()), 1, MAX_PROCESSES),
+            'threads': check_count('threads', opts['threads'], 1, 1000),
+            'user': user,
+            'group': group,
+            'locale': check_locale(opts['locale']),
+            'name': name,
+            'process_group': name if mode == 'daemon' else '%{GLOBAL}',
+            'preload': check_choice('preload', opts['preload'], ('yes', 'no')) == 'yes',
+            'legacy_stdout': check_choice('legacy-stdout', opts['legacy_stdout'],
+                                          ('yes', 'no')) == 'yes',
+        },
+        'apache': {
+            'mount': mount,
+            'mode': mode,
+            'version': apache,
+            # How many hosts will serve this deployment alike (the doctor then finds the
+            # state that lives on one: host_state.py); 'hosts' names the virtual hosts.
+            'host_count': check_count('hosts', opts['hosts'], 1, 1000),
+            'server_name': server_name,
+            'port': check_count('port', opts['port'], 1, 65535),
+            'limit_request_body': check_count('limit-request-body', opts['limit_request_body'],
+                                              0, 2147483647),
+            'setenv': check_setenv(opts['setenv']),
+        },
+        'static': {
+            'urls': static_urls,
+            'dirs': folders_of(static_urls, static_root),
+            'root': static_root,
+            # A mount holds only letters, digits and ._~-/: "." is the one regex character,
+            # and goes in brackets (mod_rewrite's quoted arguments keep a backslash as
+            # written).
+            'root_pattern': static_root and '^%s/(.+)$' % mount.rstrip('/').replace('.', '[.]'),
+            'skipped': static_skipped,
+        },
+        'production': production_group(opts, project_dir),
+        'startup': {'function': opts['startup'] and check_function(opts['startup'])},
+        'config': {
+            'source': project.config_file and check_path('config file', project.config_file),
+            'cherrypy': None,
+        },
+        'tg1': {
+            'version': tg1_line(opts['tg_version'], project, python_home)
+            if project.flavor == 'tg1' else None,
+            'cfg': '',
+            'cfg_file': None,
+        },
+        'quote': {'q': apache_quote, 'qdir': directory_pattern, 'qexpr': expr_string,
+                  'sh': shell_quote, 'shq': piped_argument, 'tmpfiles_path': tmpfiles_path},
+    })
 
-    values = {
+
+def project_group(project, slug, given):
+    """What detect found of the project, as the templates and the report read it."""
+    return {
         'tgdeploy_version': __version__,
         'flavor': project.flavor,
         'flavor_name': FLAVOR_NAMES[project.flavor],
-        'project': project.name,
+        'name': project.name,
         'slug': slug,
         'package': project.package,
         'package_dir': project.package_dir,
+        'root': project.root,
         'evidence': project.evidence + (
             ['server.thread_pool = 1 in %s: one thread per daemon process' % project.config_file]
             if one_thread_pool(project) and 'threads' not in given else []),
         'memory_sessions': project.memory_sessions,
-        'project_dir': project_dir,
-        'import_dir': import_root(project_dir),
-        'apache_dir': apache_dir,
-        'htdocs_dir': os.path.join(apache_dir, 'htdocs'),
-        'wsgi_file': os.path.join(apache_dir, slug + '.wsgi'),
-        'conf_file': os.path.join(apache_dir, slug + '.conf'),
-        'data_dir': data_dir,
-        'egg_cache': os.path.join(data_dir, 'egg-cache'),
-        'mount': mount,
-        'mode': mode,
-        'apache': apache,
-        'processes': check_count('processes', opts['processes'] or str(default_processes()),
-                                 1, MAX_PROCESSES),
-        'threads': check_count('threads', opts['threads'], 1, 1000),
-        # How many hosts will serve this deployment alike (the doctor then finds the state
-        # that lives on one: host_state.py); 'hosts' names the virtual hosts.
-        'host_count': check_count('hosts', opts['hosts'], 1, 1000),
-        'user': user,
-        'group': group,
-        'python_home': python_home,
-        'python_version': venv_python_version(python_home),
+        'uses_sqlobject': project.uses_sqlobject,
         'paster_era': project.paster_era,
-        # Python 2.7 (TurboGears 1.x, or 2.x of its day): no distribution's mod_wsgi serves
-        # it, the README has one built into the virtualenv.
-        'python2': project.flavor == 'tg1' or venv_python_version(python_home).startswith('2.'),
-        'server_name': server_name,
-        'port': check_count('port', opts['port'], 1, 65535),
-        'locale': check_locale(opts['locale']),
-        'daemon_name': daemon_name(slug, mount),
-        'process_group': daemon_name(slug, mount) if mode == 'daemon' else '%{GLOBAL}',
-        'preload': check_choice('preload', opts['preload'], ('yes', 'no')) == 'yes',
-        'static_urls': static_urls,
-        'static_dirs': static_dirs,
-        'static_root': static_root,
-        # A mount holds only letters, digits and ._~-/: "." is the one regex character, and
-        # goes in brackets (mod_rewrite's quoted arguments keep a backslash as written).
-        'static_root_pattern': static_root and '^%s/(.+)$' % mount.rstrip('/').replace('.', '[.]'),
-        # Denied to every client: the project, and the data folder wherever it is.
-        'private_dirs': [project_dir] + ([] if within(data_dir, project_dir) else [data_dir]),
-        'static_skipped': static_skipped,
-        'limit_request_body': check_count('limit-request-body', opts['limit_request_body'], 0,
-                                          2147483647),
-        'elsewhere': elsewhere,
+    }
+
+
+def production_group(opts, project_dir):
+    """The production options as given: error reports, secrets (app_config.py adds what
+    the derived configs change)."""
+    return {
         'rotate_secrets': check_choice('rotate-secrets', opts['rotate_secrets'],
                                        ('yes', 'no')) == 'yes',
         'secrets_from': opts['secrets_from'] and check_path(
@@ -142,26 +200,7 @@ def settle(project, given):
                                                            opts['error_email']),
         'smtp': check_smtp(opts['smtp_server']),
         'sentry_dsn': opts['sentry_dsn'] and check_dsn(opts['sentry_dsn']),
-        'startup': opts['startup'] and check_function(opts['startup']),
-        'setenv': check_setenv(opts['setenv']),
-        'root': project.root,
-        'source_config': project.config_file and check_path('config file', project.config_file),
-        'cherrypy_config': None,
-        'uses_sqlobject': project.uses_sqlobject,
-        'legacy_stdout': check_choice('legacy-stdout', opts['legacy_stdout'],
-                                      ('yes', 'no')) == 'yes',
-        'tg_version': None,
-        'tg_cfg': '',
-        'tg_cfg_file': None,
     }
-    if project.flavor == 'tg1':
-        values['tg_version'] = tg1_line(opts['tg_version'], project, python_home)
-    values.update(settle_https(opts, given, values))
-    values.update(settle_day_two(opts, given, values, project))
-    exposure.refuse(settled.Settled.from_flat(values), SYSTEM_DIRS)
-    values.update(app_config(project, values))
-    values.update(replay_settle.settle(opts, values, project))
-    return settled.Settled.from_flat(values)
 
 
 def with_defaults(project, given):
@@ -186,24 +225,17 @@ def with_defaults(project, given):
 
 
 def settle_day_two(opts, given, values, project):
-    """Logs of its own, the daemon's leak guards and timeouts, and what real deployments
-    set: the Authorization header, compression, cache headers for static files."""
-    day_two = daemon_limits(opts, given, values)
-    day_two.update(settle_logs(opts, values))
-    day_two.update({
-        'thread_pool_one': one_thread_pool(project) and 'threads' not in given,
-        'pass_authorization': check_choice('pass-authorization', opts['pass_authorization'],
-                                           ('yes', 'no')) == 'yes',
-        'script_reloading': check_choice('script-reloading', opts['script_reloading'],
-                                         ('yes', 'no')) == 'yes',
-        'compress': check_choice('compress', opts['compress'], ('yes', 'no')) == 'yes',
-        'static_max_age': opts['static_max_age'] and check_count(
-            'static-max-age', opts['static_max_age'], 0, MAX_HSTS),
-        'q': apache_quote,
-        'qdir': directory_pattern,
-        'qexpr': expr_string,
-        'sh': shell_quote,
-        'shq': piped_argument,
-        'tmpfiles_path': tmpfiles_path,
-    })
-    return day_two
+    """The daemon's leak guards and timeouts (daemon.py), logs of their own (logs.py), and
+    what real deployments set: the Authorization header, compression, cache headers for
+    static files."""
+    daemon_limits(opts, given, values)
+    settle_logs(opts, values)
+    values.project.thread_pool_one = one_thread_pool(project) and 'threads' not in given
+    values.apache.update(
+        pass_authorization=check_choice('pass-authorization', opts['pass_authorization'],
+                                        ('yes', 'no')) == 'yes',
+        script_reloading=check_choice('script-reloading', opts['script_reloading'],
+                                      ('yes', 'no')) == 'yes',
+        compress=check_choice('compress', opts['compress'], ('yes', 'no')) == 'yes')
+    values.static.max_age = opts['static_max_age'] and check_count(
+        'static-max-age', opts['static_max_age'], 0, MAX_HSTS)

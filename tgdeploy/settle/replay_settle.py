@@ -18,7 +18,10 @@ REPLAYED_FLAVORS = ('cherrypy', 'tg1')
 
 
 def settle(opts, values, project):
-    project_dir = values['project_dir']
+    """Fill ``values.startup`` (the start-up replayed, the --env-file), and add to the
+    evidence (``project.evidence``), the environment (``apache.setenv``) and the files
+    holding secrets (``production.secret_files``)."""
+    project_dir = values.paths.project_dir
     env_file = opts.get('env_file') and check_path('--env-file', os.path.abspath(
         os.path.join(project_dir, opts['env_file'])))
     env_pairs = envfile.read(env_file) if env_file else []
@@ -28,7 +31,7 @@ def settle(opts, values, project):
                             'CherryPy root object to serve: pass --root module:Root')
     if found is not None:
         check_path('--startup-script', found.path)
-    evidence = list(values['evidence'])
+    evidence = list(values.project.evidence)
     if found is not None:
         evidence += seen(found, project_dir)
     if env_file:
@@ -36,30 +39,26 @@ def settle(opts, values, project):
             os.path.relpath(env_file, project_dir),
             ', '.join(name for name, _ in env_pairs) or 'nothing'))
     if project.flavor == 'tg2':
-        evidence += own_set_up(project_dir, values['package_dir'], values['config_file'])
-    setenv = list(values['setenv'] or [])
+        evidence += own_set_up(project_dir, values.project.package_dir, values.config.file)
+    setenv = list(values.apache.setenv or [])
     taken = [name for name, _ in setenv + env_pairs]
-    derived = daemon_env.derived(project_dir, values['data_dir'], taken)
+    derived = daemon_env.derived(project_dir, values.paths.data_dir, taken)
     setenv += [(name, value) for name, value, _ in derived]
     for why in sorted(set(why for _, _, why in derived), key=[w for _, _, w in derived].index):
         evidence.append('environment: %s (%s)' % (', '.join(
             '%s=%s' % (name, shown(value, project_dir)) for name, value, w in derived
             if w == why), why))
-    secret_files = list(values.get('secret_files') or [])
-    wsgi = os.path.basename(values['wsgi_file'])
+    secret_files = list(values.production.secret_files or [])
+    wsgi = os.path.basename(values.paths.wsgi_file)
     if env_pairs and wsgi not in secret_files:
         secret_files.append(wsgi)
-    return {
-        'startup_replay': found,
-        'startup_script': found and found.script,
-        'startup_call': found and found.call,
-        'startup_sets_config': bool(found and found.sets_config),
-        'env_file': env_file,
-        'env_file_pairs': env_pairs,
-        'evidence': evidence,
-        'secret_files': secret_files,
-        'setenv': setenv,
-    }
+    values.startup.update(replay=found, script=found and found.script,
+                          call=found and found.call,
+                          sets_config=bool(found and found.sets_config),
+                          env_file=env_file, env_pairs=env_pairs)
+    values.project.evidence = evidence
+    values.production.secret_files = secret_files
+    values.apache.setenv = setenv
 
 
 def own_set_up(project_dir, package_dir, config_file):

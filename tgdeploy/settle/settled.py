@@ -2,8 +2,9 @@
 
 ``values.daemon.processes``, ``values.paths.data_dir``, and in the templates
 ``{{daemon.processes}}``. GROUPS says which value is in which group (each in exactly one);
-an entry ``('name', 'project')`` is the attribute ``name`` of the value settle() builds
-under the key ``project``, where the group makes the old prefix redundant. A name no group
+settle() fills the groups step by step (``values.logs.update(...)``). An entry
+``('name', 'project')`` is the attribute ``name`` of the value from_flat() takes under the
+flat name ``project``, where the group makes the old prefix redundant. A name no group
 has raises AttributeError; a field of a group left unset (a partial one, in tests) is None.
 A field named in a table: ``values.lookup('paths.data_dir')``; a changed copy:
 ``values.replace(apache={'port': 8080})``.
@@ -86,6 +87,12 @@ class Group(object):
                                  'tgdeploy/settle/settled.py)' % (self._name, field))
         object.__setattr__(self, field, value)
 
+    def update(self, fields=(), **more):
+        """Set several fields at once (a settle step filling its group); a name the group
+        has not raises AttributeError."""
+        for field, value in list(dict(fields).items()) + list(more.items()):
+            setattr(self, field, value)
+
     def fields(self):
         """{field: value} of the fields this group holds."""
         return dict((field, getattr(self, field)) for field in FIELDS[self._name]
@@ -115,7 +122,11 @@ class Settled(object):
 
     @classmethod
     def from_flat(cls, flat):
-        """From the {key: value} settle() builds; a key not in GROUPS is a bug."""
+        """From a {flat name: value} (the second name of a GROUPS entry); a key not in GROUPS
+        is a bug. settle() fills the groups itself; this is kept for Settled.of (render()
+        given a dict) and for the tests that build partial values by the flat names
+        (test_crawl, test_diagnose, test_write_locations, test_mod_wsgi_lines,
+        support/kallithea.py)."""
         unknown = sorted(set(flat) - set(WHERE))
         if unknown:
             raise KeyError('settled value %s has no group: add it to GROUPS in '
