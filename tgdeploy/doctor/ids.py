@@ -81,6 +81,16 @@ IDS = (
      'see the generated config'),
     ('TGD-E042', 'mod_wsgi before 6 with --interrupt-timeout',
      'install mod_wsgi 6.0.5 or later, or drop --interrupt-timeout'),
+    ('TGD-E043', 'mod_wsgi before 4.5.13 with response-socket-timeout',
+     'install a newer mod_wsgi, or --response-socket-timeout 0'),
+    ('TGD-E044', 'the Containerfile\'s base image lacks the virtualenv\'s Python',
+     'build with the --build-arg BASE the finding names, or tgdeploy --container again'),
+    ('TGD-E045', 'a requirement the image\'s pip cannot install (not on an index)',
+     'give the build its sdist or wheel (find-links), or publish it'),
+    ('TGD-E046', 'a requirement that needs another Python than the image\'s',
+     'pin a release for the image\'s Python'),
+    ('TGD-E047', 'the Kubernetes manifest runs replicas of state kept in one process or file',
+     'replicas: 1, or move the state to a shared store'),
     ('TGD-W001', 'no mod_wsgi module found in the Apache config',
      'install one (apt-get install libapache2-mod-wsgi-py3) or pass --mod-wsgi PATH'),
     ('TGD-W002', 'the data folder does not exist (CherryPy)',
@@ -145,6 +155,16 @@ IDS = (
     ('TGD-W038', 'the project\'s own deployment files serve another root', '--root'),
     ('TGD-W039', 'the project runs a program this machine lacks',
      'install it (its distribution package)'),
+    ('TGD-W040', 'a scheduler or background thread started at import or start-up runs in '
+                 'every daemon process', '--service NAME=package.module[:function], and the '
+                 'application skips it where TGDEPLOY_SERVICES names it'),
+    ('TGD-W041', 'the server names its version and system in every answer (ServerTokens)',
+     'ServerTokens Prod in the server config'),
+    ('TGD-W042', 'the server signs its own pages with its version (ServerSignature)',
+     'ServerSignature Off in the server config'),
+    ('TGD-W043', 'the server answers TRACE (TraceEnable)', 'TraceEnable Off in the server config'),
+    ('TGD-W044', 'the Containerfile was edited by hand since tgdeploy wrote it',
+     'review the edit, or tgdeploy --container --overwrite (yours saved as .bak)'),
 )
 
 TITLES = dict((check_id, title) for check_id, title, _ in IDS)

@@ -162,6 +162,21 @@ TABLE = (
            'busy and idle, requests per second, queue wait, restarts and oldest running request '
            '(tgdeploy --status reads it; /metrics there for Prometheus; mod_status at /apache '
            'there when loaded); daemon mode only (default: off)', 'check_choice'),
+    option('header_timeout', '15', V, 'apache', 'seconds a client may take to send its '
+           'request line and headers, one more for each 500 bytes it sends, at most twice '
+           'this (mod_reqtimeout; the virtual host of --server-name): a client that sends them '
+           'slowly holds an Apache worker that long (default 15, as mod_wsgi-express; Apache\'s '
+           'and Debian\'s 20; 0: no limit)', 'check_count'),
+    option('body_timeout', '15', V, 'apache', 'seconds a client may take to start sending its '
+           'request body, one more for each 500 bytes it sends (mod_reqtimeout; the virtual '
+           'host of --server-name; default 15, as mod_wsgi-express; Apache\'s 20, Debian\'s '
+           '10; 0: no limit)', 'check_count'),
+    option('keep_alive_timeout', '2', V, 'apache', 'seconds an idle connection is kept open '
+           'for the client\'s next request (the virtual host of --server-name; default 2, as '
+           'mod_wsgi-express; Apache\'s and Debian\'s 5; 0: no keep-alive)', 'check_count'),
+    option('max_keep_alive_requests', '100', V, 'apache', 'requests one connection may '
+           'carry before Apache closes it (the virtual host of --server-name; default 100, '
+           'Apache\'s; 0: no limit)', 'check_count'),
     # -- Daemon processes
     option('processes', None, V, 'daemon', 'daemon processes (default: one per CPU core, '
            'at most %d)' % MAX_PROCESSES, 'check_count', now=default_processes),
@@ -200,9 +215,19 @@ TABLE = (
     option('socket_timeout', '60', V, 'daemon', 'seconds Apache waits on the daemon\'s socket '
            'before it gives up on a request (default 60, as mod_wsgi-express; 0: Apache\'s '
            'Timeout)', 'check_count'),
+    option('response_socket_timeout', '20', V, 'daemon', 'seconds a write of the answer to '
+           'a client that reads none of it may wait before Apache gives up on that client and '
+           'frees the daemon thread that produced the answer (mod_wsgi 4.5.13 and later; default '
+           '20; 0: socket-timeout\'s)', 'check_count'),
     option('header_buffer_size', '0', V, 'daemon', 'largest response header the daemon may '
            'hand back, in bytes, for large cookies (default 0: mod_wsgi\'s 32768; at least '
            '8192)', 'check_count'),
+    option('service', None, R, 'daemon', 'NAME=package.module[:function]: code that must run '
+           'once, not once per process (a scheduler, a background job), run in a daemon '
+           'process of its own: the module is imported, and the function called, when Apache '
+           'starts; the application\'s processes get TGDEPLOY_SERVICES=NAME and must not start '
+           'it (README: Jobs that run once); repeat it for several (default: none)',
+           'check_services'),
     # -- Static files
     option('alias', None, R, 'static', 'URL=PATH: Apache serves the file or folder PATH at '
            'URL, granted to every client; repeat it for several (default: none)',
@@ -273,6 +298,9 @@ TABLE = (
            'setup.cfg (default: none; README: The doctor\'s findings)'),
     option('format', None, V, 'doctor', 'how --status prints the figures: text (default) or '
            'prometheus (the text format Prometheus scrapes)'),
+    option('no_import_check', None, F, 'doctor', '--reload without its release check (the '
+           'new code loaded as the daemon user and its landing page asked before any daemon '
+           'is signalled): only when that check cannot run here (README: Reloading new code)'),
     # -- Actions (instead of only writing apache/)
     option('doctor', None, A, 'action', 'check the deployment against this machine and its '
            'Apache; write nothing'),
