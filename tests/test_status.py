@@ -12,6 +12,7 @@ removes them after: Apache listens on the first only, the client binds the secon
 different address of no loopback range, which is what a client of another host is to Apache.
 """
 import shutil
+import json
 import subprocess
 import tempfile
 import threading
@@ -80,10 +81,10 @@ def tgdeploy(project, *args, check=True):
     return proc
 
 
-def get(port, path, source=SERVER, timeout=10):
+def get(port, path, source=SERVER, timeout=10, headers=None):
     connection = HTTPConnection(SERVER, port, timeout=timeout, source_address=(source, 0))
     try:
-        connection.request('GET', path)
+        connection.request('GET', path, headers=headers or {})
         response = connection.getresponse()
         return response.status, response.read().decode()
     finally:
@@ -159,6 +160,48 @@ def test_a_client_of_another_address_is_refused(site):
         assert get(apache.port, path, source=SERVER)[0] == 200, path
     # The application itself answers that client: the refusal is the endpoint's alone.
     assert get(apache.port, '/st/about', source=STRANGER)[0] == 200
+    # What a proxy on this machine forwards looks local to Apache: refused by its header.
+    for header in ('X-Forwarded-For', 'Forwarded'):
+        assert get(apache.port, '/st/.tgdeploy-status', headers={header: 'for=203.0.113.9'})[
+            0] == 403, header
+
+
+def figures(port):
+    """The endpoint's JSON (what tgdeploy --status reads), asked directly: quicker."""
+    status, body = get(port, '/st/.tgdeploy-status?format=json')
+    assert status == 200, body
+    return json.loads(body)['groups'][0]
+
+
+def settled_total(port, wanted=None, timeout=10):
+    """The requests counted, once two reads 0.6 s apart agree (and equal ``wanted``)."""
+    deadline = time.time() + timeout
+    last = None
+    while True:
+        total = figures(port)['requests']
+        if total == last and (wanted is None or total == wanted) or time.time() > deadline:
+            return total
+        last = total
+        time.sleep(0.6)
+
+
+def test_requests_are_counted_one_by_one(site):
+    apache, _ = site
+    before = settled_total(apache.port)
+    for _ in range(10):
+        assert get(apache.port, '/st/about')[0] == 200
+    # The endpoint's own requests are not among them (they run in its own group).
+    assert settled_total(apache.port, before + 10) == before + 10
+    assert figures(apache.port)['requests_per_second'] > 0
+
+
+def test_a_reload_shows_as_restarts(site):
+    apache, project = site
+    assert 'restarts         0' in status_until(project, 'restarts')
+    tgdeploy(project, '--reload')  # each of the 2 processes replaced: 2 starts more
+    text = status_until(project, 'restarts         2')
+    assert 'restarts         2' in text and '2 running (2 configured)' in text, text
+    assert get(apache.port, '/st/about')[0] == 200
 
 
 # -- bad input: one line, exit code 2, nothing written ---------------------------------------
