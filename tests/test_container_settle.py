@@ -5,7 +5,6 @@ import pytest
 
 from support.projects import make_tg1, make_tg2, make_venv_marker
 from tgdeploy.cli import deploy
-from tgdeploy.errors import TgDeployError
 from tgdeploy.settle.container import kube_name, moved
 from tgdeploy.settle.settled import GROUP_NAMES
 from tgdeploy.write import container
@@ -61,11 +60,38 @@ def test_what_the_image_installs_and_why_one_replica(tmp_path):
     assert box.ignored == ['data']
 
 
-def test_turbogears_1_is_refused_in_one_line(tmp_path):
-    values = settled(make_tg1(tmp_path / 'mysite'), tg_version='1.5')
-    with pytest.raises(TgDeployError, match='TurboGears 1 and Python 2.7 images are not '
-                                            'written yet'):
-        container.settle(values)
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_turbogears_1_on_python_27_installs_what_its_virtualenv_holds(tmp_path):
+    project = make_tg1(tmp_path / 'mysite', requirement='TurboGears >= 1.5.1')
+    venv = make_venv_marker(tmp_path / 'venv27', '2.7.18')
+    site = venv / 'lib' / 'python2.7' / 'site-packages'
+    write(site / 'TurboGears-1.5.1-py2.7.egg-info' / 'PKG-INFO',
+          'Metadata-Version: 1.1\nName: TurboGears\nVersion: 1.5.1\n\nVersion: 9 (body)\n')
+    write(site / 'PEAK_Rules-0.5a1.dev_r2713-py2.7.egg-info',  # a file, as distutils writes
+          'Metadata-Version: 1.0\nName: PEAK-Rules\nVersion: 0.5a1.dev-r2713\n')
+    write(site / 'CherryPy-3.2.2.dist-info' / 'METADATA',
+          'Metadata-Version: 2.1\nName: CherryPy\nVersion: 3.2.2\n')
+    for own in ('pip-20.3.4', 'setuptools-44.1.1', 'tgdeploy-0.1.0', 'mysite-1.0'):
+        name, version = own.split('-')
+        write(site / (own + '.dist-info') / 'METADATA', 'Name: %s\nVersion: %s\n' % (name, version))
+    write(site / 'local-1.0.dist-info' / 'METADATA', 'Name: local\nVersion: 1.0\n')
+    write(site / 'local-1.0.dist-info' / 'direct_url.json', '{"url": "file:///src/local"}')
+    values = deploy.settle(str(project), dict(python_home=str(venv), elsewhere='yes',
+                                              tg_version='1.5'))
+    moved_values, box = container.settle(values)
+    assert (box.base, box.python2) == ('debian:bullseye-slim', True)
+    assert box.mod_wsgi == '/usr/local/lib/mod_wsgi-py27.so'
+    assert box.locked == ['CherryPy==3.2.2', 'PEAK-Rules===0.5a1.dev-r2713',
+                          'TurboGears==1.5.1']
+    assert box.setup_command == ['/srv/venv/bin/tg-admin', '-c', '/srv/config/mysite.cfg',
+                                 'sql', 'create']
+    assert box.one_replica.startswith('its database is SQLite (sqlite:////srv/app/data/')
+    assert 'mysite.cfg' in box.config_names
+    assert str(tmp_path) not in moved_values.tg1.cfg
 
 
 def test_the_stamp_sees_an_edit():

@@ -12,6 +12,7 @@ import re
 
 from tgdeploy import __version__
 from tgdeploy.errors import TgDeployError
+from tgdeploy.settle import container_py27 as py27
 
 APP_DIR = '/srv/app'
 VENV = '/srv/venv'
@@ -25,11 +26,10 @@ CONFIG_FOLDER = 'container/config'  # inside apache/: mounted at CONFIG_DIR
 
 # The Debian release whose python3 is the project's Python: its Apache's mod_wsgi is built
 # for that Python (libapache2-mod-wsgi-py3). Python 2.7: bullseye, the last with python2.7,
-# and a mod_wsgi built for it from PyPI in a build stage.
+# and a mod_wsgi built for it from PyPI in a build stage (container_py27.py).
 DEBIAN_PYTHONS = (('3.13', 'trixie'), ('3.11', 'bookworm'), ('3.9', 'bullseye'),
                   ('2.7', 'bullseye'))
 DEFAULT_RELEASE = 'bookworm'
-PY27_MOD_WSGI = '4.9.4'  # the last mod_wsgi release line the lab builds for 2.7 (FIELD-NOTES)
 
 # Files of the project's root that name its requirements: copied first, alone, so the
 # virtualenv's layer is rebuilt only when they change.
@@ -42,9 +42,6 @@ RELEASE_READ = re.compile(r'''["']release\.py["']''')
 def moved_values(values):
     """The host's settled values (a Settled), every path moved to its place in the image:
     what tg_modwsgi's templates render the container's .wsgi, ini and .cfg from."""
-    if values.project.flavor == 'tg1' or values.python.python2:
-        raise TgDeployError('--container: TurboGears 1 and Python 2.7 images are not written '
-                            'yet; deploy this project on a host (drop --container)')
     moves = path_moves(values)
     return values.map(lambda value: moved(value, moves)).replace(
         python={'home': VENV}, daemon={'user': USER, 'group': GROUP})
@@ -94,6 +91,14 @@ def settle(values, inside):
         one_replica=one_replica(values),
         kube_name=kube_name(values.project.slug),
         config_data=None,  # the Kubernetes Secret's files: write/container.py
+        python2=bool(values.python.python2),
+        mod_wsgi=py27.MOD_WSGI_SO if values.python.python2 else py27.DEBIAN_MOD_WSGI,
+        mod_wsgi_version=py27.MOD_WSGI,
+        virtualenv=py27.VIRTUALENV,
+        seed=py27.seed_options(),
+        host_venv=values.python.home,
+        lock_name=py27.LOCK_NAME,
+        locked=py27.locked(values) if values.python.python2 else [],
     )
 
 
@@ -167,6 +172,8 @@ def setup_command(inside):
     """README step 2 as a command in the image (a list of words), or None."""
     venv_bin = VENV + '/bin/'
     project = inside.project
+    if project.flavor == 'tg1':
+        return py27.setup_command(inside, VENV)
     if project.flavor != 'tg2' or not project.package_dir:
         return None
     if project.paster_era:
@@ -200,7 +207,7 @@ def config_names(values):
 
 def one_replica(values):
     """Why the Deployment keeps one replica, or None when several may share the work."""
-    url = ''
+    url = moved(py27.tg1_database(values), path_moves(values))
     for line in (values.config.derived_ini or '').splitlines():
         if line.strip().startswith('sqlalchemy.url'):
             url = moved(line.split('=', 1)[1].strip(), path_moves(values))

@@ -14,19 +14,19 @@ carries in its first line the checksum of the rest, so an edit is seen without a
 manifest, and each is written to a temporary file and renamed over the old one, under the
 project's lock, after apache/ is in place.
 """
-import hashlib
 import io
 import json
 import os
-import re
 import shutil
 import tempfile
 
 from paste.util.template import paste_script_template_renderer
 
 from tgdeploy._compat import PY2
+from tgdeploy.doctor import container_checks
 from tgdeploy.errors import TgDeployError
 from tgdeploy.files import textfiles
+from tgdeploy.files.stamped import edited, stamped  # noqa: F401 (tests read them here)
 from tgdeploy.settle import container as settle_container
 from tgdeploy.write import install, render, swap
 from tgdeploy.write.copying import free_name
@@ -36,9 +36,11 @@ TEMPLATE_NAME = 'tg_container'
 APACHE_FILES = (('httpd.conf_tmpl', 'container/httpd.conf', 0o644),
                 ('entrypoint.sh_tmpl', 'container/entrypoint.sh', 0o755),
                 ('kube.yaml_tmpl', '%(slug)s.kube.yaml', 0o640))
+# Python 2.7: what the host's virtualenv holds (settle/container_py27.py)
+PY27_FILES = (('requirements-py27.txt_tmpl', 'container/requirements-py27.txt', 0o644),)
 # (template, file beside apache/)
 ROOT_FILES = (('Containerfile_tmpl', 'Containerfile'), ('containerignore_tmpl', '.containerignore'))
-STAMP = re.compile(r'^# tgdeploy (\S+), sha256 of the lines below: ([0-9a-f]{64})\n')
+PY27_CONTAINERFILE = 'Containerfile-py27_tmpl'
 
 
 def settle(values):
@@ -78,6 +80,9 @@ def run(values, overwrite, out, report):
     start = text.index('# Build it from this folder')
     for line in text[start:text.index('\nARG BASE=', start)].splitlines():
         out(('  ' + line[2:]).rstrip())
+    # What the doctor sees in it already (a requirement the build cannot install...).
+    for found in container_checks.findings(values):
+        out('%s\n  id: %s' % (found, found.id))
     return 0
 
 
@@ -107,7 +112,7 @@ def render_apache(values, moved_values, box, dest):
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     box = box.replace(config_data=encoded)  # the Secret of the Kubernetes manifest
-    for template, name, mode in APACHE_FILES:
+    for template, name, mode in APACHE_FILES + (PY27_FILES if box.python2 else ()):
         path = os.path.join(dest, name % {'slug': values.project.slug})
         write_text(path, fill(template, moved_values, box))
         os.chmod(path, mode)
@@ -132,27 +137,13 @@ def write_text(path, text):
 
 # -- the files of the project's root ----------------------------------------------------
 
-def stamped(text, version):
-    body = text.encode('utf-8')
-    return u'# tgdeploy %s, sha256 of the lines below: %s\n%s' % (
-        version, hashlib.sha256(body).hexdigest(), text)
-
-
-def edited(data):
-    """True when ``data`` (a root file's bytes) is not as tgdeploy wrote it."""
-    text = data.decode('utf-8', 'replace')
-    stamp = STAMP.match(text)
-    if not stamp:
-        return True
-    rest = data[len(stamp.group(0).encode('utf-8')):]
-    return hashlib.sha256(rest).hexdigest() != stamp.group(2)
-
-
 def plan_root_files(moved, box, project, overwrite):
     """[(verb, name, text)] for the root files: refuses (TgDeployError) a user's edit
     without --overwrite, before anything is written."""
     planned, refused = [], []
     for template, name in ROOT_FILES:
+        if box.python2 and name == 'Containerfile':
+            template = PY27_CONTAINERFILE
         text = stamped(fill(template, moved, box), moved.project.tgdeploy_version)
         path = os.path.join(project, name)
         if os.path.islink(path) or (os.path.lexists(path) and not os.path.isfile(path)):
