@@ -34,6 +34,7 @@ from tgdeploy.settle.checks import (check_choice, check_count, check_dsn, check_
 from tgdeploy.settle.daemon import (APACHE_VERSIONS, MODES, daemon_limits, daemon_name,
                                     default_group, default_user, one_thread_pool,
                                     venv_python_version)
+from tgdeploy.settle.hardening import settle_hardening
 from tgdeploy.settle.https import MAX_HSTS, settle_https
 from tgdeploy.settle.logs import settle_logs
 from tgdeploy.settle.paths import (SYSTEM_DIRS, check_data_dir, check_output_dir,
@@ -229,6 +230,7 @@ def settle_day_two(opts, given, values, project):
     what real deployments set: the Authorization header, compression, cache headers for
     static files."""
     daemon_limits(opts, given, values)
+    settle_hardening(opts, given, values)
     settle_logs(opts, values)
     values.project.thread_pool_one = one_thread_pool(project) and 'threads' not in given
     values.apache.update(
