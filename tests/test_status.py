@@ -121,7 +121,7 @@ def status_until(project, wanted, timeout=15):
 def test_busy_threads_are_the_slow_requests_in_flight(site):
     apache, project = site
     for n in (4, 1):
-        slow = [InFlight(apache.port, '/st/slow?seconds=5') for _ in range(n)]
+        slow = [InFlight(apache.port, '/st/slow?seconds=6') for _ in range(n)]
         text = status_until(project, '%d busy' % n)
         assert 'threads          %d busy, %d idle (%d)' % (
             n, PROCESSES * THREADS - n, PROCESSES * THREADS) in text, text
@@ -145,8 +145,11 @@ def test_prometheus_text_passes_promtool(site):
     # What Prometheus itself scrapes: the endpoint's /metrics, the same text.
     status, scraped = get(apache.port, '/st/.tgdeploy-status/metrics')
     assert status == 200 and scraped.startswith('# HELP tgdeploy_daemon_processes')
+    promtool = shutil.which('promtool')
+    if not promtool:
+        pytest.fail('promtool is missing: apt-get install prometheus (scripts/provision)')
     for body in (text, scraped):
-        check = subprocess.run(['promtool', 'check', 'metrics'], input=body, text=True,
+        check = subprocess.run([promtool, 'check', 'metrics'], input=body, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
         assert (check.returncode, check.stdout) == (0, ''), check.stdout
     assert slow.outcome() == 200
