@@ -14,6 +14,7 @@ The application also writes uploads into the folder its ini names beside itself
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -70,10 +71,12 @@ def test_tw2_and_webassets_links_carry_the_mount(links_project, deploy_venv, apa
     substitute = www_tmp / 'substitute.load'
     substitute.write_text('LoadModule substitute_module %s/mod_substitute.so\n' % MODULES)
     apache = apache_factory([substitute, project / 'apache' / 'linksapp.conf'])
-    # One process: ToscaWidgets 2 registers a resource when a page first displays it, so a
-    # process that has not rendered the page answers it 404 (at / too; tw2's way).
+    # Two processes of one thread each: ToscaWidgets 2 registers a resource for serving when
+    # the widget class is defined (tw2.core's post_define, at import), not when a page
+    # displays it, so every process serves it before it rendered anything (below).
     paster(deploy_venv, 'tgdeploy', '-q', '--overwrite', '--mount', mount, '--server-name',
-           '127.0.0.1', '--port', str(apache.port), '--processes', '1', cwd=project)
+           '127.0.0.1', '--port', str(apache.port), '--processes', '2', '--threads', '1',
+           cwd=project)
     readme = (project / 'apache' / 'README.txt').read_text()
     conf = (project / 'apache' / 'linksapp.conf').read_text()
     assert ('Substitute' in conf) == (mount != '/')
@@ -81,7 +84,16 @@ def test_tw2_and_webassets_links_carry_the_mount(links_project, deploy_venv, apa
         project / 'linksapp' / 'public' / 'assets') in readme
     run_readme_step_2(project)
     prefix = '' if mount == '/' else mount
-    apache.start(prefix + '/widgets', timeout=TIMEOUT)
+    css = prefix + '/tw2/resources/tw2.forms/static/forms.css'
+    # Both processes loaded, no widget displayed in either (requests that wait a second,
+    # at once: one thread each), then the stylesheet from both at once.
+    apache.start(prefix + '/pid', timeout=TIMEOUT)
+    with ThreadPoolExecutor(4) as pool:
+        pids = set(pool.map(lambda _: apache.get(prefix + '/pid?wait=1', timeout=TIMEOUT)[2],
+                            range(4)))
+        assert len(pids) == 2, pids
+        statuses = list(pool.map(lambda _: apache.get(css, timeout=TIMEOUT)[0], range(8)))
+    assert statuses == [200] * 8, (statuses, apache.error_log()[-3000:])
     status, _, page = apache.get(prefix + '/widgets', timeout=TIMEOUT)
     assert status == 200, (status, apache.error_log()[-3000:])
     links = local_links(page)
