@@ -90,9 +90,9 @@ def test_services_settle_into_groups_of_their_own(cherry):
                               'other=installed.elsewhere:run'], setenv=['A=b'])
     name = values.daemon.name
     assert values.daemon.services == [
-        ('ticks', 'jobs.ticks', None, name + '-service-ticks'),
-        ('mail', 'jobs.ticks', 'start', name + '-service-mail'),
-        ('other', 'installed.elsewhere', 'run', name + '-service-other')]
+        ('ticks', 'jobs.ticks', None, 'service-ticks-' + name),
+        ('mail', 'jobs.ticks', 'start', 'service-mail-' + name),
+        ('other', 'installed.elsewhere', 'run', 'service-other-' + name)]
     assert values.apache.setenv[0] == ('A', 'b')
     assert ('TGDEPLOY_SERVICES', 'ticks mail other') in values.apache.setenv
     assert settled(cherry).daemon.services == []
@@ -108,7 +108,7 @@ def test_the_service_files_are_written_only_with_a_service(cherry, tmp_path):
     assert '-services.conf' not in (tmp_path / 'plain' / (slug + '.conf')).read_text()
 
     values = settled(cherry, ['ticks=jobs.ticks:start'], processes='3')
-    out, group = tmp_path / 'with', values.daemon.name + '-service-ticks'
+    out, group = tmp_path / 'with', 'service-ticks-' + values.daemon.name
     render.render(values, str(out))
     conf = (out / (slug + '.conf')).read_text()
     assert 'Include "%s/%s-services.conf"' % (values.paths.apache_dir, slug) in conf

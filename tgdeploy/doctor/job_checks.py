@@ -189,7 +189,7 @@ class Modules(object):
             text = scan_text(path)
             try:
                 tree = ast.parse(text.encode('utf-8') if str is bytes else text, path)
-            except (SyntaxError, ValueError, TypeError):
+            except (SyntaxError, ValueError, TypeError, RuntimeError, MemoryError):
                 continue  # another Python's syntax (a Python 2 print): nothing to follow
             name = module_name(import_dir, path)
             self.by_path[path] = self.by_name[name] = Module(name, text, tree)

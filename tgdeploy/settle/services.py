@@ -62,9 +62,16 @@ def check_services(given, daemon_name, import_dir=None):
             raise TgDeployError('--service %s=%s: the project has %s but no %s in it: give '
                                 'the module that starts the job' % (name, target, missing[0],
                                                                     missing[1]))
-        services.append((name, module, function or None,
-                         '%s-service-%s' % (daemon_name, name)))
+        services.append((name, module, function or None, service_group(name, daemon_name)))
     return services
+
+
+def service_group(name, daemon_name):
+    """The daemon process group of service ``name``: unique in the server as the
+    application's (daemon names must be), and starting unlike it, so that the process title
+    mod_wsgi cuts to 17 characters ("(wsgi:service-ti") never passes for one of the
+    application's processes (``tgdeploy --reload`` signals those alone)."""
+    return 'service-%s-%s' % (name, daemon_name)
 
 
 def missing_module(module, import_dir):
