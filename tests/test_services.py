@@ -2,9 +2,14 @@
 (one line each), what the templates write for a service (and nothing without one), Apache's
 own configtest of it, and the jobs the doctor finds in a project's code and where it stays
 silent. tests/test_services_e2e.py serves a job under a real Apache."""
+import os
+from pathlib import Path
+
 import pytest
 
 from support.projects import make_cherrypy, make_tg2, make_venv_marker, write
+from support.sites import PY27_ENV
+from support.venv import run
 from tgdeploy.cli.deploy import settle as cli_settle
 from tgdeploy.doctor import job_checks
 from tgdeploy.errors import TgDeployError
@@ -29,6 +34,8 @@ def start():
 %s
 '''
 UNGUARDED = 'start()'
+REPO = Path(__file__).resolve().parents[1]
+LAB = Path(os.environ.get('TGDEPLOY_LAB', '/opt/tgdeploy-lab'))
 GUARDED = "if 'ticks' not in os.environ.get('TGDEPLOY_SERVICES', '').split():\n    start()"
 
 
@@ -197,3 +204,20 @@ def test_a_start_script_block_counts_only_where_it_is_replayed(tmp_path):
     assert [s[:3] for s in job_checks.starts(str(project), str(project / 'run.py'))] == [
         (str(project / 'run.py'), 4, 'a threading.Timer')]
     assert job_checks.starts(str(project)) == []
+
+
+def test_the_scan_and_the_checks_run_on_python_2_7(cherry):
+    """TurboGears 1.x projects are read by tgdeploy on Python 2.7: the same findings there."""
+    python = LAB / 'py27' / 'tg15' / 'bin' / 'python'
+    if not python.exists():
+        pytest.fail('the Python 2.7 lab is missing (%s): run scripts/provision-py27' % python)
+    code = ('import sys; sys.path.insert(0, sys.argv[1])\n'
+            'from tgdeploy.doctor import job_checks\n'
+            'from tgdeploy.settle import services\n'
+            'print([s[1:] for s in job_checks.starts(sys.argv[2])])\n'
+            'print(services.check_services([u"ticks=jobs.ticks:start"], u"app", sys.argv[2]))\n')
+    out = run([str(python), '-c', code, str(REPO), str(cherry)], env=PY27_ENV).stdout
+    assert out.splitlines() == [
+        "[(12, 'a threading.Thread', 'in start(), called at import or start-up', "
+        "'jobs.ticks', 'start')]",
+        "[(u'ticks', u'jobs.ticks', u'start', u'service-ticks-app')]"], out
