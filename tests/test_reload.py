@@ -137,10 +137,14 @@ def test_reload_refused_to_a_user_who_may_not_signal(deploy_venv, www_tmp):
 
 
 def test_simulate_signals_nothing(deploy_venv, www_tmp):
+    """--reload --simulate is the release check alone (tests/test_reload_release.py): with
+    nothing running it still says whether the new code would be accepted."""
     project = cherry_copy(www_tmp)
+    deploy(deploy_venv, project, '/sim')
     done = tgdeploy_cli(deploy_venv, 'tgdeploy', '--reload', '--simulate', cwd=project)
-    assert done.returncode == 2
-    assert 'nothing to --reload' in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith('reload: the new code loads and GET /sim/ answers 200 OK')
+    assert 'SIGUSR1' not in done.stdout
 
 
 def test_config_words_as_apache_splits_them():

@@ -46,17 +46,24 @@ def deploy(directory, given, simulate=False, overwrite=False, out=None):
 
 
 def run(action, directory, given, out, simulate=False, overwrite=False, apache_root=None,
-        mod_wsgi=None, since=None, fail_level=None, silence=None, format=None):
+        mod_wsgi=None, since=None, fail_level=None, silence=None, no_import_check=None,
+        format=None):
     """What every front end does: ``action`` is None (write apache/), doctor, check, serve
     or reload (signals the running daemons; writes nothing).
     Returns the exit code."""
     refuse_unused(action, since, fail_level, silence)
+    if no_import_check == 'yes' and action != 'reload':
+        raise TgDeployError('--no-import-check applies to --reload only: add --reload, or '
+                            'drop it')
     with os_errors_as_one_line():
         if action == 'status' or format not in (None, ''):  # asks the endpoint; writes nothing
             return status_action.run(action, settle(directory, given), out, format)
         if action == 'diagnose':  # reads the logs; writes nothing
             return diagnose.diagnose(settle(directory, given), out,
                                      diagnose.minutes(since))
+        if action == 'reload':  # --simulate: the release check alone, nothing signalled
+            return reload.reload(settle(directory, given), out, simulate=simulate,
+                                 import_check=no_import_check != 'yes')
         # --fail-level and the ids silenced, checked before anything is written.
         gate = Gate(directory, fail_level, silence) if action in GATED else None
         return run_action(action, directory, given, out, simulate, overwrite, apache_root,
@@ -80,8 +87,6 @@ def run_action(action, directory, given, out, simulate, overwrite, apache_root, 
     if action and simulate:
         raise TgDeployError('--simulate writes nothing, so there is nothing to --%s: drop one '
                             'of the two' % action)
-    if action == 'reload':
-        return reload.reload(settle(directory, given), out)
     if action == 'container':  # write/container.py: apache/ plus the image's files
         values = settle(directory, given)
         with os_errors_as_one_line(values.paths.apache_dir):

@@ -17,11 +17,14 @@ import errno
 import os
 import pwd
 import signal
+import sys
 import time
 
 from tgdeploy.serve.apache_includes import started_by_check
 from tgdeploy.serve.apache_processes import alive, apache_parents, find_daemons
+from tgdeploy._compat import print_line
 from tgdeploy.errors import TgDeployError
+from tgdeploy.serve.release_check import check_release
 from tgdeploy.serve.reload_conf import deployed
 from tgdeploy.serve.reload_probe import probe
 
@@ -30,10 +33,16 @@ from tgdeploy.serve.reload_probe import probe
 TIMEOUT = 100
 
 
-def reload(values, out, timeout=TIMEOUT):
-    """Signal this deployment's daemon processes, wait for their successors; exit code 0."""
+def reload(values, out, timeout=TIMEOUT, simulate=False, import_check=True):
+    """Signal this deployment's daemon processes, wait for their successors; exit code 0.
+    First the new code is checked (release_check.py; not with ``import_check`` False): a
+    refused release signals nothing, exit code 3. ``simulate``: the check alone."""
     target = deployed(values)
+    if simulate:
+        return 0 if checked(target, out) else 3
     check_permission(target)
+    if import_check and not checked(target, out):
+        return 3
     parents = apache_parents(target['file'])
     old, sockets = find_daemons(target, parents)
     old = leave_checks_alone(old, parents, out)
@@ -62,6 +71,26 @@ def reload(values, out, timeout=TIMEOUT):
     else:  # Apache's listening sockets are root's to see
         out('reload: not checked through Apache (run as root to have it find the address)')
     return 0
+
+
+def checked(target, out):
+    """Whether the release check accepts the new code; a refusal shows its traceback and
+    one line of what to do on stderr."""
+    verdict = check_release(target)
+    if verdict.accepted:
+        out('reload: the new code loads and %s (checked as %s in %.1f s)' % (
+            verdict.said.replace('answered', 'answers'), checked_as(target), verdict.took))
+        return True
+    for line in verdict.traceback:
+        print_line(line, sys.stderr)
+    print_line('tgdeploy: error: release refused, nothing signalled (the daemons keep '
+               'running the old code): %s. Fix it, then --reload again (--reload --simulate '
+               'checks without reloading)' % verdict.summary, sys.stderr)
+    return False
+
+
+def checked_as(target):
+    return target['user'] if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
 
 
 def leave_checks_alone(old, parents, out):

@@ -10,12 +10,15 @@ CONF_LIMIT = 1024 * 1024  # a generated .conf is a few KiB
 
 
 def deployed(values):
-    """Name, user, home and mount of the daemon as the generated .conf says (the options of
-    this run may differ from the deploy's: --mount changes the name), with this run's
-    values where the file is missing."""
+    """Name, user, group, home, python-home, locale, mount and .wsgi of the daemon as the
+    generated .conf says (the options of this run may differ from the deploy's: --mount
+    changes the name), with this run's values where the file is missing."""
     target = {'name': values.daemon.name, 'user': values.daemon.user,
               'home': values.paths.project_dir, 'mount': values.apache.mount or '/',
               'server_name': values.apache.server_name, 'port': None, 'tls': False,
+              'group': values.daemon.group, 'python_home': values.python.home,
+              'lang': values.daemon.locale, 'locale': values.daemon.locale,
+              'wsgi_file': values.paths.wsgi_file,
               'file': None}  # (device, inode) of the .conf read, which an Apache must load
     there = os.path.lexists(values.paths.conf_file)  # a dangling symlink is there too
     if values.apache.mode != 'daemon' and not there:
@@ -70,6 +73,8 @@ def read_conf(path, target):
             target['server_name'] = words[1]
         elif key == 'wsgiscriptalias' and len(words) > 1:
             target['mount'] = words[1]
+            if len(words) > 2:
+                target['wsgi_file'] = words[2]
             if host.get('port', '').isdigit():
                 target['port'], target['tls'] = int(host['port']), host['tls']
     if daemon is None:
@@ -78,8 +83,8 @@ def read_conf(path, target):
     target['name'] = daemon[1]
     for word in daemon[2:]:
         key, _, value = word.partition('=')
-        if key in ('user', 'home'):
-            target[key] = value
+        if key in ('user', 'group', 'home', 'python-home', 'lang', 'locale'):
+            target[key.replace('-', '_')] = value
 
 
 def apache_words(line):

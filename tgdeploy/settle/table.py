@@ -226,7 +226,8 @@ TABLE = (
            'once, not once per process (a scheduler, a background job), run in a daemon '
            'process of its own: the module is imported, and the function called, when Apache '
            'starts; the application\'s processes get TGDEPLOY_SERVICES=NAME and must not start '
-           'it (README: Jobs that run once); repeat it for several (default: none)',
+           'it (README: Running it: jobs that run once); repeat it for several (default: '
+           'none)',
            'check_services'),
     # -- Static files
     option('alias', None, R, 'static', 'URL=PATH: Apache serves the file or folder PATH at '
@@ -298,9 +299,10 @@ TABLE = (
            'setup.cfg (default: none; README: The doctor\'s findings)'),
     option('format', None, V, 'doctor', 'how --status prints the figures: text (default) or '
            'prometheus (the text format Prometheus scrapes)'),
-    option('no_import_check', None, F, 'doctor', '--reload without its release check (the '
+    option('no_import_check', 'no', F, 'doctor', '--reload without its release check (the '
            'new code loaded as the daemon user and its landing page asked before any daemon '
-           'is signalled): only when that check cannot run here (README: Reloading new code)'),
+           'is signalled): only when that check cannot run here (default: off, checked first; '
+           'README: Running it: reloading new code)'),
     # -- Actions (instead of only writing apache/)
     option('doctor', None, A, 'action', 'check the deployment against this machine and its '
            'Apache; write nothing'),
