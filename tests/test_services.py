@@ -154,7 +154,7 @@ def test_a_thread_started_at_import_is_found_with_its_fix(cherry):
         'jobs/ticks.py:12: a threading.Thread, started in start(), called at import or '
         'start-up, runs in each of the 3 daemon processes (the job runs 3 times): run it once '
         'with --service NAME=jobs.ticks:start, and have the application skip it where '
-        'TGDEPLOY_SERVICES names it (README: Jobs that run once)']
+        'TGDEPLOY_SERVICES names it (README: Running it: jobs that run once)']
 
 
 def test_nothing_is_said_with_one_process_or_a_guarded_service(cherry):

@@ -5,7 +5,7 @@ application still answers.
 
 The application is the CherryPy fixture under another package name, whose start script
 imports a module that starts a thread writing "second pid" to data/ticks.log once a second,
-unless TGDEPLOY_SERVICES names it (README: Jobs that run once).
+unless TGDEPLOY_SERVICES names it (README: Running it: jobs that run once).
 """
 import collections
 import json

@@ -63,8 +63,8 @@ def text(start, project_dir, processes):
             if processes else 'each of Apache\'s own processes (embedded mode)')
     target = module + (':' + function if function else '')
     return ('%s: %s, started %s, runs in %s: run it once with --service NAME=%s, and have the '
-            'application skip it where %s names it (README: Jobs that run once)' % (
-                where, what, how, many, target, GUARD))
+            'application skip it where %s names it (README: Running it: jobs that run '
+            'once)' % (where, what, how, many, target, GUARD))
 
 
 def starts(import_dir, script=None, call=None, guards_hold=False):
@@ -218,9 +218,9 @@ def module_name(import_dir, path):
 
 
 def calls(body, main_block_runs):
-    """The calls (and assignments) ``body`` makes when it runs: nested functions, classes' methods and
-    lambdas are not entered; ``if __name__ == '__main__'`` only where the file is run as
-    __main__."""
+    """The calls (and assignments) ``body`` makes when it runs: nested functions, classes'
+    methods and lambdas are not entered; ``if __name__ == '__main__'`` only where the file
+    is run as __main__."""
     todo = list(body)
     while todo:
         node = todo.pop(0)

@@ -9,7 +9,8 @@ script sets up the application's sys.path and environment, sets
 ``TGDEPLOY_SERVICE_PROCESS=NAME``, imports the module and, given a function, calls it without
 arguments. The application's own processes get ``TGDEPLOY_SERVICES`` (the names, separated
 by spaces) before the application is imported: code that starts a job checks that its name
-is not in it (README: Jobs that run once). mod_wsgi-express's --service-script is the model.
+is not in it (README: Running it: jobs that run once). mod_wsgi-express's --service-script
+is the model.
 
 settle() adds the services to the settled values (``daemon.services``); the templates
 ``+slug+-services.conf_tmpl`` and ``+slug+-services.py_tmpl`` write them.
