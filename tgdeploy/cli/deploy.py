@@ -102,7 +102,8 @@ def settle(directory, given):
     given = dict(given)
     hints = dict((name, given.pop(name, None) or None) for name in DETECT_OPTIONS)
     values = options.settle(detect(directory, **hints), given)
-    return status_endpoint.settle(values, given)  # --status-endpoint (settle/status.py)
+    # --status-endpoint: until options.settle() fills it itself (settle/status.py says why)
+    return status_endpoint.settle_status(given, values)
 
 
 @contextlib.contextmanager

@@ -22,23 +22,27 @@ def status_url(mount):
     return (mount or '/').rstrip('/') + '/' + NAME
 
 
-def settle(values, opts):
-    """``values`` (settled) with the apache.status_* fields: None when the option is off."""
+def settle_status(opts, values):
+    """Fill the apache.status_* fields of ``values`` (None when the option is off).
+
+    Its place is options.settle(), beside settle_hardening() (a step filling its group), which
+    tests/test_settled.py expects; until that line is there, cli/deploy.settle() calls it
+    after options.settle(). Calling it twice changes nothing."""
     wanted = check_choice('status-endpoint', opts.get('status_endpoint') or 'no',
                           ('yes', 'no')) == 'yes'
     if not wanted:
-        return values.replace(apache={'status_url': None, 'status_dir': None,
-                                      'status_daemon': None})
+        values.apache.update(status_url=None, status_dir=None, status_daemon=None)
+        return values
     if values.apache.mode != 'daemon':
         raise TgDeployError('--status-endpoint reads the daemon processes\' own figures, and '
                             'embedded mode has none: drop --mode embedded, or drop '
                             '--status-endpoint')
     url = status_url(values.apache.mount)
     refuse_collisions(url, values)
-    return values.replace(apache={
-        'status_url': url,
-        'status_dir': posixpath.join(values.paths.data_dir, 'status'),
-        'status_daemon': values.daemon.name + '-status'})
+    values.apache.update(status_url=url,
+                         status_dir=posixpath.join(values.paths.data_dir, 'status'),
+                         status_daemon=values.daemon.name + '-status')
+    return values
 
 
 def refuse_collisions(url, values):
