@@ -221,3 +221,11 @@ def test_the_scan_and_the_checks_run_on_python_2_7(cherry):
         "[(12, 'a threading.Thread', 'in start(), called at import or start-up', "
         "'jobs.ticks', 'start')]",
         "[(u'ticks', u'jobs.ticks', u'start', u'service-ticks-app')]"], out
+
+
+def test_nothing_is_found_in_the_frameworks_own_quickstarts(tg2_project):
+    """No false alarm on what gearbox quickstart writes (app_cfg.py, its hooks, websetup)
+    nor on the CherryPy fixture."""
+    assert job_checks.starts(str(tg2_project)) == []
+    fixture = Path(__file__).parent / 'fixtures' / 'cherryapp'
+    assert job_checks.starts(str(fixture), str(fixture / 'cherryapp' / 'app.py')) == []
