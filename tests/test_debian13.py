@@ -28,6 +28,7 @@ INSIDE = r'''
 set -eu
 mkdir /root/tgdeploy && tar -xf /work/checkout.tar -C /root/tgdeploy && cd /root/tgdeploy
 echo "== os: $(. /etc/os-release && echo "$PRETTY_NAME")"
+bash scripts/provision-py27 --print-sources | sed 's/^/== py27 source: /'
 bash scripts/demo --stop
 echo "== python: $(/usr/bin/python3 --version)"
 echo "== mod_wsgi package: $(dpkg-query -W -f='${Version}' libapache2-mod-wsgi-py3)"
@@ -84,6 +85,16 @@ def test_the_container_is_debian_13_with_its_own_python_and_mod_wsgi(debian13_ru
     assert '== os: Debian GNU/Linux 13 (trixie)' in output, output[-3000:]
     assert re.search(r'== python: Python 3\.13\.\d+', output), output[-3000:]
     assert re.search(r'== mod_wsgi package: 5\.0\.\d', output), output[-3000:]
+
+
+def test_python27_comes_from_bullseye_beside_trixie(debian13_run):
+    """scripts/provision-py27's dry run on the fresh image: the private apt sources name the
+    machine's own release, read from its one-line sources.list, and bullseye for python2.7
+    (the full provisioning there was proven by hand: see the script's header)."""
+    code, output = debian13_run
+    sources = re.findall(r'^== py27 source: deb \[[^]]*\] (\S+) (\S+) main$', output, re.M)
+    assert [suite for _, suite in sources] == ['trixie', 'trixie-security', 'bullseye'], \
+        output[-3000:]
 
 
 def test_the_demo_runs_as_written(debian13_run):
