@@ -24,7 +24,7 @@ from tgdeploy.detect.project import FLAVOR_NAMES
 from tgdeploy.detect.projectfiles import import_root
 from tgdeploy.errors import TgDeployError
 from tgdeploy.files import ownership
-from tgdeploy.settle import exposure, replay_settle, settled, tg1config
+from tgdeploy.settle import exposure, replay_settle, services, settled, tg1config
 from tgdeploy.settle.app_config import app_config, tg1_line
 from tgdeploy.settle.checks import (check_choice, check_count, check_dsn, check_email,
                                     check_function, check_group, check_host, check_locale,
@@ -61,6 +61,7 @@ def settle(project, given):
     exposure.refuse(values, SYSTEM_DIRS)
     app_config(project, values)
     replay_settle.settle(opts, values, project)
+    services.settle(opts, values)  # last: reads the mode, --setenv and the --env-file values
     return values
 
 
