@@ -230,8 +230,8 @@ def cherry(tmp_path):
 
 @pytest.mark.parametrize('args, message', [
     (['--status-endpoint', '--mode', 'embedded'], 'embedded mode has none'),
-    (['--status-endpoint', '--mount', '/a/.tgdeploy-status'], 'the name the status endpoint '
-                                                               'reserves'),
+    (['--status-endpoint', '--mount', '/a/.tgdeploy-status'], 'the name tgdeploy reserves'),
+    (['--mount', '/.tgdeploy-status/x'], 'the name tgdeploy reserves for status endpoints'),
     (['--status-endpoint', '--mount', '/a', '--alias', '/a/.tgdeploy-status/x=PUB'],
      'lies in /a/.tgdeploy-status'),
     (['--format', 'prometheus'], '--format applies to --status only'),

@@ -30,6 +30,7 @@ def settle_status(opts, values):
     after options.settle(). Calling it twice changes nothing."""
     wanted = check_choice('status-endpoint', opts.get('status_endpoint') or 'no',
                           ('yes', 'no')) == 'yes'
+    refuse_reserved_mount(values.apache.mount)
     if not wanted:
         values.apache.update(status_url=None, status_dir=None, status_daemon=None)
         return values
@@ -45,13 +46,17 @@ def settle_status(opts, values):
     return values
 
 
+def refuse_reserved_mount(mount):
+    """A mount holding the name, with the endpoint or without: the status endpoint of a
+    deployment at a shorter mount on the same server would take its requests."""
+    if NAME in (mount or '/').split('/'):
+        raise TgDeployError('--mount %s holds %s, the name tgdeploy reserves for status '
+                            'endpoints (--status-endpoint): choose another mount' % (mount, NAME))
+
+
 def refuse_collisions(url, values):
-    """A mount or alias at or under the endpoint would be taken from the application, or
-    would take the endpoint: bad input, said in one line."""
-    if NAME in (values.apache.mount or '/').split('/'):
-        raise TgDeployError('--mount %s holds %s, the name the status endpoint reserves: '
-                            'choose another mount, or drop --status-endpoint'
-                            % (values.apache.mount, NAME))
+    """An alias at or under the endpoint would be taken from the application, or would take
+    the endpoint: bad input, said in one line."""
     for alias_url, _ in values.static.urls or ():
         path = alias_url.rstrip('/')
         if path == url or path.startswith(url + '/'):
