@@ -41,6 +41,12 @@ def site(www_root, deploy_venv, tg2_project):
     try:
         assert apache.start('/rc/about')[0] == 200
         assert apache.wait_for_answer('/rt/login')[0] == 200
+        # TurboGears 2 imports the controllers at each process's first request: every
+        # process must have loaded the old code before a broken file is put in its place.
+        for path in POLLED.values():
+            load = Load(apache.port, path, clients=4).start()
+            time.sleep(1)
+            assert len(load.stop()) > 8 and load.failures() == []
         yield SimpleNamespace(apache=apache, cherry=cherry, tg2=tg2, venv=deploy_venv)
     finally:
         apache.stop()

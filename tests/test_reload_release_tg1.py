@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LAB, paster
+from conftest import LAB
 from support.sites import PY27_ENV, quickstart_tg1
 from support.venv import Venv
 
@@ -19,8 +19,9 @@ def test_a_tg1_release_is_checked_by_python_2_7(deploy_venv, www_tmp):
         pytest.fail('the Python 2.7 lab is missing (%s): run scripts/provision-py27' % TG15)
     project = Path(quickstart_tg1(Venv(TG15), www_tmp, '1.5', PY27_ENV))
     subprocess.run(['chmod', '-R', 'a+rX', str(project)], check=True)
-    paster(deploy_venv, 'tgdeploy', '-q', '--mount', '/t1', '--python-home', str(TG15),
-           cwd=project)
+    # paster dies inside a TurboGears 1 quickstart (README: Known limits): the script.
+    subprocess.run([deploy_venv.bin('tgdeploy'), '-q', '--mount', '/t1', '--python-home',
+                    str(TG15)], cwd=str(project), check=True, timeout=120)
 
     def check():
         return subprocess.run([deploy_venv.bin('tgdeploy'), '--reload', '--simulate'],

@@ -33,7 +33,8 @@ class TgDeployCommand(Command):
     --simulate shows what would change and writes nothing. --doctor checks the deployment
     against this machine, --check also runs it in a private Apache, --serve serves it.
     --reload reloads the running application in its daemon processes without failing a
-    request (after a code change; writes nothing).
+    request (after a code change; writes nothing), once the new code has passed its check
+    (loaded as the daemon would; --reload --simulate: the check alone).
     Exit codes: 0 fine, 1 warnings, 2 bad input, 3 will not work.
     """
     group_name = 'tgdeploy'

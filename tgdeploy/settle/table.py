@@ -313,7 +313,9 @@ TABLE = (
            '127.0.0.1 until Ctrl-C'),
     option('reload', None, A, 'action', 'reload the application in its running daemon '
            'processes (SIGUSR1: the requests in progress finish first) and wait until new ones '
-           'answer; as root or the daemon user'),
+           'answer; as root or the daemon user. First the new code is loaded as a daemon would '
+           'load it and its landing page asked: a failure signals nothing (exit 3); with '
+           '--simulate that check alone'),
     option('diagnose', None, A, 'action', 'read the deployment\'s error and access logs '
            '(those its config names, rotated ones included, bounded) and say, per kind of '
            'line, how often, when, the cause and the fix; write nothing (exit 0: nothing '
