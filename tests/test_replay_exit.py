@@ -4,13 +4,15 @@ file names a music folder): detection names each condition it stops on and the s
 reads, before serving; under Apache the exit is never a bare SystemExit 500 but one line in
 the error log naming the script's line and the exit code; and once the user gives it the
 setting, the way its documentation says (its own config file, under the XDG folder the
-deployment gives it), it serves."""
+deployment gives it), it serves. `--check` shows that line and fails."""
+import re
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import paster
 from support.venv import run
 from test_e2e_apache import deploy
 from tgdeploy.apps import replay
@@ -102,3 +104,20 @@ def test_served_once_the_user_names_what_it_stops_for(deploy_venv, apache_factor
     config.write_text(config.read_text().replace('library = None', 'library = %s' % music))
     status, _, body = apache.get('/sub/')
     assert status == 200 and '<li>track-1.ogg</li>' in body, apache.error_log()[-2000:]
+
+
+def test_check_shows_the_exit_and_fails(deploy_venv, www_tmp):
+    """`--check` (its own private Apache): the first traceback it shows for the failed
+    request ends in the one line naming the script's line and the exit code."""
+    project = www_tmp / 'exit_check'
+    shutil.copytree(str(FIXTURES / 'exit_start'), str(project))
+    data = project / 'data'
+    run(['install', '-d', '-o', 'www-data', '-g', 'www-data', data, data / 'egg-cache'])
+    proc = paster(deploy_venv, 'tgdeploy', '--mount', '/sub', '--check', cwd=project,
+                  check=False)
+    out = proc.stdout
+    assert proc.returncode == 3, out + proc.stderr  # will not work
+    assert re.search(r'check: GET /sub/ -> 500 in', out), out
+    assert ('StartupExit: the start-up start-jukebox.py exited (sys.exit, code 0) at '
+            'start-jukebox.py:43 (sys.exit(0)) before it started its server') in out, out
+    assert 'SystemExit' not in out, out
