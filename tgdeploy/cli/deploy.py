@@ -16,7 +16,6 @@ from tgdeploy.detect.arbiter import detect
 from tgdeploy.write import container, install, render
 
 from tgdeploy.settle import options
-from tgdeploy.settle import status as status_endpoint
 from tgdeploy.settle.table import DETECT_OPTIONS
 
 from tgdeploy.doctor import own_deployment
@@ -101,9 +100,7 @@ def run_action(action, directory, given, out, simulate, overwrite, apache_root, 
 def settle(directory, given):
     given = dict(given)
     hints = dict((name, given.pop(name, None) or None) for name in DETECT_OPTIONS)
-    values = options.settle(detect(directory, **hints), given)
-    # --status-endpoint: until options.settle() fills it itself (settle/status.py says why)
-    return status_endpoint.settle_status(given, values)
+    return options.settle(detect(directory, **hints), given)
 
 
 @contextlib.contextmanager

@@ -41,6 +41,7 @@ from tgdeploy.settle.paths import (SYSTEM_DIRS, check_data_dir, check_output_dir
                                    check_placement, file_slug, folder, within)
 from tgdeploy.settle.quoting import (apache_quote, directory_pattern, expr_string,
                                      piped_argument, tmpfiles_path)
+from tgdeploy.settle.status import settle_status
 from tgdeploy.settle.static import apache_static, check_aliases, folders_of, rewritable
 # The option table: each option's default, kind and help (re-exported for settle's readers).
 from tgdeploy.settle.table import (DEFAULT_BODY_LIMIT, DEFAULT_LOCALE,  # noqa: F401
@@ -62,6 +63,7 @@ def settle(project, given):
     app_config(project, values)
     replay_settle.settle(opts, values, project)
     services.settle(opts, values)  # last: reads the mode, --setenv and the --env-file values
+    settle_status(opts, values)  # --status-endpoint: reads the mount, mode, aliases, data folder
     return values
 
 

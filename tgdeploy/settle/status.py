@@ -23,11 +23,8 @@ def status_url(mount):
 
 
 def settle_status(opts, values):
-    """Fill the apache.status_* fields of ``values`` (None when the option is off).
-
-    Its place is options.settle(), beside settle_hardening() (a step filling its group), which
-    tests/test_settled.py expects; until that line is there, cli/deploy.settle() calls it
-    after options.settle(). Calling it twice changes nothing."""
+    """Fill the apache.status_* fields of ``values`` (None when the option is off): a step
+    of options.settle(), after the mount, mode, aliases and data folder are settled."""
     wanted = check_choice('status-endpoint', opts.get('status_endpoint') or 'no',
                           ('yes', 'no')) == 'yes'
     refuse_reserved_mount(values.apache.mount)
