@@ -26,7 +26,8 @@ from tgdeploy.write import install
 
 from tgdeploy.files import ownership
 from tgdeploy._compat import urlsplit
-from tgdeploy.errors import TgDeployError, describe_os_error
+from tgdeploy.errors import TgDeployError
+from tgdeploy.files.os_errors import describe_os_error
 from tgdeploy.write.render import template_dir
 
 TEMPLATE_NAME = 'tg_balancer'

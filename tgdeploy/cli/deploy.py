@@ -21,7 +21,8 @@ from tgdeploy.settle.table import DETECT_OPTIONS
 from tgdeploy.doctor import own_deployment
 from tgdeploy.doctor.gate import GATED, Gate
 from tgdeploy.settle import installed
-from tgdeploy.errors import TgDeployError, describe_os_error
+from tgdeploy.errors import TgDeployError
+from tgdeploy.files.os_errors import describe_os_error
 
 def deploy(directory, given, simulate=False, overwrite=False, out=None):
     """Write (or with ``simulate``, describe) apache/ for the project in ``directory``.
