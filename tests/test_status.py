@@ -2,8 +2,10 @@
 
 One deployment for the module: the CherryPy fixture with its slow page, 2 daemon processes of
 3 threads, mounted at /st, in a private Apache that also loads mod_status. Under N slow
-requests `tgdeploy --status` shows exactly N threads busy and 6 - N idle; its Prometheus text
-passes Debian's `promtool check metrics`; a client that is not this machine gets 403.
+requests `tgdeploy --status` shows exactly N threads busy and 6 - N idle (and with one more
+than the threads, the last one's wait in the queue); requests are counted one by one, a reload
+as restarts; its Prometheus text passes Debian's `promtool check metrics`; a client that is
+not this machine gets 403.
 
 "Not this machine", honestly: Apache's `Require local` lets in 127.0.0.0/8, ::1 and a client
 whose address is the server's own, so no loopback client can prove a refusal. The module puts
@@ -11,8 +13,8 @@ two TEST-NET-2 addresses (RFC 5737, routed nowhere) on the loopback interface fo
 removes them after: Apache listens on the first only, the client binds the second, a
 different address of no loopback range, which is what a client of another host is to Apache.
 """
-import shutil
 import json
+import shutil
 import subprocess
 import tempfile
 import threading
