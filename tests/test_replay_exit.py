@@ -15,7 +15,7 @@ import pytest
 from conftest import paster
 from support.venv import run
 from test_e2e_apache import deploy
-from tgdeploy.apps import replay
+from tgdeploy.apps import replay, startup
 from tgdeploy.detect import startup_exits, startup_script
 
 FIXTURES = Path(__file__).parent / 'fixtures'
@@ -75,6 +75,20 @@ def test_a_replayed_exit_is_one_line_naming_where_and_the_code(tmp_path, monkeyp
         'its server%s; ' % ('start-app.py', code, body, said)), message
     assert failed.value.__suppress_context__  # the first traceback is this one
     assert sys.argv[0] != str(script)
+
+
+def test_a_startup_function_that_exits_is_one_line_too(tmp_path, monkeypatch):
+    (tmp_path / 'boot_exits.py').write_text('import sys\n\n\ndef boot():\n'
+                                            '    sys.exit("no database configured")\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(replay.StartupExit) as failed:
+        startup.run_once('boot_exits:boot')
+    assert str(failed.value).startswith(
+        'the start-up --startup boot_exits:boot exited (sys.exit, code 1) at boot_exits.py:5 '
+        '(sys.exit("no database configured")) before the first request: no database '
+        'configured; '), str(failed.value)
+    assert 'boot_exits:boot' not in startup._done
 
 
 def test_served_once_the_user_names_what_it_stops_for(deploy_venv, apache_factory, www_tmp):

@@ -73,7 +73,7 @@ def run(script=None, call=None, argv=None):
     return False
 
 
-def exit_message(what, exit, tb):
+def exit_message(what, exit, tb, when='before it started its server'):
     """One line for a start-up that called sys.exit: where (the last frame the exit went
     through, the project's line), its code, and what to do."""
     while tb is not None and tb.tb_next is not None:
@@ -87,11 +87,10 @@ def exit_message(what, exit, tb):
     code = exit.code
     said = '' if code is None or isinstance(code, int) else ': %s' % ' '.join(
         str(code).split())[:300]
-    return ('the start-up %s exited (sys.exit, code %s)%s before it started its server%s; '
+    return ('the start-up %s exited (sys.exit, code %s)%s %s%s; '
             'what it printed, if anything, is just above in this log. Give it what it '
             'stops for (a setting in its own config file, --setenv NAME=VALUE, '
-            '--env-file; tgdeploy --doctor names those it sees), or deploy with '
-            '--startup-script no' % (what, 1 if said else (code or 0), where, said))
+            '--env-file), or deploy without it' % (what, 1 if said else (code or 0), where, when, said))
 
 
 def shown_path(path):

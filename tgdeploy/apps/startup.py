@@ -5,6 +5,7 @@ host (Apache through the .wsgi, gunicorn --paste, uWSGI, paster serve...).
 The generated ini wraps the application with it (``filter-with = startup`` in [app:main]);
 the .wsgi calls run_once() as well, which covers an ini tgdeploy deploys as it is.
 """
+import sys
 import threading
 
 from tgdeploy.apps.loading import load_object
@@ -26,5 +27,12 @@ def run_once(function):
     with _lock:
         if function in _done:
             return
-        load_object(function)()
+        try:
+            load_object(function)()
+        except SystemExit as e:  # one line naming where and the code, not a bare 500
+            from tgdeploy.apps.replay import StartupExit, exit_message
+            failure = StartupExit(exit_message('--startup ' + function, e, sys.exc_info()[2],
+                                               'before the first request'))
+            failure.__suppress_context__ = True
+            raise failure
         _done.add(function)
