@@ -7,8 +7,9 @@ profile; nginx -> gunicorn sync and gthread (gunicorn's deploy docs; (2 x cores)
 workers, threads 2 x cores, the low end of its "2-4 x cores"); Apache mod_proxy -> the same
 gunicorn sync (no mod_wsgi loaded); nginx -> uWSGI over the uwsgi protocol; mod_wsgi-express
 with its defaults.
-Pages: the TurboGears 2 quickstart's /demo, the CherryPy application's /about and the bare
-hello-world (bench/peers.py's sites). Every process a stack starts (nginx too) runs in one
+Pages: the TurboGears 2 quickstart's /demo, the CherryPy application's /about, its /io (an
+I/O-bound page: it sleeps 20 ms, a stand-in for a database call, then renders a short list;
+the page bench/threads.py sweeps) and the bare hello-world (bench/peers.py's sites). Every process a stack starts (nginx too) runs in one
 cgroup v1 cpuacct group: CPU ms per request is that group's usage over a fixed number of
 requests (`ab -n N -c 16 -k`), split into the front (nginx, Apache's parent and relay
 children, its piped logger) and Python (workers, masters, mod_wsgi daemons) from
@@ -21,7 +22,9 @@ round. Writes its tables into BENCHMARKS.md.
                               #   /opt/tgdeploy-lab/py3/bin/python bench/stacks.py [--reuse]
 
 Needs scripts/provision-bench (bench/run runs it). BENCH_ROUNDS (default 3) and BENCH_REQUESTS
-(default 2000 on the TurboGears 2 page, twice that on the others) change the run's size.
+(default 2000 on the TurboGears 2 page, a quarter of that on /io, whose 20 ms wait bounds a
+sync worker to 50 requests a second, and twice that on the others) change the run's size.
+`--sites tg2,cherrypy,io,hello` chooses the pages (all four by default).
 """
 import argparse
 import collections
@@ -55,6 +58,13 @@ GUNICORN_WORKERS = 2 * CORES + 1
 GTHREADS = 2 * CORES
 DEFAULT = 'tgdeploy default'
 Stack = collections.namedtuple('Stack', 'label start')
+
+
+def io_site(cherry):
+    """The CherryPy application's /io page: it sleeps 20 ms (a stand-in for a database
+    call) and renders a 50-row list; the threads of a daemon process are for such pages."""
+    return Site('CherryPy /io (sleeps 20 ms: a stand-in for a database call)', 'io', cherry,
+                'cherryapp', '/io', None)
 
 
 def nginx_binary():
@@ -286,8 +296,7 @@ def run_rounds(all_stacks, sites, venv):
             for stack in rotated(all_stacks, round_number):
                 workdir = os.path.join(common.ROOT, 'stacks', '%d-%s-%s' % (
                     round_number, site.key, re.sub(r'\W', '', stack.label)[:24]))
-                requests = REQUESTS * (1 if site.key == 'tg2' else 2)
-                r = measure(stack, venv, site, workdir, requests)
+                r = measure(stack, venv, site, workdir, requests_for(site))
                 results[site.key][stack.label].append(r)
                 print('round %d %-8s %-44s %.3f ms/req (front %.3f python %.3f) %5.0f req/s '
                       'p50 %.1f p99 %.1f ms bad %d, PSS %.0f/%.0f MB' % (
@@ -295,6 +304,12 @@ def run_rounds(all_stacks, sites, venv):
                           r['cpu']['front'], r['cpu']['python'], r['rps'], r['p50'], r['p99'],
                           r['bad'], r['pss_rest'], r['pss_load']), flush=True)
     return results
+
+
+def requests_for(site):
+    """Requests per measurement: REQUESTS on the TurboGears 2 page, a quarter on the
+    I/O-bound page (its 20 ms sleep, not the CPU, sets the pace), twice on the fast pages."""
+    return {'tg2': REQUESTS, 'io': max(REQUESTS // 4, 100)}.get(site.key, 2 * REQUESTS)
 
 
 def med(values):
@@ -357,7 +372,7 @@ def lab(reuse):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--reuse', action='store_true', help='keep the lab in ' + STACKS_ROOT)
-    parser.add_argument('--sites', default='tg2,cherrypy,hello')
+    parser.add_argument('--sites', default='tg2,cherrypy,io,hello')
     parser.add_argument('--only', help='comma-separated stack numbers (1-based) to run, '
                                        'the default always included; prints, writes nothing')
     options = parser.parse_args()
@@ -366,6 +381,7 @@ def main():
     sites = [s for s in [
         Site('TurboGears 2 quickstart /demo', 'tg2', project, 'benchapp', '/demo', None),
         Site('CherryPy /about', 'cherrypy', cherry, 'cherryapp', '/about', None),
+        io_site(cherry),
         Site('hello-world WSGI callable', 'hello', hello, 'cherryapp', '/', to_hello_world)]
         if s.key in options.sites.split(',')]
     for site in sites:
