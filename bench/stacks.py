@@ -9,14 +9,14 @@ gunicorn sync (no mod_wsgi loaded); nginx -> uWSGI over the uwsgi protocol; mod_
 with its defaults.
 Pages: the TurboGears 2 quickstart's /demo, the CherryPy application's /about, its /io (an
 I/O-bound page: it sleeps 20 ms, a stand-in for a database call, then renders a short list;
-the page bench/threads.py sweeps) and the bare hello-world (bench/peers.py's sites).
-Every process a stack starts (nginx too) runs in one cgroup v1 cpuacct group: CPU ms per
-request is that group's usage over a fixed number of requests (`ab -n N -c 16 -k`), split into the front (nginx, Apache's parent and relay
-children, its piped logger) and Python (workers, masters, mod_wsgi daemons) from
-/proc/<pid>/stat; PSS is the sum of /proc/<pid>/smaps_rollup over the group's processes,
-after the warm-up ("at rest") and after the load. Interleaved rounds (order rotated each
-round); medians with the min-max of the rounds; ratios to the generated default of the same
-round. Writes its tables into BENCHMARKS.md.
+the page bench/threads.py sweeps) and the bare hello-world (bench/peers.py's sites). Every
+process a stack starts (nginx too) runs in one cgroup v1 cpuacct group: CPU ms per request
+is that group's usage over a fixed number of requests (`ab -n N -c 16 -k`), split into the
+front (nginx, Apache's parent and relay children, its piped logger) and Python (workers,
+masters, mod_wsgi daemons) from /proc/<pid>/stat; PSS is the sum of /proc/<pid>/smaps_rollup
+over the group's processes, after the warm-up ("at rest") and after the load. Interleaved
+rounds (order rotated each round); medians with the min-max of the rounds; ratios to the
+generated default of the same round. Writes its tables into BENCHMARKS.md.
 
     bash bench/run stacks     # or: flock /tmp/tgdeploy-bench.lock \
                               #   /opt/tgdeploy-lab/py3/bin/python bench/stacks.py [--reuse]
