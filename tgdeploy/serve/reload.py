@@ -41,15 +41,11 @@ def reload(values, out, timeout=TIMEOUT, simulate=False, import_check=True):
     if simulate:
         return 0 if checked(target, out) else 3
     check_permission(target)
-    if import_check and not checked(target, out):
-        return 3
-    parents = apache_parents(target['file'])
-    old, sockets = find_daemons(target, parents)
-    old = leave_checks_alone(old, parents, out)
-    if not old:
-        raise TgDeployError('no daemon process "%s" is running (is Apache running? the config '
-                            '%s enabled?): nothing reloaded' % (target['name'],
-                                                                 values.paths.conf_file))
+    if import_check:
+        running(target, values, lambda line: None)  # nothing to reload: said before checking
+        if not checked(target, out):
+            return 3
+    parents, old, sockets = running(target, values, out)  # as they are after the check
     started = time.time()
     for pid in old:
         send(pid, signal.SIGUSR1)
@@ -71,6 +67,18 @@ def reload(values, out, timeout=TIMEOUT, simulate=False, import_check=True):
     else:  # Apache's listening sockets are root's to see
         out('reload: not checked through Apache (run as root to have it find the address)')
     return 0
+
+
+def running(target, values, out):
+    """(Apache parents, {daemon pid: parent}, sockets) of this deployment's daemons."""
+    parents = apache_parents(target['file'])
+    old, sockets = find_daemons(target, parents)
+    old = leave_checks_alone(old, parents, out)
+    if not old:
+        raise TgDeployError('no daemon process "%s" is running (is Apache running? the config '
+                            '%s enabled?): nothing reloaded' % (target['name'],
+                                                                 values.paths.conf_file))
+    return parents, old, sockets
 
 
 def checked(target, out):
