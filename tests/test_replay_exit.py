@@ -135,3 +135,20 @@ def test_check_shows_the_exit_and_fails(deploy_venv, www_tmp):
     assert ('StartupExit: the start-up start-jukebox.py exited (sys.exit, code 0) at '
             'start-jukebox.py:43 (sys.exit(0)) before it started its server') in out, out
     assert 'SystemExit' not in out, out
+
+
+def test_the_report_and_the_doctor_name_each_stop_before_serving(tmp_path):
+    from support.projects import make_venv_marker
+    from tgdeploy.detect.arbiter import detect
+    from tgdeploy.doctor.registry import examine
+    from tgdeploy.settle import options, replay_settle
+    project = tmp_path / 'exit_start'
+    shutil.copytree(str(FIXTURES / 'exit_start'), str(project))
+    values = options.settle(detect(str(project)),
+                            {'python_home': str(make_venv_marker(tmp_path / 'venv'))})
+    lines = replay_settle.seen(values.startup.replay, str(project))
+    assert ('start-up: stops itself (sys.exit) when its setting media.library is missing or '
+            'empty' in '\n'.join(lines)), lines
+    stops = [f for f in examine(values) if f.id == "TGD-W045"]
+    assert len(stops) == 2, [(f.id, f.text) for f in examine(values)]
+    assert 'start-jukebox.py:48' in stops[1].text and 'give it that setting' in stops[1].text

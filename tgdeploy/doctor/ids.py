@@ -165,6 +165,8 @@ IDS = (
     ('TGD-W043', 'the server answers TRACE (TraceEnable)', 'TraceEnable Off in the server config'),
     ('TGD-W044', 'the Containerfile was edited by hand since tgdeploy wrote it',
      'review the edit, or tgdeploy --container --overwrite (yours saved as .bak)'),
+    ('TGD-W045', 'the replayed start-up exits (sys.exit) when a setting it reads is missing',
+     'give it that setting before serving'),
 )
 
 TITLES = dict((check_id, title) for check_id, title, _ in IDS)

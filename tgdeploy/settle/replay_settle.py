@@ -103,6 +103,8 @@ def seen(found, project_dir):
         lines.append('start-up: ' + found.argv_note)
     for what in found.impossible:
         lines.append('start-up: not carried over: it %s (--doctor: an error)' % what)
+    for stop in found.stops:
+        lines.append('start-up: stops itself (sys.exit) ' + stop.describe())
     return lines
 
 
@@ -138,6 +140,13 @@ def findings(values):
             result.append((ERROR, '%s: the start-up reads %s, the deployment does not set it '
                                   '(KeyError at start-up): pass --env-file or --setenv %s=...'
                            % (place, name, name)))
+    # A start-up that exits turns every request of that process into a 500: say when it
+    # would, before the first request finds out.
+    for stop in (found.stops if found else []):
+        result.append((WARNING, 'the replayed start-up stops itself (sys.exit) %s: give it '
+                                'that setting before serving (its own config file, or '
+                                '--setenv/--env-file when it reads the environment)'
+                       % stop.describe()))
     return result
 
 
