@@ -60,11 +60,13 @@ SAVED = '/tmp/tgdeploy-bench-profile'
 
 # (part, test on (function, object file)): the first that matches names an instruction's part.
 PARTS = (
-    ('mod_wsgi', lambda fn, obj: obj == 'mod_wsgi.so'),
+    ('mod_wsgi', lambda fn, obj: obj.startswith('mod_wsgi.so')),
     ('per-directory config merging', lambda fn, obj: 'merge' in fn and obj != 'libpython'),
     ('directory/location/file walks', lambda fn, obj: re.search(
         r'ap_(directory|location|file|if)_walk|prep_walk_cache|resolve_symlink', fn)),
     ('mod_rewrite', lambda fn, obj: obj == 'mod_rewrite.so'),
+    ('regular expressions (PCRE: the generated RewriteRule/RewriteCond)',
+     lambda fn, obj: obj.startswith('libpcre')),
     ('access log (mod_log_config)', lambda fn, obj: obj == 'mod_log_config.so'),
     ('other Apache modules', lambda fn, obj: obj.startswith('mod_')),
     ('Apache core (apache2)', lambda fn, obj: obj in ('apache2', 'httpd')),
@@ -98,8 +100,10 @@ def apache_stack(out, conf=None, httpd=None):
     """start(venv, site, workdir) -> (url, kinds(), stop()) of the generated config (``conf``
     and ``httpd`` edit it as bench/cost.py's apache_variant does) with Apache under callgrind."""
     def edited(text):
-        text = slow_timeouts(text)
-        return conf(text) if conf else text
+        text = conf(slow_timeouts(text)) if conf else slow_timeouts(text)
+        # A request may wait long for a daemon under valgrind: the same per-request work
+        # (a queue timeout still set means the same Continue exchange), no 504s.
+        return re.sub(r'\b(queue|request|socket)-timeout=[1-9]\d*', r'\1-timeout=900', text)
 
     def start(venv, site, workdir):
         url, stop = apache_variant(conf=edited, httpd=httpd, wrap=valgrind_apache(out),
@@ -243,6 +247,70 @@ def per_request(name, venv, site):
     return result, m1 + m2
 
 
+# Apache's request phases in the relay, by the core functions that run them (named in
+# apache2; Debian strips the modules' own): inclusive instructions per request.
+PHASES = (
+    ('reading and parsing the request', 'ap_read_request'),
+    ('before the handler: mapping, walks, merging, access, fixups',
+     'ap_process_request_internal'),
+    ('- URL to file: mod_rewrite, mod_alias', 'ap_run_translate_name'),
+    ('- directory walk', 'ap_directory_walk'),
+    ('- location walk', 'ap_location_walk'),
+    ('- per-directory config merging (all walks)', 'ap_merge_per_dir_configs'),
+    ('- fixups (mod_rewrite per-directory rules, mod_headers...)', 'ap_run_fixups'),
+    ('the handler: mod_wsgi relays to the daemon and back', 'ap_invoke_handler'),
+    ('- CGI environment (ap_add_common_vars)', 'ap_add_common_vars'),
+    ('- CGI environment (ap_add_cgi_vars, with its PATH_TRANSLATED sub-request)',
+     'ap_add_cgi_vars'),
+    ('access logging (mod_log_config: the file and the rotatelogs pipe)',
+     'ap_run_log_transaction'),
+    ('the connection loop, all of it', 'ap_run_process_connection'),
+)
+
+
+def inclusive(path):
+    """{function name: inclusive instructions} of one callgrind output file."""
+    out = subprocess.run(['callgrind_annotate', '--threshold=100', '--inclusive=yes', path],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
+    found = collections.Counter()
+    for line in out.splitlines():
+        m = re.match(r'^\s*([\d,]+) \([\s\d.]+%\)\s+(\S.*?)(?: \[(.*)\])?$', line)
+        if m and 'PROGRAM TOTALS' not in line:
+            name = m.group(2).split(':', 1)[-1]
+            if "'" not in name:  # the outermost call of a recursive function only
+                found[name] = max(found[name], int(m.group(1).replace(',', '')))
+    return found
+
+
+def phases(site, name, kind='relay'):
+    """{core function: inclusive instructions per request} of ``kind``'s processes, from
+    the small and the large run's files (SAVED)."""
+    totals = []
+    for n in (SMALL, SMALL + PROFILED):
+        out = os.path.join(SAVED, '%s-%s-%d' % (site.key, name, n))
+        with open(os.path.join(out, 'kinds.json')) as f:
+            kinds = json.load(f)
+        total = collections.Counter()
+        for pid, what in kinds.items():
+            path = os.path.join(out, 'callgrind.out.%s' % pid)
+            if what == kind and os.path.exists(path):
+                total.update(inclusive(path))
+        totals.append(total)
+    return dict((fn, (totals[1][fn] - totals[0][fn]) / float(PROFILED))
+                for _, fn in PHASES)
+
+
+def phase_table(names, site):
+    apache = [n for n in names if n != 'nginx']
+    found = dict((n, phases(site, n)) for n in apache)
+    lines = ['| Apache relay, by phase (inclusive) | %s |' % ' | '.join(
+        LABELS[n] for n in apache), '|---' * (len(apache) + 1) + '|']
+    for label, fn in PHASES:
+        lines.append('| %s (`%s`) | %s |' % (label, fn, ' | '.join(
+            '%.1f' % (found[n][fn] / 1000.0) for n in apache)))
+    return '\n'.join(lines)
+
+
 def by_part(counter):
     parts = collections.Counter()
     for fn, n in counter.items():
@@ -366,6 +434,10 @@ def main():
             '', instruction_table(names, results)]
     if missing:
         text += ['', 'No counts from (exited before writing them): %s.' % ', '.join(missing)]
+    text += ['', 'The relay\'s instructions by the phase of the request that runs them '
+             '(thousands per request, inclusive: a phase counts what it calls; the walks and '
+             'merges run again inside the CGI sub-request, so the rows overlap):', '',
+             phase_table(names, site)]
     if not options.no_strace:
         text += ['', 'System calls per request (`strace -c -f` over %d requests after %d of '
                  'warm-up; bench/syscalls.py\'s trace):' % (syscalls.TRACED, syscalls.WARM_UP),
