@@ -41,10 +41,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import common  # noqa: E402
 from common import machine, publish  # noqa: E402
-from cost import ab, apache_variant, descendants, kind_of, listener, lean  # noqa: E402
+from cost import (ab, apache_variant, descendants, kind_of, listener, lean,  # noqa: E402
+                  shared_python)
 from cost_profile import functions, slow_timeouts, valgrind_apache  # noqa: E402
 from peers import Site, deploy, wait_ok  # noqa: E402
 from support.httpd import free_port  # noqa: E402
+from support.venv import Venv  # noqa: E402
 import stack_configs  # noqa: E402
 import stacks  # noqa: E402
 import syscalls  # noqa: E402
@@ -132,13 +134,15 @@ def apache_stack(out, conf=None, httpd=None):
     return start
 
 
-def nginx_gunicorn_stack(out, workers=2):
+def nginx_gunicorn_stack(out, workers=2, shared=False):
     """nginx -> gunicorn sync (Unix socket), both under callgrind, as bench/stacks.py's
-    nginx_gunicorn configures them."""
+    nginx_gunicorn configures them; ``shared``: gunicorn run by a Python linked to
+    libpython3.11.so, as mod_wsgi is (bench/cost.py's shared_python), not the static one."""
     def start(venv, site, workdir):
         sock = os.path.join(workdir, 'gunicorn.sock')
         ini = os.path.join(site.project, 'apache', site.slug + '.ini')
-        back = spawn(traced(out, [venv.python, venv.bin('gunicorn'), '--paste', ini, '-b',
+        python = shared_python(venv) if shared else venv.python
+        back = spawn(traced(out, [python, venv.bin('gunicorn'), '--paste', ini, '-b',
                                   'unix:' + sock, '-w', str(workers), '--timeout', '900',
                                   '--graceful-timeout', '300']),
                      site.project, os.path.join(workdir, 'gunicorn.log'))
@@ -194,13 +198,15 @@ def profiled_stacks(name, out):
             syscalls.debian_modules(text))),
         'lean': lambda: apache_stack(out, conf=lean),
         'nginx': lambda: nginx_gunicorn_stack(out),
+        'shared': lambda: nginx_gunicorn_stack(out, shared=True),
     }[name]()
 
 
 LABELS = {'default': stacks.DEFAULT,
           'debian': 'tgdeploy default + Debian\'s default modules',
           'lean': 'tgdeploy default, WSGIScriptReloading Off + queue-timeout 0',
-          'nginx': 'nginx -> gunicorn sync 2'}
+          'nginx': 'nginx -> gunicorn sync 2',
+          'shared': 'nginx -> gunicorn sync 2, its Python linked to libpython3.11.so'}
 
 
 # -- counting ------------------------------------------------------------------------------
@@ -301,7 +307,7 @@ def phases(site, name, kind='relay'):
 
 
 def phase_table(names, site):
-    apache = [n for n in names if n != 'nginx']
+    apache = [n for n in names if n not in ('nginx', 'shared')]
     found = dict((n, phases(site, n)) for n in apache)
     lines = ['| Apache relay, by phase (inclusive) | %s |' % ' | '.join(
         LABELS[n] for n in apache), '|---' * (len(apache) + 1) + '|']
@@ -373,7 +379,7 @@ def syscall_table(names, venv, site):
              'nginx': stacks.Stack(LABELS['nginx'], stacks.nginx_gunicorn(['-w', '2']))}
     lines = ['| stack | system calls per request, futex aside: front | Python | futex | '
              'front, most frequent | Python, most frequent |', '|---' * 6 + '|']
-    for name in names:
+    for name in [n for n in names if n in plain]:  # the libpython build changes no call
         calls = syscalls.trace(plain[name], venv, site, os.path.join(
             common.ROOT, 'profile', 'strace-%s-%s' % (site.key, name)))['calls']
         front = sum(v for k, v in calls['front'].items() if k != 'futex')
@@ -392,17 +398,25 @@ def main():
     parser.add_argument('--stacks', default='default,lean,debian,nginx')
     parser.add_argument('--no-strace', action='store_true')
     parser.add_argument('--print', action='store_true', help='print only; BENCHMARKS.md as is')
+    parser.add_argument('--as-is', action='store_true',
+                        help='use the lab as it stands (no reinstall, no deploy): beside a '
+                             'run of other stacks')
     parser.add_argument('--saved', action='store_true',
                         help='no callgrind run: the counts the last runs of these stacks saved')
     options = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *args: sys.exit(1))
     names = options.stacks.split(',')
-    venv, project, cherry, _ = stacks.lab(options.reuse or options.saved)
+    if options.as_is:  # the lab as it stands: nothing reinstalled, nothing deployed
+        venv, project, cherry = Venv(os.path.join(stacks.STACKS_ROOT, 'venv')), *(
+            os.path.join(stacks.STACKS_ROOT, name) for name in ('benchapp', 'cherryapp'))
+    else:
+        venv, project, cherry, _ = stacks.lab(options.reuse or options.saved)
     site = {'tg2': Site('TurboGears 2 quickstart /demo', 'tg2', project, 'benchapp', '/demo',
                         None),
             'cherrypy': Site('CherryPy /about', 'cherrypy', cherry, 'cherryapp', '/about',
                              None)}[options.site]
-    deploy(venv, site)
+    if not options.as_is:
+        deploy(venv, site)
     if not options.saved:  # this run's folders; the counts of other stacks stay
         for name in names:
             for n in (SMALL, SMALL + PROFILED):
@@ -442,7 +456,9 @@ def main():
         text += ['', 'System calls per request (`strace -c -f` over %d requests after %d of '
                  'warm-up; bench/syscalls.py\'s trace):' % (syscalls.TRACED, syscalls.WARM_UP),
                  '', syscall_table(names, venv, site)]
-    text[0] += ' The whole run took %.0f s.' % (time.time() - started)
+    text[0] += (' Tables from the counts the last runs of these stacks saved (about 9 minutes '
+                 'a stack on 2 loaded cores).' if options.saved else
+                 ' The whole run took %.0f s.' % (time.time() - started))
     text += ['', '<details><summary>The top functions of each process kind</summary>', '',
              '```'] + top_functions(names, results)[1:] + ['```', '', '</details>']
     if options.print:
