@@ -9,7 +9,7 @@ holds (RULES: the first rule of its level that matches).
 """
 from tgdeploy.doctor import (access_checks, exposure_checks, host_state, log_rotation,
                              own_deployment, python_checks, tls_checks, tree_checks)
-from tgdeploy.doctor import job_checks, server_hardening
+from tgdeploy.doctor import container_checks, job_checks, server_hardening
 from tgdeploy.settle import exposure, production, proxies
 from tgdeploy.settle.paths import SYSTEM_DIRS
 from tgdeploy.doctor.apache_config import (default_apache_root, directives, included_files,
@@ -122,6 +122,7 @@ CHECKS = (
     lambda t: identified(tls_checks.findings(t.values, t.mod_wsgi), 'tls'),
     lambda t: server_hardening.findings(t.values, t.apache_root, t.config_files, t.mod_wsgi),
     lambda t: job_checks.findings(t.values),
+    lambda t: container_checks.findings(t.values),
     own_findings,
     lambda t: identified(host_state.findings(t.values, t.values.apache.host_count),
                          'host_state'),
