@@ -199,14 +199,18 @@ def test_rhel_needs_a_socket_prefix(site, deploy_venv, www_tmp):
           % os.path.basename(DEBIAN_WSGI))
     write(tree / 'conf.modules.d' / '00-base.conf', ''.join(  # a few of RHEL's defaults
         'LoadModule %s_module modules/mod_%s.so\n' % (name, name)
-        for name in ('alias', 'dir', 'mime', 'headers', 'rewrite', 'deflate', 'filter')))
+        for name in ('alias', 'dir', 'mime', 'headers', 'rewrite', 'deflate', 'filter',
+                     'reqtimeout')))
     proc = tgdeploy(deploy_venv, site, tree, '--doctor')
     assert proc.returncode == 3
     assert 'error: RHEL\'s Apache cannot create mod_wsgi daemon sockets' in proc.stdout
     assert 'no mod_wsgi module found' not in proc.stdout
     write(tree / 'conf.d' / 'wsgi-socket.conf', 'WSGISocketPrefix run/wsgi\n')
     proc = tgdeploy(deploy_venv, site, tree, '--doctor')
-    assert proc.returncode == 0, proc.stdout
+    # Left: RHEL's own defaults (no ServerTokens, TraceEnable On), which the doctor names.
+    assert proc.returncode == 1, proc.stdout
+    assert 'tgdeploy: 0 error(s), 2 warning(s)' in proc.stdout, proc.stdout
+    assert 'TGD-W041' in proc.stdout and 'TGD-W043' in proc.stdout, proc.stdout
 
 
 def test_serve_until_interrupted(site, deploy_venv, apache_tree):
