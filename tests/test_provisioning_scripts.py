@@ -113,3 +113,39 @@ def test_every_pinned_python_has_a_pinned_source(tmp_path):
                           text=True, env=env, timeout=30)
     assert proc.returncode == 2 and 'no pinned checksum for Python 3.7.1' in proc.stderr
     assert not (tmp_path / 'lab').exists()
+
+
+def test_no_python3_minor_package_or_library_named():
+    """Debian 12 carries python3.11, Debian 13 python3.13 and no python3.11: a script naming
+    python3.X-venv/-dev (or Debian's /usr/lib/python3.X) stops at once on the other release
+    (issue 23's `E: Unable to locate package python3.11-venv`); python3-venv, python3-dev
+    name the release's own."""
+    for script in PROVISIONING + [SCRIPTS / 'test', SCRIPTS / 'demo', SCRIPTS / 'debian13-full']:
+        code = '\n'.join(code_lines(script))
+        assert not re.search(r'\b(lib)?python3\.\d+-(venv|dev|distutils|minimal|stdlib)\b'
+                             r'|/usr/(lib|include)/python3\.\d+', code), script
+
+
+def default_labs(script):
+    text = (SCRIPTS / script).read_text()
+    return re.search(r'^labs=\$\{TGDEPLOY_LABS:-([^}]*)\}', text, re.M).group(1).split()
+
+
+def test_every_lab_scripts_test_knows_has_a_script_and_the_readme_names_them():
+    labs = default_labs('test')
+    for name in labs:
+        script = SCRIPTS / ('provision' if name == 'py3' else 'provision-' + name)
+        assert script.is_file(), name
+    readme = ' '.join((REPO / 'README.md').read_text().split())
+    assert 'default: `%s`' % ' '.join(labs) in readme
+
+
+def test_debian13_full_runs_known_labs_and_existing_test_files():
+    """scripts/debian13-full (the long Debian 13 run by hand, PLATFORMS.md): its labs are
+    scripts/test's less containers (no podman inside this sandbox's container), and its
+    default sample names test files that exist, one at least per lab."""
+    subprocess.run(['bash', '-n', str(SCRIPTS / 'debian13-full')], check=True, timeout=30)
+    assert default_labs('debian13-full') == [l for l in default_labs('test') if l != 'containers']
+    text = (SCRIPTS / 'debian13-full').read_text()
+    sample = re.findall(r'\btests/test_\w+\.py\b', text)
+    assert len(sample) >= 6 and all((REPO / name).is_file() for name in sample), sample
