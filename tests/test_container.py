@@ -6,6 +6,7 @@ secrets are in no layer of the image; the data volume outlives its containers; a
 (SIGTERM) lets the request in flight finish. Every container, image and volume made is
 removed at the end.
 """
+import http.client
 import os
 import re
 import shutil
@@ -84,7 +85,9 @@ def built(podman, www_root):
         parent = www_root / ('container-' + what)
         parent.mkdir()
         project = quickstart(parent)
-        write_container(project, mount=mount)
+        # The / image with the host config's --status-endpoint (its own daemon group).
+        write_container(project, mount=mount, **({'status_endpoint': 'yes'} if mount == '/'
+                                                  else {}))
         image, seconds = podman.build(project, 'tg2-' + what, BASE)
         print('build of the %s image: %.0f s, %.0f MB' % (
             mount, seconds, podman.image_size(image) / 1e6))
@@ -157,6 +160,17 @@ def test_the_image_serves_its_pages_as_www_data(podman, built):
     assert podman.run('healthcheck', 'run', name, check=False).returncode == 0
     logs = podman.run('logs', name).stdout.decode() + podman.run('logs', name).stderr.decode()
     assert re.search(r'"GET /demo HTTP/1.1" 200 ', logs), logs[-2000:]
+    # The host config's hardening: no version in the Server header, TRACE refused; and its
+    # --status-endpoint, answered by a daemon group of its own, local clients only.
+    connection = http.client.HTTPConnection(base[len('http://'):], timeout=30)
+    connection.request('TRACE', '/demo', headers={'Cookie': 'secret=1'})
+    answer = connection.getresponse()
+    assert (answer.status, answer.getheader('Server')) == (405, 'Apache')
+    assert b'secret=1' not in answer.read()
+    connection.close()
+    status, body = get(base + '/.tgdeploy-status?format=json')
+    assert status == 200 and '"processes"' in body, body[:500]
+    assert get(base + '/.tgdeploy-status', headers={'X-Forwarded-For': '192.0.2.1'})[0] == 403
 
 
 def test_built_with_mount_sub_it_serves_at_sub(podman, built):

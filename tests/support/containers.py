@@ -60,9 +60,10 @@ class Podman(object):
         self.made[kind].append(name)
         return name
 
-    def build(self, context, what, base, wheels=None):
-        """Build ``context`` (its Containerfile); return (image name, seconds). ``wheels``:
-        a folder pip finds packages in too (tgdeploy's wheel, not on PyPI yet)."""
+    def build(self, context, what, base, wheels=None, containerfile=None):
+        """Build ``context`` (its Containerfile, or ``containerfile``); return (image name,
+        seconds). ``wheels``: a folder pip finds packages in too (tgdeploy's wheel, not on
+        PyPI yet)."""
         image = 'localhost/' + self.name('image', what)
         conf = self.scratch / ('pip-%s.conf' % what)
         conf.write_text('[global]\n%s%s' % (
@@ -73,6 +74,8 @@ class Podman(object):
             mounts += ['-v', '%s:/etc/pip-ca.crt:ro' % CA_BUNDLE]
         if wheels:
             mounts += ['-v', '%s:/wheels:ro' % wheels]
+        if containerfile:
+            mounts += ['-f', str(containerfile)]
         started = time.monotonic()
         self.run('build', '--isolation=chroot', '--network=host', '--format', 'docker',
                  '--build-arg', 'BASE=' + base, *mounts, '-t', image, str(context),
@@ -158,14 +161,15 @@ def files_holding(layer, needles):
     return found
 
 
-def get(url, timeout=30):
+def get(url, timeout=30, headers=None):
     """(status, body text) without following redirects."""
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
             return None
     opener = urllib.request.build_opener(NoRedirect)
     try:
-        with opener.open(url, timeout=timeout) as response:
+        with opener.open(urllib.request.Request(url, headers=headers or {}),
+                         timeout=timeout) as response:
             return response.status, response.read().decode('utf-8', 'replace')
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode('utf-8', 'replace')

@@ -202,6 +202,11 @@ def config_names(values):
         names.append(os.path.basename(values.config.file))
     if values.tg1.cfg:
         names.append(values.project.slug + '.cfg')
+    # --status-endpoint, --service: the container's httpd.conf loads them from CONFIG_DIR.
+    if values.apache.status_url:
+        names.append(values.project.slug + '-status.wsgi')
+    if values.daemon.services:
+        names += [values.project.slug + '-services.conf', values.project.slug + '-services.py']
     return names
 
 

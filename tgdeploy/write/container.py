@@ -14,6 +14,7 @@ carries in its first line the checksum of the rest, so an edit is seen without a
 manifest, and each is written to a temporary file and renamed over the old one, under the
 project's lock, after apache/ is in place.
 """
+import difflib
 import io
 import json
 import os
@@ -86,6 +87,44 @@ def run(values, overwrite, out, report):
     return 0
 
 
+def simulate(values, overwrite, out):
+    """--container --simulate: say what a run would write in apache/ (install.simulate's
+    lines, with diffs) and beside it, and refuse what it would refuse; nothing is written
+    (apache/ is rendered in a temporary folder). Returns the exit code."""
+    moved, box = settle(values)
+    project = os.path.dirname(values.paths.apache_dir)
+    changes, lines = install.simulate(
+        values, overwrite, lambda _, new_dir: render_apache(values, moved, box, new_dir))
+    for line in lines:
+        out(line)
+    planned, refused = root_file_states(moved, box, project, overwrite)
+    for path, text in refused:
+        out('edited by you, would refuse %s' % path)
+        out_diff(path, text, out)
+    for verb, name, text in planned:
+        path = os.path.join(project, name)
+        if verb == 'created':
+            out('would create %s' % path)
+        elif verb != 'unchanged':
+            out('%s %s' % ('would update' if verb == 'updated' else
+                           'would replace (saving a .bak)', path))
+            out_diff(path, text, out)
+    install.refuse_edits(changes, values.paths.apache_dir, overwrite)
+    refuse_root_edits(refused)
+    for found in container_checks.findings(values):
+        out('%s\n  id: %s' % (found, found.id))
+    return 0
+
+
+def out_diff(path, text, out):
+    """The unified diff from the file at ``path`` to ``text``, indented."""
+    old = textfiles.decode(install.read_bytes(path))[0].splitlines()
+    name = os.path.basename(path)
+    for line in difflib.unified_diff(old, text.splitlines(), 'installed/' + name, 'new/' + name,
+                                     lineterm=''):
+        out('    ' + line)
+
+
 def secret_files(values, box):
     names = list(values.production.secret_files)
     names += [os.path.join(settle_container.CONFIG_FOLDER, name) for name in box.config_names]
@@ -140,6 +179,21 @@ def write_text(path, text):
 def plan_root_files(moved, box, project, overwrite):
     """[(verb, name, text)] for the root files: refuses (TgDeployError) a user's edit
     without --overwrite, before anything is written."""
+    planned, refused = root_file_states(moved, box, project, overwrite)
+    refuse_root_edits(refused)
+    return planned
+
+
+def refuse_root_edits(refused):
+    if refused:
+        raise TgDeployError('you edited %s since tgdeploy wrote it: nothing was written; keep '
+                            'your edit, or pass --overwrite to replace it (saved as .bak)'
+                            % ', '.join(path for path, _ in refused))
+
+
+def root_file_states(moved, box, project, overwrite):
+    """([(verb, name, text)] a run would write, [(path, text)] of the user's edits it
+    refuses)."""
     planned, refused = [], []
     for template, name in ROOT_FILES:
         if box.python2 and name == 'Containerfile':
@@ -159,12 +213,8 @@ def plan_root_files(moved, box, project, overwrite):
         elif overwrite:
             planned.append(('replaced (your version saved as .bak)', name, text))
         else:
-            refused.append(path)
-    if refused:
-        raise TgDeployError('you edited %s since tgdeploy wrote it: nothing was written; keep '
-                            'your edit, or pass --overwrite to replace it (saved as .bak)'
-                            % ', '.join(refused))
-    return planned
+            refused.append((path, text))
+    return planned, refused
 
 
 def put_root_files(planned, target, project):
