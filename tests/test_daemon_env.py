@@ -153,3 +153,68 @@ def test_the_doctor_names_a_program_the_project_runs_that_the_machine_lacks(tmp_
                      '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin): install it '
                      '(its distribution package) before the application needs it'
                      % values.python.home]
+
+
+MUSIC_PATHS = ('import os\nconfigFolderName = "tune"  # $XDG_CONFIG_HOME/tune\n'
+               'configFileName = "tune.conf"\n\ndef config_path():\n'
+               '    return os.path.join(os.environ["XDG_CONFIG_HOME"], configFolderName)\n')
+MUSIC_START = ('import sys\nfrom tune import config\n\ndef start():\n'
+               '    if config["media.basedir"] is None:\n'
+               '        print("Invalid basedir")\n        sys.exit(1)\n'
+               '    if config["server.port"] is None:\n        sys.exit(2)\n')
+
+
+def music_project(tmp_path):
+    root = tmp_path / 'tune'
+    (root / 'tune').mkdir(parents=True)
+    (root / 'tune' / '__init__.py').write_text('config = {}\n')
+    (root / 'tune' / 'paths.py').write_text(MUSIC_PATHS)
+    (root / 'tune' / 'server.py').write_text(MUSIC_START)
+    return root
+
+
+def test_a_folder_setting_its_start_up_stops_without_gets_a_folder_in_the_data_folder(
+        tmp_path):
+    """The rule: a setting ``section.key`` whose key names a folder (dir, folder, path), that
+    the code exits without, in a settings file of the XDG config folder the deployment puts
+    in the data folder, gets data/section-key, named in that file (README step 2)."""
+    root = music_project(tmp_path)
+    data = str(root / 'data')
+    assert daemon_env.seeded_settings(str(root), data) == [{
+        'setting': 'media.basedir', 'section': 'media', 'key': 'basedir',
+        'folder': data + '/media-basedir', 'file': data + '/xdg-config/tune/tune.conf',
+        'where': 'tune/server.py:7'}]  # server.port is no folder: the user's
+    why = daemon_env.derived(str(root), data)[0][2]
+    assert why.endswith('its start-up stops without media.basedir (tune/server.py:7), a '
+                        'folder it cannot pick itself: README step 2 makes data/media-basedir '
+                        'and names it in data/xdg-config/tune/tune.conf (when that file is '
+                        'not there yet)'), why
+    # No settings file in the XDG config folder: nothing to write it into.
+    (root / 'tune' / 'paths.py').write_text(MUSIC_PATHS.replace('"tune.conf"', 'None'))
+    assert daemon_env.seeded_settings(str(root), data) == []
+
+
+def test_readme_step_two_makes_the_folder_and_writes_the_file_once(tmp_path):
+    from tgdeploy.settle import own_steps
+    from tgdeploy._compat import shell_quote
+    root = music_project(tmp_path)
+    (root / 'start-tune.py').write_text('import cherrypy\nfrom tune import server\n'
+                                        'class Root(object):\n    pass\n'
+                                        'server.start()\ncherrypy.quickstart(Root())\n')
+    values = settled(root)
+    data = values.paths.data_dir
+    steps = own_steps.step_two(values.project, values.paths, values.python, values.config,
+                               values.daemon, values.apache, shell_quote)
+    assert steps.folders == [data + '/media-basedir', data + '/xdg-config/tune']
+    assert not steps.replaces_setup_app and len(steps.lines) == 1
+    conf = tmp_path / 'tune.conf'
+    line = steps.lines[0].replace(data + '/xdg-config/tune/tune.conf', str(conf)).replace(
+        'chown www-data:www-data', 'true')
+    run(['bash', '-c', line])
+    assert conf.read_text() == '[media]\nbasedir = %s/media-basedir\n' % data
+    conf.write_text('[media]\nbasedir = /srv/music\n')  # the user's own: kept
+    run(['bash', '-c', line])
+    assert conf.read_text() == '[media]\nbasedir = /srv/music\n'
+    assert steps.notes[0].startswith('media.basedir, a folder its start-up stops without '
+                                     '(tune/server.py:7): %s/media-basedir, named in '
+                                     'tune.conf' % data), steps.notes

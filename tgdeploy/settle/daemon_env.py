@@ -11,6 +11,12 @@ daemon user may write):
   ConfigArgParse reads for it (``env_var=``, or ``auto_env_var_prefix`` + the option's name)
   points into the data folder instead.
 
+Where that project keeps its settings in a file of its XDG config folder and its start-up
+stops without a folder setting (``if config['media.basedir'] is None: sys.exit(1)``: a
+folder it cannot pick itself, such as a music folder), the setting is given a folder of its
+own in the data folder (``data/media-basedir``): README step 2 makes it and, when the
+settings file is not there yet, writes it with that one setting (seeded_settings()).
+
 A name the user sets (--setenv, --env-file) is left to the user. The pairs join --setenv's
 in the .wsgi, set before the application is imported; the report says each one and why.
 """
@@ -63,6 +69,12 @@ def xdg_homes(sources, project_dir, data_dir):
         if match:
             why = '%s reads %s: the XDG folders are the data folder\'s' % (
                 where(path, text, match.start(), project_dir), match.group(2))
+            for seed in seeded_settings(project_dir, data_dir, sources):
+                why += ('; its start-up stops without %s (%s), a folder it cannot pick '
+                        'itself: README step 2 makes %s and names it in %s (when that file '
+                        'is not there yet)' % (seed['setting'], seed['where'],
+                                               shown(seed['folder'], project_dir),
+                                               shown(seed['file'], project_dir)))
             return [(name, os.path.join(data_dir, name.lower().replace('_home', '').replace(
                 '_', '-')), why) for name in XDG_NAMES]
     return []
@@ -122,3 +134,61 @@ def import_time_reads(project_dir):
             if match.group(1) and enclosing_function(text, match.start()) is None:
                 found.append((match.group(1), False, path, text[:match.start()].count('\n') + 1))
     return found
+
+
+CONFIG_FILE_NAME = re.compile(r'^[ \t]*\w+[ \t]*=[ \t]*(?:u|r)?[\'"]([\w.-]+\.(?:conf|cfg|ini))[\'"]',
+                              re.M)
+CONFIG_FOLDER_NAME = re.compile(r'^[ \t]*\w*config\w*(?:folder|dir)\w*[ \t]*=[ \t]*(?:u|r)?'
+                                r'[\'"]([\w.-]+)[\'"]', re.M | re.I)
+FOLDER_SETTING = re.compile(r'(?:dir|directory|folder|path)\Z', re.I)
+
+
+def xdg_config_file(sources):
+    """(folder under XDG_CONFIG_HOME, file name) of the settings file of the module that
+    reads XDG_CONFIG_HOME and names one (``configFileName = 'app.conf'``; the folder a
+    ``config...Folder``/``...Dir`` name gives, else the file's stem), or None."""
+    for path, text in sources:
+        if '\'XDG_CONFIG_HOME\'' not in text and '"XDG_CONFIG_HOME"' not in text:
+            continue
+        name = CONFIG_FILE_NAME.search(text)
+        if name:
+            folder = CONFIG_FOLDER_NAME.search(text)
+            return (folder.group(1) if folder else name.group(1).rsplit('.', 1)[0],
+                    name.group(1))
+    return None
+
+
+def seeded_settings(project_dir, data_dir, sources=None, config_home=None):
+    """[{'setting', 'section', 'key', 'folder', 'file', 'where'}]: each folder setting
+    (``section.key``, its key ending in dir/folder/path) the project's code exits without
+    (startup_exits.py reads the conditions), where its settings file lives in the XDG config
+    folder (``config_home``: the deployment's XDG_CONFIG_HOME, by default the data
+    folder's). Each gets ``data/section-key``."""
+    from tgdeploy.detect.startup_exits import stops_in
+    if sources is None:
+        sources = [(path, read_code(path)) for path in python_files(project_dir)[:MAX_FILES]]
+    found = xdg_config_file(sources)
+    if not found:
+        return []
+    config_home = config_home or os.path.join(data_dir, 'xdg-config')
+    seeds, seen = [], set()
+    for path, text in sources:
+        if 'exit' not in text:
+            continue
+        for stop in stops_in(text, os.path.relpath(path, project_dir)):
+            setting = stop.setting
+            if not setting or setting.count('.') != 1 or setting in seen or \
+                    not FOLDER_SETTING.search(setting):
+                continue
+            seen.add(setting)
+            section, key = setting.split('.')
+            seeds.append({'setting': setting, 'section': section, 'key': key,
+                          'folder': os.path.join(data_dir, setting.replace('.', '-')),
+                          'file': os.path.join(config_home, found[0], found[1]),
+                          'where': stop.where})
+    return seeds
+
+
+def shown(path, project_dir):
+    relative = os.path.relpath(path, project_dir)
+    return path if relative.startswith('..') else relative
