@@ -12,6 +12,7 @@ handlers, Daemonizer, PIDFile and DropPrivileges are left to the host, and the s
 scripts take it).
 """
 import contextlib
+from importlib import import_module
 import linecache
 import os
 import sys
@@ -42,13 +43,17 @@ class StartupExit(StartupFailed):
 
 
 def run(script=None, call=None, argv=None):
-    """Run ``script`` as __main__, or call ``call`` (package.module:function), with
-    ``sys.argv = argv``. Returns True if it got as far as starting its server."""
+    """Run ``script`` as __main__, or call ``call`` (package.module:function; a plain
+    package.module is imported: the start-up of a module that makes its application when
+    imported), with ``sys.argv = argv``. Returns True if it got as far as starting its
+    server."""
     old_argv = sys.argv
     sys.argv = list(argv or [script or call])
     try:
         if script:
             run_as_main(script)
+        elif ':' not in call:
+            import_module(call)
         else:
             load_object(call)()
     except ServerStart:

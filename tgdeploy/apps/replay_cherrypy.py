@@ -2,8 +2,12 @@
 with the script's config and stops there, ``engine.start()`` starts the engine as the host
 wants it (no HTTP server, no signal handlers), ``engine.block()`` stops the script there.
 The application served is every app the script mounted (``tree.mount``, ``tree.graft``),
-each following the host's SCRIPT_NAME, so the same start-up works at / and at a sub-URL.
+each following the host's SCRIPT_NAME, so the same start-up works at / and at a sub-URL;
+for a module imported as the start-up, what it assigns to ``application`` (its tree: the
+same; an app or middleware of its own: that).
 """
+import sys
+
 from tgdeploy.apps import replay
 
 # Plugins whose job the host does: left out, and said so in the error log.
@@ -49,6 +53,13 @@ def replayed_app(cherrypy, script, call, apply_production, start_engine):
     if left_out:
         replay.report('%s: %s left to the host (not started here)'
                       % (script or call, ', '.join(left_out)))
+    made = None
+    if call and ':' not in call:
+        made = getattr(sys.modules.get(call), 'application', None)
+    if made is not None and made is not cherrypy.tree:
+        if isinstance(made, cherrypy.Application):
+            made.script_name = None  # SCRIPT_NAME, per request
+        return made  # the module's own WSGI application (a middleware, an Application)
     apps = dict(cherrypy.tree.apps)
     if not apps:
         raise replay.StartupFailed('%s mounted no application (no cherrypy.quickstart or '

@@ -35,11 +35,15 @@ def detect(directory, config, root):
             # another root the project hands to quickstart (a first-run setup page).
             root, seen = None, 'the roots %s mounts (%s)' % (
                 os.path.relpath(found.path, directory), found.server_start.split(':')[0])
+        elif found is not None and found.imports_module:
+            # Its WSGI application, made when the module is imported: every app it mounts.
+            root, seen = None, 'the apps %s mounts (%s)' % (
+                os.path.relpath(found.path, directory), found.server_start)
         elif len(roots) == 1:
             root, seen = roots[0], 'root %s' % roots[0]
         else:
             root, seen = root_of_startup(directory, roots)
-    in_class = found is not None and found.in_class and not root
+    in_class = found is not None and (found.in_class or found.imports_module) and not root
     package = found.serving_module.split('.')[0] if in_class else package_of(directory, root)
     config_file = choose_config(directory, config, CONF_NAMES, 'conf', required=False)
     static_urls = static_folders(directory, package, config_file)

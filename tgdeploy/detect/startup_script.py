@@ -10,7 +10,7 @@ the environment variables it reads.
 import os
 import re
 
-from tgdeploy.detect import startup_chain, startup_exits
+from tgdeploy.detect import module_app, startup_chain, startup_exits
 from tgdeploy.errors import TgDeployError
 from tgdeploy.detect.projectfiles import code_lines, module_of, python_files, read_text as read_file
 
@@ -43,6 +43,8 @@ ARGV_GUARD = re.compile(r'\blen\s*\(\s*sys\.argv\s*\)|\bsys\.argv\s*\[\s*\d*\s*:
 PARSERS = re.compile(r'\b(?:optparse|argparse|OptionParser|ArgumentParser|getopt)\b')
 POSITIONAL = re.compile(r'\badd_argument\s*\(\s*[\'"]([A-Za-z_]\w*)[\'"]\s*(\)|,(?![^)]*nargs'
                         r'\s*=\s*[\'"][?*][\'"]))')
+ADD_ARGUMENT = re.compile(r'\badd_argument\s*\(')
+REQUIRED = re.compile(r'\brequired\s*=\s*True\b')
 ENV_READ = re.compile(r'\bos\.environ\s*\[\s*[\'"](\w+)[\'"]\s*\](?!\s*=[^=])'
                       r'|\b(?:os\.environ\.get|os\.getenv)\s*\(\s*[\'"](\w+)[\'"]\s*(,)?')
 CONFIG_IN_CODE = re.compile(r'\bupdate_config\(\s*\{|\bconfig\.update\(')
@@ -71,6 +73,9 @@ class StartUp(object):
         self.in_class = False  # started by a class's method (startup_chain.py)
         self.serving_module = None  # the module of that class
         self.stops = []  # [startup_exits.Stop]: where it exits before serving, and why
+        # The start-up is importing ``call`` (a module making its WSGI ``application``:
+        # module_app.py); the application served is what it assigns there.
+        self.imports_module = False
 
     def describe(self, directory):
         where = '%s:%d' % (os.path.relpath(self.path, directory), self.line)
@@ -89,6 +94,9 @@ def read_text(path):
 def find(directory, flavor, package_dir=None):
     """The StartUp the project starts itself with, or None."""
     if flavor == 'cherrypy':
+        found = module_application(directory)
+        if found is not None:
+            return found
         candidates = [p for p in python_files(directory) if not aside(directory, p) and
                       serves_cherrypy(read_text(p))]
     elif flavor == 'tg1':
@@ -103,6 +111,25 @@ def find(directory, flavor, package_dir=None):
     if flavor == 'cherrypy':
         return in_class(directory, candidates)
     return None
+
+
+def module_application(directory):
+    """The module that makes the project's WSGI ``application`` when imported
+    (module_app.py), as the StartUp to replay, or None."""
+    made = module_app.find(directory, [p for p in python_files(directory)
+                                       if not aside(directory, p)], read_text, module_of)
+    if made is None:
+        return None
+    path, module, line, statement = made
+    found = StartUp(path, module, statement, line, 'detected')
+    found.imports_module = True
+    found.serving_module = module
+    imported = module_app.top_level(read_text(path))
+    inspect(found, imported, 'cherrypy', directory)
+    # What importing it runs, not its run()/main(): that starts the server it replaces.
+    found.left_out = [what for pattern, what in LEFT_OUT if pattern.search(imported)]
+    found.stops = startup_exits.stops_in(imported, os.path.relpath(path, directory))
+    return found
 
 
 def in_class(directory, candidates):
@@ -281,14 +308,37 @@ def argv_problems(found, texts, flavor):
             found.impossible.append('reads sys.argv[%d] (%s): under Apache it has no command '
                                     'line' % (max(wanted), os.path.basename(path)))
         positional = POSITIONAL.findall(source)
+        required = required_options(source)
+        if required:
+            found.impossible.append('wants the option%s %s (required=True; %s): under Apache '
+                                    'it has no command line' % (
+                                        's' if len(required) > 1 else '', ', '.join(required),
+                                        os.path.basename(path)))
         if positional:
             found.impossible.append('wants the argument%s %s (%s): under Apache it has no '
                                     'command line' % ('s' if len(positional) > 1 else '',
                                                       ', '.join(p for p, _ in positional),
                                                       os.path.basename(path)))
-        elif PARSERS.search(source) and not found.argv_note:
+        elif PARSERS.search(source) and not found.argv_note and not required:
             found.argv_note = ('%s parses a command line: under Apache it gets none, its '
                                'options keep their defaults' % os.path.basename(path))
+
+
+def required_options(source):
+    """The options an argparse call marks required=True (the longest name of each): a
+    start-up run without them exits before it serves."""
+    found = []
+    for match in ADD_ARGUMENT.finditer(source):
+        depth, end = 1, match.end()
+        while end < len(source) and depth:
+            depth += {'(': 1, ')': -1}.get(source[end], 0)
+            end += 1
+        call = source[match.end():end]
+        if REQUIRED.search(call):
+            names = re.findall(r'[\'"](-{1,2}[A-Za-z][\w-]*)[\'"]', call)
+            if names:
+                found.append(max(names, key=len))
+    return found
 
 
 def env_reads(text, path):
