@@ -109,3 +109,58 @@ def test_a_method_class_with_merge_resolves_ties():
     first(expose, "kw.get('tg_format') == 'json' or True")(lambda kw: 'json')
     assert expose({}) == 'html'
     assert expose({'tg_format': 'json'}) == 'json'
+
+
+
+# TurboJson 1.3.2's turbojson/jsonify.py in shape (module level, as there).
+JSONIFY_MODULE = """
+from datetime import date
+from peak.rules import abstract, around, when
+
+def jsonify(obj):
+    return jsonify_default(obj)
+jsonify.when = when.__get__(jsonify)
+jsonify.around = around.__get__(jsonify)
+
+@jsonify.around("hasattr(obj, '__json__')")
+def jsonify_explicit(obj):
+    return obj.__json__()
+
+@abstract
+def jsonify_default(obj):
+    return NotImplementedError
+jsonify_default.when = when.__get__(jsonify_default)
+
+@jsonify_default.when("obj is None or isinstance(obj, (str, bool, int, float, list, dict))")
+def jsonify_serializable(obj):
+    return obj
+
+@jsonify_default.when("isinstance(obj, (set, frozenset, tuple))")
+def jsonify_list_like(obj):
+    return list(obj)
+
+@jsonify.when("isinstance(obj, date)")
+def jsonify_datetime(obj):
+    return str(obj)
+"""
+
+
+def test_turbojson_jsonify_shape():
+    """TurboJson 1.3.2's jsonify, the only use of peak.rules in the TurboGears 2.0.4 lab: a
+    plain function made generic with `around` bound by `__get__`, an abstract default with
+    `when` rules (one of them an `or`), and `when` on the plain function beating the
+    default's rules; an object no rule covers raises."""
+    from datetime import date
+    module = {'__name__': 'jsonify_shape'}
+    exec(JSONIFY_MODULE, module)
+    jsonify = module['jsonify']
+
+    class Model(object):
+        def __json__(self):
+            return {'id': 1}
+
+    assert jsonify(None) is None and jsonify([1]) == [1] and jsonify((1, 2)) == [1, 2]
+    assert jsonify(date(2009, 5, 27)) == '2009-05-27'
+    assert jsonify(Model()) == {'id': 1}
+    with pytest.raises(NoApplicableMethods):
+        jsonify(object())

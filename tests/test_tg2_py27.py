@@ -1,5 +1,6 @@
 """TurboGears 2 on Python 2.7, end to end: each era that still installs on 2.7 (2.4.3 and
-2.3.12 with `gearbox quickstart`, 2.2.2 and 2.1.5 on Pylons with `paster quickstart`), its own
+2.3.12 with `gearbox quickstart`, 2.2.2 and 2.1.5 on Pylons with `paster quickstart`, and
+2.0.4 on Pylons 0.9.7 with the PEAK-Rules stand-in of tests/standins), its own
 quickstart project deployed by the `tgdeploy` console script of that era's virtualenv
 (scripts/provision-tg2-py27), README step 2 run as written, and served by Apache with the
 mod_wsgi 4.9.4 built for Python 2.7 (scripts/provision-py27) at / and at /sub, in daemon
@@ -35,8 +36,33 @@ QUICKSTART = {
     'tg2-23': ['gearbox', 'quickstart', 'myapp'],
     'tg2-22': ['paster', 'quickstart', '-a', '-s', '--noinput', 'myapp'],
     'tg2-21': ['paster', 'quickstart', '-a', '-s', '--noinput', 'myapp'],
+    'tg2-20': ['paster', 'quickstart', '-a', '-s', '--noinput', 'myapp'],
 }
-PASTER_ERAS = ('tg2-22', 'tg2-21')  # on Pylons: paster, no gearbox
+PASTER_ERAS = ('tg2-22', 'tg2-21', 'tg2-20')  # on Pylons: paster, no gearbox
+# tg.devtools 2.0.4 (the only 2.0 on PyPI) ships its quickstart template without
+# websetup/__init__.py and websetup/schema.py, so README step 2's `paster setup-app` finds no
+# websetup and does nothing. After checking that it made no tables, the test runs what those
+# two files do in the next Pylons era (tg.devtools 2.1.5's template): load the
+# environment, create the model's tables, commit, then the quickstart's own
+# websetup/bootstrap.py (the manager and its group), loaded from its file since websetup/ is
+# no package. The application is not edited.
+NO_WEBSETUP = ('tg2-20',)
+REDIRECT_PREFIXES_TWICE = ('tg2-20',)  # see the failed login below
+SCHEMA_AND_BOOTSTRAP = '''
+import imp
+import sys
+import transaction
+from paste.deploy import appconfig
+from tg import config
+from myapp.config.environment import load_environment
+conf = appconfig('config:' + sys.argv[1])
+load_environment(conf.global_conf, conf.local_conf)
+from myapp import model
+bootstrap = imp.load_source('bootstrap', 'myapp/websetup/bootstrap.py')  # not a package
+model.metadata.create_all(bind=config['pylons.app_globals'].sa_engine)
+transaction.commit()
+bootstrap.bootstrap(None, conf, {})
+'''
 
 
 @pytest.fixture(scope='module', params=sorted(QUICKSTART))
@@ -70,6 +96,11 @@ def deploy(line, venv, project, *args):
         step = subprocess.run(['bash', '-c', command], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, env=PY27_ENV, timeout=300)
         assert step.returncode == 0, (command, step.stdout[-3000:])
+        if line in NO_WEBSETUP and ' setup-app ' in command:
+            assert not (project / 'myapp' / 'websetup' / '__init__.py').exists()
+            assert not (project / 'data' / 'myapp.db').exists(), 'setup-app made tables'
+            run([venv.bin('python'), '-c', SCHEMA_AND_BOOTSTRAP,
+                 str(project / 'apache' / 'myapp.ini')], cwd=project, env=PY27_ENV)
 
 
 class Browser(object):
@@ -122,7 +153,13 @@ def test_tg2_quickstart_on_python27(tg2_py27_site, apache_factory, mount, mode):
     fields = dict(re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)"', page))
     fields.update(login='manager', password='wrong')
     status, path, _ = browser.open(action, fields)
-    assert (status, path) == (200, prefix + '/login')
+    if line in REDIRECT_PREFIXES_TWICE and prefix:
+        # TurboGears 2.0.4's redirect() passes its argument through url() again, and the
+        # quickstart's post_login redirects to url('/login', ...): at /sub a failed login
+        # lands on /sub/sub/login, a 404 (fixed in 2.1). The era's own code; not a deployment's.
+        assert (status, path) == (404, prefix + prefix + '/login')
+    else:
+        assert (status, path) == (200, prefix + '/login')
     assert not [c for c in browser.jar if c.name == 'authtkt']
     status, path, page = browser.open(action, dict(fields, password='managepass'))
     assert (status, path) == (200, prefix + '/manage_permission_only'), (status, path,
@@ -136,12 +173,13 @@ def test_tg2_quickstart_on_python27(tg2_py27_site, apache_factory, mount, mode):
     assert 'Python/2.7' in apache.error_log(), apache.error_log()[-2000:]
 
 
-# The era's own command line: gearbox for 2.3/2.4 (gearbox 0.2.2), paster for 2.1/2.2.
-FRONT_END = {'tg2-24': 'gearbox', 'tg2-23': 'gearbox', 'tg2-22': 'paster', 'tg2-21': 'paster'}
+# The era's own command line: gearbox for 2.3/2.4 (gearbox 0.2.2), paster for 2.0-2.2.
+FRONT_END = {'tg2-24': 'gearbox', 'tg2-23': 'gearbox', 'tg2-22': 'paster', 'tg2-21': 'paster',
+             'tg2-20': 'paster'}
 
 
 def test_the_eras_own_front_end(tg2_py27_site):
-    """`gearbox tgdeploy` (2.3, 2.4) or `paster tgdeploy` (2.1, 2.2) writes the same deployment as
+    """`gearbox tgdeploy` (2.3, 2.4) or `paster tgdeploy` (2.0-2.2) writes the same deployment as
     the console script. (gearbox 0.2 answers `gearbox tgdeploy --help` with its own help;
     `gearbox help tgdeploy` shows the command's.)"""
     line, venv, project = tg2_py27_site
@@ -178,7 +216,7 @@ def test_check_in_front_of_the_python27_mod_wsgi(tg2_py27_site, www_tmp):
 
 
 def test_readme_step2_names_the_eras_setup_app(tg2_py27_site):
-    """A 2.1/2.2 project (paster quickstart; no gearbox in its era) gets `paster setup-app`
+    """A 2.0/2.1/2.2 project (paster quickstart; no gearbox in its era) gets `paster setup-app`
     and no `pip install gearbox alembic` (alembic would pull SQLAlchemy 1.4 over the era's
     0.7); a 2.3/2.4 project gets gearbox's."""
     line, venv, project = tg2_py27_site
