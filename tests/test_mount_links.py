@@ -10,10 +10,19 @@ Before: at /sub the page linked /tw2/resources/... and /assets/js_all.js (404), 
 page itself was a 500 since webassets could not write in public/ (the daemon user may not).
 The application also writes uploads into the folder its ini names beside itself
 (upload_dir = %(here)s/uploads): the derived ini moves it into the data folder.
+ToscaWidgets 2 registers a resource when the widget class is defined, and TurboGears 2
+imports the root controller (where the fixture's form is defined) at its first request:
+a process that had not served a page answered 404 for the stylesheet of a page another
+process rendered; the .wsgi now imports the root controller in each process after loadapp.
+The project is deployed with --startup: README step 2's `gearbox setup-app` refused the
+ini while its [app:main] had `filter-with = startup` ("not the application (probably a
+filter)"); the start-up runs once per process under Apache (the .wsgi) and under gunicorn
+(the ini's [pipeline:serve]).
 """
 import re
 import shutil
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,13 +30,16 @@ import pytest
 
 from conftest import paster
 from support.corpus import readme_step
+from support.httpd import free_port
 from support.sites import quickstart_tg2
+from test_hosts import serve
 
 FIXTURE = Path(__file__).parent / 'fixtures' / 'links_tg2'
 PACKAGES = ('tw2.core==2.3.0', 'tw2.forms==2.2.6', 'tgext.tw2==0.1', 'webassets==3.0.0',
             'tgext.webassets==0.0.2')
 TIMEOUT = 60
 MODULES = '/usr/lib/apache2/modules'
+STARTUP = 'linksapp.boot:start'
 
 
 @pytest.fixture(scope='module')
@@ -43,6 +55,7 @@ def links_project(www_root, deploy_venv):
     with open(str(package / 'controllers' / 'root.py'), 'a') as f:
         f.write((FIXTURE / 'root_extra.py').read_text().replace('PACKAGE', 'linksapp'))
     shutil.copy(str(FIXTURE / 'templates' / 'widgets.xhtml'), str(package / 'templates'))
+    shutil.copy(str(FIXTURE / 'boot.py'), str(package / 'boot.py'))
     shutil.copytree(str(FIXTURE / 'public' / 'javascript'), str(package / 'public' / 'javascript'))
     ini = project / 'development.ini'
     ini.write_text(ini.read_text().replace('[app:main]\n', '[app:main]\n'
@@ -71,31 +84,37 @@ def test_tw2_and_webassets_links_carry_the_mount(links_project, deploy_venv, apa
     substitute = www_tmp / 'substitute.load'
     substitute.write_text('LoadModule substitute_module %s/mod_substitute.so\n' % MODULES)
     apache = apache_factory([substitute, project / 'apache' / 'linksapp.conf'])
-    # Two processes of one thread each: ToscaWidgets 2 registers a resource for serving when
-    # the widget class is defined (tw2.core's post_define, at import), not when a page
-    # displays it, so every process serves it before it rendered anything (below).
+    marks = www_tmp / 'marks'
+    marks.mkdir()
+    shutil.chown(str(marks), 'www-data')
+    # Two processes of one thread each, and the project's own start-up (--startup).
     paster(deploy_venv, 'tgdeploy', '-q', '--overwrite', '--mount', mount, '--server-name',
            '127.0.0.1', '--port', str(apache.port), '--processes', '2', '--threads', '1',
-           cwd=project)
+           '--startup', STARTUP, '--setenv', 'TGDEPLOY_BOOT_MARK=%s' % marks, cwd=project)
     readme = (project / 'apache' / 'README.txt').read_text()
     conf = (project / 'apache' / 'linksapp.conf').read_text()
     assert ('Substitute' in conf) == (mount != '/')
     assert 'install -d -o www-data -g www-data %s' % (
         project / 'linksapp' / 'public' / 'assets') in readme
-    run_readme_step_2(project)
+    run_readme_step_2(project)  # gearbox setup-app, with --startup
     prefix = '' if mount == '/' else mount
     css = prefix + '/tw2/resources/tw2.forms/static/forms.css'
-    # Both processes loaded, no widget displayed in either (requests that wait a second,
-    # at once: one thread each), then the stylesheet from both at once.
-    apache.start(prefix + '/pid', timeout=TIMEOUT)
-    with ThreadPoolExecutor(4) as pool:
-        pids = set(pool.map(lambda _: apache.get(prefix + '/pid?wait=1', timeout=TIMEOUT)[2],
-                            range(4)))
-        assert len(pids) == 2, pids
-        statuses = list(pool.map(lambda _: apache.get(css, timeout=TIMEOUT)[0], range(8)))
-    assert statuses == [200] * 8, (statuses, apache.error_log()[-3000:])
-    status, _, page = apache.get(prefix + '/widgets', timeout=TIMEOUT)
-    assert status == 200, (status, apache.error_log()[-3000:])
+    # Fresh processes: the stylesheet before any page, then the page from one process
+    # (it waits 2 s in its one thread) while the other, which has rendered nothing, serves
+    # the stylesheet the page links.
+    assert apache.start(css, timeout=TIMEOUT)[0] == 200, apache.error_log()[-3000:]
+    with ThreadPoolExecutor(2) as pool:
+        rendering = pool.submit(apache.get, prefix + '/widgets?wait=2', timeout=TIMEOUT)
+        time.sleep(0.8)
+        statuses = [apache.get(css, timeout=TIMEOUT)[0] for _ in range(3)]
+        other = apache.get(prefix + '/pid', timeout=TIMEOUT)[2]
+        status, _, page = rendering.result()
+    assert statuses == [200] * 3, (statuses, apache.error_log()[-3000:])
+    assert status == 200 and css in page, (status, apache.error_log()[-3000:])
+    assert re.search(r'<span id="pid">(\d+)</span>', page).group(1) != other, other
+    # The start-up ran once in each process (the .wsgi; the ini's [app:main] is not filtered).
+    started = sorted(p.name for p in marks.iterdir())
+    assert len(started) == 2 and all(name.endswith('-1') for name in started), started
     links = local_links(page)
     assert prefix + '/tw2/resources/tw2.forms/static/forms.css' in links, links
     assert [link for link in links if link.startswith(prefix + '/assets/js_all.js')], links
@@ -133,3 +152,20 @@ def test_doctor_names_a_runtime_folder_the_daemon_cannot_write(links_project, de
     assert 'error: www-data cannot write %s, where the application writes at run time ' \
            '(not writable for it): install -d -o www-data -g www-data %s' % (assets, assets) \
         in doctor.stdout, doctor.stdout
+
+
+def test_startup_under_gunicorn_through_the_serve_pipeline(links_project, deploy_venv, www_tmp):
+    """Other hosts run --startup through the ini's [pipeline:serve] (its [app:main] stays
+    what setup-app sets up), once in each worker."""
+    project = links_project
+    deploy_venv.pip_install('gunicorn')
+    marks = www_tmp / 'marks'
+    marks.mkdir()
+    paster(deploy_venv, 'tgdeploy', '-q', '--overwrite', '--startup', STARTUP, cwd=project)
+    ini = project / 'apache' / 'linksapp.ini'
+    port = free_port()
+    serve([deploy_venv.bin('gunicorn'), '--paste', '%s#serve' % ini, '-b',
+           '127.0.0.1:%d' % port, '-w', '2', '--env', 'TGDEPLOY_BOOT_MARK=%s' % marks],
+          project, 'http://127.0.0.1:%d/pid' % port, '')
+    started = [p.name for p in marks.iterdir()]
+    assert 1 <= len(started) <= 2 and all(name.endswith('-1') for name in started), started

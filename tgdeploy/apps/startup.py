@@ -2,8 +2,10 @@
 process once the application is loaded and before its first request, on every PasteDeploy
 host (Apache through the .wsgi, gunicorn --paste, uWSGI, paster serve...).
 
-The generated ini wraps the application with it (``filter-with = startup`` in [app:main]);
-the .wsgi calls run_once() as well, which covers an ini tgdeploy deploys as it is.
+The generated ini wraps the application with it (``filter-with = startup`` in [app:main];
+for TurboGears 2, whose setup-app refuses a filtered [app:main], a ``[pipeline:serve]`` that
+other hosts name); the .wsgi calls run_once() as well, which covers an ini tgdeploy deploys
+as it is.
 """
 import sys
 import threading

@@ -17,8 +17,8 @@ def app_config(project, values):
     """Fill ``values.config`` (which ini the .wsgi loads, the text of the configs tgdeploy
     writes), what they change for production and their secrets (``values.production``,
     production.py), TurboGears 1.x's .cfg (``values.tg1``), the folders the application
-    writes (``paths.runtime_dirs``) and the framework links without the mount
-    (``project.link_prefixes``)."""
+    writes (``paths.runtime_dirs``), the framework links without the mount
+    (``project.link_prefixes``) and TurboGears 2's root controller (``project.root``)."""
     paths, production_values = values.paths, values.production
     ini_path = os.path.join(paths.apache_dir, values.project.slug + '.ini')
     repository = production.repository_secrets(production.repository_files(
@@ -30,6 +30,7 @@ def app_config(project, values):
     # URL prefixes of framework resources linked without the mount (mount_links.py).
     values.project.link_prefixes = mount_links.link_prefixes(project, values.apache.mount)
     if project.flavor == 'tg2':
+        values.project.root = tg2_root_controller(project.package, project.package_dir)
         tg2_config(project, values, ini_path, repository)
     elif project.flavor == 'cherrypy':
         secure = production_values.secure_cookies
@@ -57,8 +58,6 @@ def tg2_config(project, values, ini_path, repository):
                                       repository)
     forced = production.tg2_settings(secrets, prod.error_email, prod.smtp, prod.sentry_dsn,
                                      prod.secure_cookies)
-    if values.startup.function:
-        forced.append(('filter-with', 'startup', '--startup runs [filter:startup] once'))
     forced += write_locations.webassets_settings(project.config_file, project.package_dir,
                                                  data_dir, values.apache.mount)
     derived = inifile.derive_production(project.config_file,
@@ -68,6 +67,19 @@ def tg2_config(project, values, ini_path, repository):
                          has_logging=inifile.has_logging(project.config_file))
     prod.update(changes=production.changes(read(project.config_file), derived, origins),
                 secret_files=[os.path.basename(ini_path)] if secrets else [])
+
+
+def tg2_root_controller(package, package_dir):
+    """``package.controllers.root:RootController`` where the project has that module (the
+    .wsgi imports it in each process: TurboGears 2 imports it at the first request, and what
+    it registers at import, ToscaWidgets resources, would be unknown until then); None for an
+    application laid out otherwise or installed (no package folder here)."""
+    if not package_dir:
+        return None
+    base = os.path.join(package_dir, 'controllers', 'root')
+    if os.path.isfile(base + '.py') or os.path.isfile(os.path.join(base, '__init__.py')):
+        return package + '.controllers.root:RootController'
+    return None
 
 
 def tg1_config(project, values, ini_path, repository):
