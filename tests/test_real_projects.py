@@ -39,9 +39,10 @@ NOT_YET = {  # name: (what the served cell says, why)
         'runs its documented set-up (kallithea-cli db-create, non-interactive: the admin\'s '
         'password generated into apache/admin-password, its repositories in data/repos) and '
         'then its documented front-end build (kallithea-cli front-end-build), whose npm '
-        'install fails: npm no longer has select2-bootstrap-css 1.2.4, pinned by its '
-        'front-end/package.json (only 1.4.x are published). Without it, its pages answer 200 '
-        'and its CSS and six of its scripts 404'),
+        'install fails: the npm registry as reached here has no select2-bootstrap-css 1.2.4, '
+        'pinned by its front-end/package.json (only 1.4.1 and 1.4.6). Without it, its pages '
+        'answer 200 and its CSS and six of its scripts 404; with that pin changed to 1.4.6 '
+        'by hand, step 2 as written builds it and all is served, the admin logs in'),
 }
 
 
