@@ -189,6 +189,8 @@ def test_a_folder_setting_its_start_up_stops_without_gets_a_folder_in_the_data_f
                         'folder it cannot pick itself: README step 2 makes data/media-basedir '
                         'and names it in data/xdg-config/tune/tune.conf (when that file is '
                         'not there yet)'), why
+    # A config folder the user names is the user's: nothing said, nothing written.
+    assert 'media.basedir' not in daemon_env.derived(str(root), data, ['XDG_CONFIG_HOME'])[0][2]
     # No settings file in the XDG config folder: nothing to write it into.
     (root / 'tune' / 'paths.py').write_text(MUSIC_PATHS.replace('"tune.conf"', 'None'))
     assert daemon_env.seeded_settings(str(root), data) == []
@@ -215,6 +217,9 @@ def test_readme_step_two_makes_the_folder_and_writes_the_file_once(tmp_path):
     conf.write_text('[media]\nbasedir = /srv/music\n')  # the user's own: kept
     run(['bash', '-c', line])
     assert conf.read_text() == '[media]\nbasedir = /srv/music\n'
+    values = settled(root, setenv='XDG_CONFIG_HOME=/etc/tune')
+    assert own_steps.step_two(values.project, values.paths, values.python, values.config,
+                              values.daemon, values.apache, shell_quote).lines == []
     assert steps.notes[0].startswith('media.basedir, a folder its start-up stops without '
                                      '(tune/server.py:7): %s/media-basedir, named in '
                                      'tune.conf' % data), steps.notes

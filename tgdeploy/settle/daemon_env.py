@@ -43,8 +43,8 @@ def derived(project_dir, data_dir, taken=()):
     """[(name, value, why)] for the daemon's environment; names in ``taken`` are skipped."""
     sources = [(path, read_code(path)) for path in python_files(project_dir)[:MAX_FILES]]
     found, seen = [], set(taken)
-    for name, value, why in xdg_homes(sources, project_dir, data_dir) + config_arg_defaults(
-            sources, project_dir, data_dir):
+    for name, value, why in xdg_homes(sources, project_dir, data_dir, taken) + \
+            config_arg_defaults(sources, project_dir, data_dir):
         if name not in seen:
             seen.add(name)
             found.append((name, value, why))
@@ -63,13 +63,16 @@ def where(path, text, offset, project_dir):
     return '%s:%d' % (os.path.relpath(path, project_dir), text[:offset].count('\n') + 1)
 
 
-def xdg_homes(sources, project_dir, data_dir):
+def xdg_homes(sources, project_dir, data_dir, taken=()):
     for path, text in sources:
         match = XDG_READ.search(text)
         if match:
             why = '%s reads %s: the XDG folders are the data folder\'s' % (
                 where(path, text, match.start(), project_dir), match.group(2))
-            for seed in seeded_settings(project_dir, data_dir, sources):
+            # A config folder the user names (--setenv XDG_CONFIG_HOME) is the user's.
+            seeds = [] if 'XDG_CONFIG_HOME' in taken else seeded_settings(
+                project_dir, data_dir, sources)
+            for seed in seeds:
                 why += ('; its start-up stops without %s (%s), a folder it cannot pick '
                         'itself: README step 2 makes %s and names it in %s (when that file '
                         'is not there yet)' % (seed['setting'], seed['where'],
@@ -136,8 +139,8 @@ def import_time_reads(project_dir):
     return found
 
 
-CONFIG_FILE_NAME = re.compile(r'^[ \t]*\w+[ \t]*=[ \t]*(?:u|r)?[\'"]([\w.-]+\.(?:conf|cfg|ini))[\'"]',
-                              re.M)
+CONFIG_FILE_NAME = re.compile(r'^[ \t]*\w+[ \t]*=[ \t]*(?:u|r)?[\'"]([\w.-]+\.(?:conf|cfg|ini))'
+                              r'[\'"]', re.M)
 CONFIG_FOLDER_NAME = re.compile(r'^[ \t]*\w*config\w*(?:folder|dir)\w*[ \t]*=[ \t]*(?:u|r)?'
                                 r'[\'"]([\w.-]+)[\'"]', re.M | re.I)
 FOLDER_SETTING = re.compile(r'(?:dir|directory|folder|path)\Z', re.I)

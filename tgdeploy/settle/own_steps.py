@@ -104,7 +104,9 @@ def own_set_up(steps, project, paths, python, config, daemon, sh):
 def seeded(steps, paths, daemon, apache, sh):
     setenv = dict(apache.setenv or [])
     config_home = setenv.get('XDG_CONFIG_HOME')
-    if not config_home:
+    # Only the config folder the deployment put in the data folder: one the user names
+    # (--setenv XDG_CONFIG_HOME=...) holds the user's own settings.
+    if config_home != os.path.join(paths.data_dir, 'xdg-config'):
         return
     for seed in daemon_env.seeded_settings(paths.project_dir, paths.data_dir,
                                            config_home=config_home):
