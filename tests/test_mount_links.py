@@ -32,6 +32,7 @@ from conftest import paster
 from support.corpus import readme_step
 from support.httpd import free_port
 from support.sites import quickstart_tg2
+from support.venv import run
 from test_hosts import serve
 
 FIXTURE = Path(__file__).parent / 'fixtures' / 'links_tg2'
@@ -154,9 +155,13 @@ def test_doctor_names_a_runtime_folder_the_daemon_cannot_write(links_project, de
         in doctor.stdout, doctor.stdout
 
 
-def test_startup_under_gunicorn_through_the_serve_pipeline(links_project, deploy_venv, www_tmp):
+
+def test_startup_under_gunicorn_and_a_controller_error_at_load(links_project, deploy_venv,
+                                                                 www_tmp):
     """Other hosts run --startup through the ini's [pipeline:serve] (its [app:main] stays
-    what setup-app sets up), once in each worker."""
+    what setup-app sets up), once in each worker. The .wsgi imports the root controller
+    unguarded: an error in the project's controllers fails the load with its own traceback
+    (what mod_wsgi logs), not a later 404."""
     project = links_project
     deploy_venv.pip_install('gunicorn')
     marks = www_tmp / 'marks'
@@ -169,3 +174,14 @@ def test_startup_under_gunicorn_through_the_serve_pipeline(links_project, deploy
           project, 'http://127.0.0.1:%d/pid' % port, '')
     started = [p.name for p in marks.iterdir()]
     assert 1 <= len(started) <= 2 and all(name.endswith('-1') for name in started), started
+    root = project / 'linksapp' / 'controllers' / 'root.py'
+    text = root.read_text()
+    root.write_text(text + '\nimport linksapp_no_such_module  # noqa\n')
+    try:
+        proc = run([deploy_venv.python, project / 'apache' / 'linksapp.wsgi'], cwd='/',
+                   check=False)
+    finally:
+        root.write_text(text)
+    assert proc.returncode == 1, proc.stderr
+    assert 'import linksapp.controllers.root' in proc.stderr, proc.stderr
+    assert "No module named 'linksapp_no_such_module'" in proc.stderr, proc.stderr
