@@ -10,6 +10,7 @@ import pytest
 
 from support.venv import run
 from test_e2e_apache import STOP_BOUND, assert_clean_log, deploy, prefix_of
+from tgdeploy.apps import replay
 from tgdeploy.detect import cherrypy_root, module_app, startup_script
 
 FIXTURES = Path(__file__).parent / 'fixtures'
@@ -66,6 +67,21 @@ def test_a_required_option_is_an_argument_a_replay_cannot_give(tmp_path):
     assert found.impossible == ['wants the option --page (required=True; server.py): under '
                                 'Apache it has no command line']
     assert found.argv_note is None  # not "its options keep their defaults"
+
+
+def test_an_exit_in_argparse_names_the_project_line(tmp_path, monkeypatch):
+    """Where argparse exits for the script, the log names the script's parse_args line,
+    not argparse's own."""
+    script = tmp_path / 'serve.py'
+    script.write_text('import argparse\n\nparser = argparse.ArgumentParser()\n'
+                      'parser.add_argument("--page", required=True)\n'
+                      'args = parser.parse_args()\n')
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(replay.StartupExit) as failed:
+        replay.run(str(script))
+    assert str(failed.value).startswith(
+        'the start-up serve.py exited (sys.exit, code 2) at serve.py:5 (args = '
+        'parser.parse_args()) before it started its server; '), str(failed.value)
 
 
 @pytest.mark.parametrize('mount', ['/', '/sub'])

@@ -81,8 +81,7 @@ def run(script=None, call=None, argv=None):
 def exit_message(what, exit, tb, when='before it started its server'):
     """One line for a start-up that called sys.exit: where (the last frame the exit went
     through, the project's line), its code, and what to do."""
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
+    tb = project_frame(tb)
     where = ''
     if tb is not None:
         frame = tb.tb_frame
@@ -96,6 +95,20 @@ def exit_message(what, exit, tb, when='before it started its server'):
             'what it printed, if anything, is just above in this log. Give it what it '
             'stops for (a setting in its own config file, --setenv NAME=VALUE, '
             '--env-file), or deploy without it' % (what, 1 if said else (code or 0), where, when, said))
+
+
+def project_frame(tb):
+    """The last frame the exit went through that is not Python's own or an installed
+    package's (argparse exits for the script that called parse_args); else the last."""
+    outside = tuple(set(os.path.join(p, 'lib') for p in (
+        sys.prefix, getattr(sys, 'base_prefix', sys.prefix), sys.exec_prefix)))
+    last = found = None
+    while tb is not None:
+        last = tb
+        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(outside):
+            found = tb
+        tb = tb.tb_next
+    return found or last
 
 
 def shown_path(path):
