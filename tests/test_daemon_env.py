@@ -207,7 +207,8 @@ def test_readme_step_two_makes_the_folder_and_writes_the_file_once(tmp_path):
     data = values.paths.data_dir
     steps = own_steps.step_two(values.project, values.paths, values.python, values.config,
                                values.daemon, values.apache, shell_quote)
-    assert steps.folders == [data + '/media-basedir', data + '/xdg-config/tune']
+    assert steps.folders == [data + '/media-basedir', data + '/xdg-config',
+                             data + '/xdg-config/tune']
     assert not steps.replaces_setup_app and len(steps.lines) == 1
     conf = tmp_path / 'tune.conf'
     line = steps.lines[0].replace(data + '/xdg-config/tune/tune.conf', str(conf)).replace(

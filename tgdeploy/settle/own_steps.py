@@ -111,7 +111,8 @@ def seeded(steps, paths, daemon, apache, sh):
     for seed in daemon_env.seeded_settings(paths.project_dir, paths.data_dir,
                                            config_home=config_home):
         folder, path = seed['folder'], seed['file']
-        steps.folders += [folder, os.path.dirname(path)]
+        steps.folders += [folder] + [f for f in (config_home, os.path.dirname(path))
+                                     if f not in steps.folders]
         steps.lines.append("test -e %s || { printf '[%%s]\\n%%s = %%s\\n' %s %s %s > %s && "
                            "chown %s:%s %s; }" % (
                                sh(path), sh(seed['section']), sh(seed['key']), sh(folder),
