@@ -2,7 +2,8 @@
 for it (its package has no ``websetup``: the command finds nothing to run and succeeds):
 the command line its documentation gives for one of its own console scripts with an ini
 (``kallithea-cli db-create -c my.ini``), read from the text, never run. The report names it,
-with the file and line, so the user runs it on the deployed ini.
+with the file and line; documented_steps() gives its fullest documented form and the
+front-end build the documentation names, which README step 2 runs (settle/own_steps.py).
 """
 import os
 import re
