@@ -11,8 +11,8 @@ import of the module that defines it, and TurboGears 2.1 (Pylons) imports its co
 at their first request: a daemon process that has not yet served a page answered the
 resources of widgets defined in a controller 404 (the first four of thirty at once, two
 processes). The .wsgi now imports the root controller's module in each process after
-loadapp: with no --startup, every resource request into fresh processes is a 200 (two
-rounds, Apache restarted between them).
+loadapp: with no --startup, every resource request into fresh processes (a new Apache at
+each mount, two processes of one thread) is a 200.
 With --startup, the derived ini's [app:main] had `filter-with = startup`, which this era's
 `paster setup-app` refuses ("not the application (probably a filter)"): the fixture deploys
 with --startup and runs README step 2 as written.
@@ -74,21 +74,21 @@ def test_tw1_resources_are_linked_and_served_under_the_mount(tw1_site, apache_fa
     assert '\nimport tw1app.controllers.root\n' in wsgi, wsgi  # after loadapp, each process
     prefix = '' if mount == '/' else mount
     base = prefix + '/toscawidgets/resources/tw.forms/static/'
-    for _ in range(2):  # fresh daemon processes in each round
-        # Before any page: the resources, from both processes (one thread each, at once).
-        assert apache.start(base + 'grid.css', timeout=TIMEOUT)[0] == 200
-        with ThreadPoolExecutor(6) as pool:
-            statuses = list(pool.map(lambda _: apache.get(base + 'calendar/calendar.js',
-                                                          timeout=TIMEOUT)[0], range(12)))
-        assert statuses == [200] * 12, statuses
-        status, _, page = apache.get(prefix + '/widgets', timeout=TIMEOUT)
-        assert status == 200, (status, apache.error_log()[-3000:])
-        links = sorted(re.findall(r'(?:href|src)="(/[^"]*)"', page))
-        assert links == [base + 'calendar/calendar.js', base + 'grid.css'], links
-        for link in links:
-            status, _, body = apache.get(link, timeout=TIMEOUT)
-            assert status == 200 and body, (link, status)
-        assert apache.get('/toscawidgets/resources/tw.forms/static/grid.css')[0] == 404 or \
-            mount == '/'
-        apache.stop()
+    # Fresh daemon processes, before any page: the resources, from both processes (one
+    # thread each, requests at once).
+    assert apache.start(base + 'grid.css', timeout=TIMEOUT)[0] == 200
+    with ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(lambda _: apache.get(base + 'calendar/calendar.js',
+                                                      timeout=TIMEOUT)[0], range(12)))
+    assert statuses == [200] * 12, statuses
+    status, _, page = apache.get(prefix + '/widgets', timeout=TIMEOUT)
+    assert status == 200, (status, apache.error_log()[-3000:])
+    links = sorted(re.findall(r'(?:href|src)="(/[^"]*)"', page))
+    assert links == [base + 'calendar/calendar.js', base + 'grid.css'], links
+    for link in links:
+        status, _, body = apache.get(link, timeout=TIMEOUT)
+        assert status == 200 and body, (link, status)
+    assert apache.get('/toscawidgets/resources/tw.forms/static/grid.css')[0] == 404 or \
+        mount == '/'
+    apache.stop()
     assert 'Traceback' not in apache.error_log()
