@@ -140,7 +140,7 @@ def table(chosen, res):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--reuse', action='store_true', help='keep the lab in ' + ROOT)
-    parser.add_argument('--candidates', default='si0.5,si1,si2,si20,4x4',
+    parser.add_argument('--candidates', default='si1,si20,2x1',
                         help='comma-separated keys of candidates() besides the default and '
                              'gunicorn: ' + ', '.join(sorted(candidates())))
     parser.add_argument('--sites', default='tg2,io')
