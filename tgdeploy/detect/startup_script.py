@@ -47,6 +47,9 @@ ADD_ARGUMENT = re.compile(r'\badd_argument\s*\(')
 REQUIRED = re.compile(r'\brequired\s*=\s*True\b')
 ENV_READ = re.compile(r'\bos\.environ\s*\[\s*[\'"](\w+)[\'"]\s*\](?!\s*=[^=])'
                       r'|\b(?:os\.environ\.get|os\.getenv)\s*\(\s*[\'"](\w+)[\'"]\s*(,)?')
+FROM_OS = re.compile(r'^\s*from\s+os\s+import\s+[^\n]*\b(?:environ|getenv)\b', re.M)
+BARE_ENV_READ = re.compile(r'(?<![\w.])environ\s*\[\s*[\'"](\w+)[\'"]\s*\](?!\s*=[^=])'
+                           r'|(?<![\w.])(?:environ\.get|getenv)\s*\(\s*[\'"](\w+)[\'"]\s*(,)?')
 CONFIG_IN_CODE = re.compile(r'\bupdate_config\(\s*\{|\bconfig\.update\(')
 LOCAL_IMPORT = re.compile(r'^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))', re.M)
 
@@ -345,7 +348,10 @@ def env_reads(text, path):
     """os.environ reads at the top level and in functions: not in methods, which run for
     requests, not at start-up (and a WSGI environ is not os.environ)."""
     found = []
-    for match in ENV_READ.finditer(text):
+    matches = list(ENV_READ.finditer(text))
+    if FROM_OS.search(text):  # from os import environ: environ.get('X'), environ['X']
+        matches += list(BARE_ENV_READ.finditer(text))
+    for match in sorted(matches, key=lambda m: m.start()):
         if enclosing_function(text, match.start()) is IN_CLASS:
             continue
         name = match.group(1) or match.group(2)
