@@ -71,7 +71,8 @@ def test_a_required_option_is_an_argument_a_replay_cannot_give(tmp_path):
 
 def test_environment_read_through_from_os_import(tmp_path):
     """``from os import environ, getenv`` reads are the start-up's too (the doctor names
-    those the deployment does not set); a WSGI environ in a method is not."""
+    those the deployment does not set); a WSGI environ in a method is not; ``.get`` and
+    ``getenv`` without a default give None, no KeyError (a warning, not an error)."""
     (tmp_path / 'site.py').write_text(
         'from os import environ, getenv\nimport cherrypy\n\n'
         'prefix = environ.get("SITE_PREFIX", "")\nkey = environ["SITE_KEY"]\n'
@@ -80,7 +81,7 @@ def test_environment_read_through_from_os_import(tmp_path):
         'application = cherrypy.tree.mount(Root(), prefix)\n')
     found = startup_script.find(str(tmp_path), 'cherrypy')
     assert [(name, default, line) for name, default, _, line in found.env_reads] == [
-        ('SITE_PREFIX', True, 4), ('SITE_KEY', False, 5), ('SITE_LEVEL', False, 6)]
+        ('SITE_PREFIX', True, 4), ('SITE_KEY', False, 5), ('SITE_LEVEL', True, 6)]
 
 
 def test_an_exit_in_argparse_names_the_project_line(tmp_path, monkeypatch):

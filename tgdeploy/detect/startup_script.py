@@ -355,7 +355,8 @@ def env_reads(text, path):
         if enclosing_function(text, match.start()) is IN_CLASS:
             continue
         name = match.group(1) or match.group(2)
-        has_default = bool(match.group(3))
+        # environ.get('X') and getenv('X') give None where X is unset: a default, no KeyError.
+        has_default = match.group(1) is None
         found.append((name, has_default, path, text[:match.start()].count('\n') + 1))
     return found
 
