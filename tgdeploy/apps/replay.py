@@ -100,8 +100,9 @@ def exit_message(what, exit, tb, when='before it started its server'):
 def project_frame(tb):
     """The last frame the exit went through that is not Python's own or an installed
     package's (argparse exits for the script that called parse_args); else the last."""
-    outside = tuple(set(os.path.join(p, 'lib') for p in (
-        sys.prefix, getattr(sys, 'base_prefix', sys.prefix), sys.exec_prefix)))
+    outside = tuple(set([os.path.dirname(os.path.abspath(os.__file__))] + [
+        os.path.join(p, 'lib') for p in (sys.prefix, sys.exec_prefix,
+                                         getattr(sys, 'base_prefix', sys.prefix))]))
     last = found = None
     while tb is not None:
         last = tb
