@@ -294,6 +294,12 @@ def test_the_console_script_writes_them_and_says_how_to_build(www_root):
     assert 'created %s' % (project / 'Containerfile') in out, out
     assert 'podman build --format docker -t tg2app .' in out, out
     assert (project / 'apache' / 'tg2app.kube.yaml').is_file()
-    result = subprocess.run([LAB_PY3.bin('tgdeploy'), '--container', '--simulate'],
-                            cwd=str(project), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert result.returncode == 2 and '--simulate writes nothing' in result.stderr.decode()
+    # --simulate from the command line: says what a changed run would write, writes nothing.
+    before = {p: p.read_bytes() for p in project.rglob('*') if p.is_file()}
+    result = subprocess.run([LAB_PY3.bin('tgdeploy'), '--container', '--simulate',
+                             '--mount', '/sim'], cwd=str(project),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = result.stdout.decode()
+    assert result.returncode == 0, result.stderr.decode()
+    assert 'would update' in out and '/sim' in out, out
+    assert {p: p.read_bytes() for p in project.rglob('*') if p.is_file()} == before

@@ -71,7 +71,7 @@ def test_tw1_resources_are_linked_and_served_under_the_mount(tw1_site, apache_fa
            str(apache.port), '--processes', '2', '--threads', '1')
     assert 'Substitute' not in (project / 'apache' / 'tw1app.conf').read_text()
     wsgi = (project / 'apache' / 'tw1app.wsgi').read_text()
-    assert '\nimport tw1app.controllers.root\n' in wsgi, wsgi  # after loadapp, each process
+    assert '\n    import tw1app.controllers.root\n' in wsgi, wsgi  # after loadapp, each process
     prefix = '' if mount == '/' else mount
     base = prefix + '/toscawidgets/resources/tw.forms/static/'
     # Fresh daemon processes, before any page: the resources, from both processes (one

@@ -34,8 +34,8 @@ def test_the_set_up_its_documentation_gives_for_its_own_console_script(tmp_path)
     assert replay_settle.own_set_up(str(root), str(root / 'forge'),
                                     str(root / 'apache' / 'forge.ini')) == [
         'its own set-up: gearbox setup-app does nothing for it (no websetup in forge/); its '
-        'documentation says forge-cli db-create -c my.ini (docs/setup.rst:6): run that with '
-        '-c apache/forge.ini']
+        'documentation says forge-cli db-create -c my.ini (docs/setup.rst:6): README step 2 '
+        'runs it with -c apache/forge.ini']
 
 
 def test_nothing_where_setup_app_has_a_websetup_to_run(tmp_path):

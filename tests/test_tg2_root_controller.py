@@ -35,7 +35,7 @@ def test_the_wsgi_imports_the_root_controller_after_loadapp(shop, layout):
     values, wsgi, _ = rendered(shop)
     assert values.project.root == 'shop.controllers.root:RootController'
     loaded = wsgi.index("application = loadapp('config:' + CONFIG_FILE)")
-    assert wsgi.index('\nimport shop.controllers.root\n') > loaded, wsgi
+    assert wsgi.index('\n    import shop.controllers.root\n') > loaded, wsgi
     compile(wsgi, 'shop.wsgi', 'exec')
 
 

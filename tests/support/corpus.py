@@ -158,6 +158,10 @@ def crawl_summary(out):
     failed = ['%s %s' % (s, path) for path, s in requests if s[0] not in '23']
     summary = 'landing page %s; the rest of the crawl: %s' % (
         ' > '.join(statuses[:landing]), ', '.join(classes + failed) or 'nothing')
+    outside = re.findall(r'^error: \S+ links to (\S+), outside the mount', out, re.M)
+    if outside:  # --check's TGD-E039: the page is 200 but its links leave the mount
+        summary += '; links outside the mount: %s (TGD-E039)' % ', '.join(
+            sorted(set(outside))[:3])
     causes = exceptions(out)
     return summary + (' (%s)' % causes[0] if failed and causes else '')
 

@@ -84,13 +84,15 @@ def run_action(action, directory, given, out, simulate, overwrite, apache_root, 
                gate=None):
     if action == 'doctor':
         return check.doctor(settle(directory, given), out, apache_root, mod_wsgi, gate)
+    if action == 'container':  # write/container.py: apache/ plus the image's files
+        values = settle(directory, given)
+        if simulate:
+            return container.simulate(values, overwrite, out)
+        with os_errors_as_one_line(values.paths.apache_dir):
+            return container.run(values, overwrite, out, report)
     if action and simulate:
         raise TgDeployError('--simulate writes nothing, so there is nothing to --%s: drop one '
                             'of the two' % action)
-    if action == 'container':  # write/container.py: apache/ plus the image's files
-        values = settle(directory, given)
-        with os_errors_as_one_line(values.paths.apache_dir):
-            return container.run(values, overwrite, out, report)
     values = deploy(directory, given, simulate=simulate, overwrite=overwrite, out=out)
     if action is None:
         return 0

@@ -36,6 +36,7 @@ class Steps(object):
         self.lines = []
         self.notes = []
         self.replaces_setup_app = False
+        self.settings = []  # the settings (section.key) step 2 gives a folder
 
 
 def step_two(project, paths, python, config, daemon, apache, sh):
@@ -111,6 +112,7 @@ def seeded(steps, paths, daemon, apache, sh):
     for seed in daemon_env.seeded_settings(paths.project_dir, paths.data_dir,
                                            config_home=config_home):
         folder, path = seed['folder'], seed['file']
+        steps.settings.append(seed['setting'])
         steps.folders += [folder] + [f for f in (config_home, os.path.dirname(path))
                                      if f not in steps.folders]
         steps.lines.append("test -e %s || { printf '[%%s]\\n%%s = %%s\\n' %s %s %s > %s && "

@@ -6,7 +6,8 @@ daemon_env.py), and what the report and the doctor say about both.
 import os
 import re
 
-from tgdeploy.settle import daemon_env, envfile
+from tgdeploy._compat import shell_quote
+from tgdeploy.settle import daemon_env, envfile, own_steps
 from tgdeploy.settle.checks import check_path
 
 from tgdeploy.detect import own_setup, startup_script
@@ -59,6 +60,10 @@ def settle(opts, values, project):
     values.project.evidence = evidence
     values.production.secret_files = secret_files
     values.apache.setenv = setenv
+    # README step 2's own lines read the environment just settled (the XDG folders).
+    values.startup.own_steps = own_steps.step_two(values.project, values.paths, values.python,
+                                                  values.config, values.daemon, values.apache,
+                                                  shell_quote)
 
 
 def own_set_up(project_dir, package_dir, config_file):
@@ -69,7 +74,7 @@ def own_set_up(project_dir, package_dir, config_file):
         return []
     command, doc, line = found
     return ['its own set-up: gearbox setup-app does nothing for it (no websetup in %s/); its '
-            'documentation says %s (%s:%d): run that with -c %s' % (
+            'documentation says %s (%s:%d): README step 2 runs it with -c %s' % (
                 os.path.basename(package_dir), command, doc, line,
                 shown(config_file, project_dir))]
 
@@ -142,7 +147,10 @@ def findings(values):
                            % (place, name, name)))
     # A start-up that exits turns every request of that process into a 500: say when it
     # would, before the first request finds out.
+    provided = values.startup.own_steps.settings if values.startup.own_steps else []
     for stop in (found.stops if found else []):
+        if stop.setting in provided:  # README step 2 writes it (own_steps.py)
+            continue
         result.append((WARNING, 'the replayed start-up stops itself (sys.exit) %s: give it '
                                 'that setting before serving (its own config file, or '
                                 '--setenv/--env-file when it reads the environment)'

@@ -53,7 +53,7 @@ GROUPS = (
     ('startup', (('function', 'startup'), ('replay', 'startup_replay'),
                  ('script', 'startup_script'), ('call', 'startup_call'),
                  ('sets_config', 'startup_sets_config'), 'env_file',
-                 ('env_pairs', 'env_file_pairs'))),
+                 ('env_pairs', 'env_file_pairs'), ('own_steps', 'startup_own_steps'))),
     ('quote', ('q', 'qdir', 'qexpr', 'sh', 'shq', 'tmpfiles_path')),
 )
 GROUP_NAMES = tuple(name for name, _ in GROUPS)
