@@ -30,6 +30,7 @@ from common import machine, publish  # noqa: E402
 from cost import CpuGroup, ab  # noqa: E402
 from peers import Site, deploy, wait_ok  # noqa: E402
 import stacks  # noqa: E402
+import tail  # noqa: E402
 from stacks import empty, readings  # noqa: E402
 
 REQUESTS = int(os.environ.get('BENCH_REQUESTS', '2000'))
@@ -123,7 +124,11 @@ def main():
         common.ROOT, 'smaps', 'daemon'))
     worker_cmd, worker = sample(worker_stack, venv, site, os.path.join(
         common.ROOT, 'smaps', 'worker'))
-    d, w = by_kind(daemon), by_kind(worker)
+    # The same daemon with one thread: what the other seven threads hold (their stacks and
+    # glibc's per-thread malloc arenas are anonymous memory).
+    one_stack = tail.candidates()['2x1']
+    one_cmd, one = sample(one_stack, venv, site, os.path.join(common.ROOT, 'smaps', 'one'))
+    d, w, o = by_kind(daemon), by_kind(worker), by_kind(one)
     lines = ['TurboGears 2 /demo, after %d requests (`ab -c 16 -k`), %s, on a loaded machine. '
              'One process of each: `%s` (%s) and `%s` (%s). MB.' % (
                  REQUESTS, machine(), daemon_cmd, daemon_stack.label, worker_cmd,
@@ -136,6 +141,14 @@ def main():
         lines.append('| %s | %.1f | %.1f | %.1f | %.1f | %+.1f |' % (
             k, dk[0] / 1024.0, dk[1] / 1024.0, wk[0] / 1024.0, wk[1] / 1024.0,
             (dk[1] - wk[1]) / 1024.0))
+    anon = KINDS[5]
+    lines += ['', 'The same daemon process with 1 thread instead of 8 (`%s`, %s): anonymous '
+              'memory PSS %.1f MB / USS %.1f MB against %.1f / %.1f with 8; all mappings PSS '
+              '%.1f MB against %.1f.' % (
+                  one_cmd, one_stack.label, o[anon][0] / 1024.0, o[anon][1] / 1024.0,
+                  d[anon][0] / 1024.0, d[anon][1] / 1024.0,
+                  sum(v[0] for v in o.values()) / 1024.0,
+                  sum(v[0] for v in d.values()) / 1024.0)]
     only = sorted(((uss, pss, path) for path, (pss, uss) in daemon.items()
                    if path and path not in worker), reverse=True)
     lines += ['', 'Mapped only by the daemon (USS / PSS kB): ' + '; '.join(
