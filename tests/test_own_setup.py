@@ -97,3 +97,12 @@ def test_the_administrator_password_is_made_once_and_kept(tmp_path):
     assert len(password.strip()) >= 20 and oct(path.stat().st_mode & 0o777) == '0o600'
     assert secret_file.main([str(path)]) == 0 and path.read_text() == password
     assert secret_file.main([str(tmp_path / 'no' / 'such')]) == 2
+    # Run as root in a folder the project's owner can change: a link or an empty file
+    # planted there is refused, never opened (no truncation, no write through it).
+    target = tmp_path / 'target'
+    target.write_text('keep')
+    (tmp_path / 'link').symlink_to(target)
+    (tmp_path / 'empty').write_text('')
+    for planted in ('link', 'empty'):
+        assert secret_file.main([str(tmp_path / planted)]) == 2
+    assert target.read_text() == 'keep' and (tmp_path / 'empty').read_text() == ''

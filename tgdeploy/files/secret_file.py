@@ -9,10 +9,14 @@ import sys
 
 def make(path):
     """Write a new random password into ``path`` unless it holds one already."""
-    if os.path.isfile(path) and os.path.getsize(path) > 0:
-        return False
+    if os.path.lexists(path):
+        if os.path.isfile(path) and not os.path.islink(path) and os.path.getsize(path) > 0:
+            return False
+        raise ValueError('it exists and is not a password file (empty, a link or not a '
+                         'regular file): remove it and run this again')
     password = base64.urlsafe_b64encode(os.urandom(18)).decode('ascii')
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC |
+    # O_EXCL: never opens what is there (a link or a file planted since the check), as root.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
                          getattr(os, 'O_NOFOLLOW', 0), 0o600)
     try:
         os.fchmod(descriptor, 0o600)
@@ -29,6 +33,9 @@ def main(argv=None):
         return 2
     try:
         make(args[0])
+    except ValueError as error:
+        sys.stderr.write('tgdeploy.files.secret_file: %s: %s\n' % (args[0], error))
+        return 2
     except (IOError, OSError) as error:
         sys.stderr.write('tgdeploy.files.secret_file: cannot write %s: %s: make its folder '
                          'writable, or run it as root\n' % (args[0], error.strerror or error))
