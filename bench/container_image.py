@@ -28,7 +28,6 @@ other benchmarks take, so that none overlaps them.
 
 Prints the table and writes it into BENCHMARKS.md (between its markers).
 """
-import fcntl
 import os
 import shutil
 import statistics
@@ -41,6 +40,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'tests'))
 
 import test_container as tc  # noqa: E402
 from common import machine, publish  # noqa: E402
+from rollout import bench_lock, podman_version  # noqa: E402
 from support.containers import get, podman_for_tests  # noqa: E402
 from tgdeploy.serve.private_apache import free_port  # noqa: E402
 
@@ -119,19 +119,6 @@ def measure(podman, project, image, volume, what, args=()):
     return {'size': podman.image_size(image), 'start': statistics.median(starts),
             'starts': starts, 'pss': statistics.median(p for p, _ in pss),
             'processes': pss[0][1]}
-
-
-def podman_version(podman):
-    return podman.run('--version').stdout.decode().split()[-1]
-
-
-def bench_lock():
-    """Wait for the benchmarks' lock; held until this process ends."""
-    global LOCK
-    LOCK = open('/tmp/tgdeploy-bench.lock', 'a')
-    print('waiting for /tmp/tgdeploy-bench.lock', flush=True)
-    fcntl.flock(LOCK, fcntl.LOCK_EX)
-    print('measuring', flush=True)
 
 
 def main():
