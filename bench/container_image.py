@@ -40,8 +40,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'tests'))
 
 import test_container as tc  # noqa: E402
 from common import machine, publish  # noqa: E402
-from rollout import bench_lock, podman_version  # noqa: E402
-from support.containers import get, podman_for_tests  # noqa: E402
+from rollout import bench_lock, fresh_podman, podman_version  # noqa: E402
+from support.containers import get  # noqa: E402
 from tgdeploy.serve.private_apache import free_port  # noqa: E402
 
 ROOT = Path('/tmp/tgdeploy-bench-image')
@@ -122,10 +122,7 @@ def measure(podman, project, image, volume, what, args=()):
 
 
 def main():
-    shutil.rmtree(str(ROOT), ignore_errors=True)
-    ROOT.mkdir(parents=True)
-    os.chmod(str(ROOT), 0o755)
-    podman = podman_for_tests(ROOT / 'podman', BASE)
+    podman = fresh_podman(ROOT)
     try:
         parent = ROOT / 'project'
         parent.mkdir()

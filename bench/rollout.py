@@ -268,11 +268,16 @@ def bench_lock():
     print('measuring', flush=True)
 
 
+def fresh_podman(root):
+    """An empty ``root`` (readable by the daemons' user) and a podman runner storing there."""
+    shutil.rmtree(str(root), ignore_errors=True)
+    root.mkdir(parents=True)
+    os.chmod(str(root), 0o755)
+    return podman_for_tests(root / 'podman', BASE)
+
+
 def main():
-    shutil.rmtree(str(ROOT), ignore_errors=True)
-    ROOT.mkdir(parents=True)
-    os.chmod(str(ROOT), 0o755)
-    podman = podman_for_tests(ROOT / 'podman', BASE)
+    podman = fresh_podman(ROOT)
     try:
         parent = ROOT / 'project'
         parent.mkdir()
