@@ -193,5 +193,6 @@ def seeded_settings(project_dir, data_dir, sources=None, config_home=None):
 
 
 def shown(path, project_dir):
+    """A path inside the project as the project's (data/x), else as it is."""
     relative = os.path.relpath(path, project_dir)
     return path if relative.startswith('..') else relative

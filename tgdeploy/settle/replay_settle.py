@@ -8,6 +8,7 @@ import re
 
 from tgdeploy._compat import shell_quote
 from tgdeploy.settle import daemon_env, envfile, own_steps
+from tgdeploy.settle.daemon_env import shown
 from tgdeploy.settle.checks import check_path
 
 from tgdeploy.detect import own_setup, startup_script
@@ -77,12 +78,6 @@ def own_set_up(project_dir, package_dir, config_file):
             'documentation says %s (%s:%d): README step 2 runs it with -c %s' % (
                 os.path.basename(package_dir), command, doc, line,
                 shown(config_file, project_dir))]
-
-
-def shown(path, project_dir):
-    """A path inside the project as the project's (data/x), else as it is."""
-    relative = os.path.relpath(path, project_dir)
-    return path if relative.startswith('..') else relative
 
 
 def startup(option, project, project_dir):
