@@ -14,7 +14,6 @@ carries in its first line the checksum of the rest, so an edit is seen without a
 manifest, and each is written to a temporary file and renamed over the old one, under the
 project's lock, after apache/ is in place.
 """
-import difflib
 import io
 import json
 import os
@@ -117,12 +116,8 @@ def simulate(values, overwrite, out):
 
 
 def out_diff(path, text, out):
-    """The unified diff from the file at ``path`` to ``text``, indented."""
-    old = textfiles.decode(install.read_bytes(path))[0].splitlines()
-    name = os.path.basename(path)
-    for line in difflib.unified_diff(old, text.splitlines(), 'installed/' + name, 'new/' + name,
-                                     lineterm=''):
-        out('    ' + line)
+    for line in install.diff_text(path, text, os.path.basename(path)):
+        out(line)
 
 
 def secret_files(values, box):

@@ -296,14 +296,19 @@ def describe(changes, new_dir, target_dir, overwrite):
 
 
 def diff(old_dir, new_dir, name):
-    old_path = os.path.join(old_dir, name)
+    # In the files' own encoding (a derived .cfg keeps its source's Latin-1, textfiles.py).
+    new = textfiles.decode(read_bytes(os.path.join(new_dir, name)))[0]
+    return diff_text(os.path.join(old_dir, name), new, name)
+
+
+def diff_text(old_path, new, name):
+    """The indented unified diff from the file at ``old_path`` to the text ``new``, secrets
+    redacted; a link or anything but a plain file is said, not read."""
     if nofollow.is_link(old_path) or not os.path.isfile(old_path):
         return ['    (%s is not a plain file)' % old_path]
-    # In the files' own encoding (a derived .cfg keeps its source's Latin-1, textfiles.py).
     old = textfiles.decode(read_bytes(old_path))[0].splitlines()
-    new = textfiles.decode(read_bytes(os.path.join(new_dir, name)))[0].splitlines()
     return ['    ' + production.redact(line.rstrip('\n')) for line in difflib.unified_diff(
-        old, new, 'installed/' + name, 'new/' + name, lineterm='')]
+        old, new.splitlines(), 'installed/' + name, 'new/' + name, lineterm='')]
 
 
 # -- the manifest ---------------------------------------------------------------------
