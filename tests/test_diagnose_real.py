@@ -44,7 +44,7 @@ PAGES = '''
     @cherrypy.expose
     def stuck(self):
         import re
-        re.match(r'(a+)+$', 'a' * 27 + 'b')  # one C call: the interpreter's lock for a minute
+        re.match(r'(a+)+$', 'a' * 31 + 'b')  # one C call: the interpreter's lock for minutes
         return 'unstuck'
 
     def escape(self):
