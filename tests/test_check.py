@@ -12,7 +12,7 @@ import pytest
 
 from conftest import LAB, paster
 from support.httpd import DEBIAN_WSGI
-from support.venv import run
+from support.venv import SYSTEM_PYTHON, run
 from support.projects import make_apache_tree, write
 from tgdeploy.serve.private_apache import process_alive
 
@@ -70,27 +70,43 @@ def test_doctor_writes_nothing(site, deploy_venv, apache_tree):
     assert (sorted(os.listdir(str(site / 'apache'))) if before is not None else None) == before
 
 
+def system_minor():
+    """The distribution's Python, '3.11' (Debian 12) or '3.13' (Debian 13): the deploy
+    virtualenv's, and the one Debian's mod_wsgi links."""
+    return run([SYSTEM_PYTHON, '-c', 'import sys; print("%d.%d" % sys.version_info[:2])']
+               ).stdout.strip()
+
+
 def test_wrong_python(site, deploy_venv, apache_tree):
-    """mod_wsgi built for Python 2.7 in front of a Python 3.11 virtualenv."""
+    """mod_wsgi built for Python 2.7 in front of a virtualenv of the distribution's Python 3."""
     write(apache_tree / 'mods-enabled' / 'wsgi.load', 'LoadModule wsgi_module %s\n' % MOD_WSGI_27)
     proc = tgdeploy(deploy_venv, site, apache_tree, '--check')
     assert proc.returncode == 3
-    assert 'error: %s is built for Python 2.7 but the virtualenv %s is Python 3.11: make the ' \
-           'virtualenv with python2.7 -m venv' % (MOD_WSGI_27, deploy_venv.prefix) in proc.stdout
+    assert 'error: %s is built for Python 2.7 but the virtualenv %s is Python %s: make the ' \
+           'virtualenv with python2.7 -m venv' % (MOD_WSGI_27, deploy_venv.prefix,
+                                                  system_minor()) in proc.stdout
 
 
 def test_virtualenv_from_another_python_build(site, deploy_venv, apache_tree, www_tmp):
-    """Same version, other build: a venv from the pyenv Python, which Debian's mod_wsgi is not."""
-    other = run(['python3', '-c', 'import sys; print(sys.base_prefix)']).stdout.strip()
+    """Same version, other build: a venv from the pyenv Python on PATH, or else from the
+    pythons lab's copy of pyenv's (a fresh Debian 13 has no pyenv on PATH), which Debian's
+    mod_wsgi is not."""
+    minor = system_minor()
+    python = 'python3'
+    other = run([python, '-c', 'import sys; print(sys.base_prefix)']).stdout.strip()
     if os.path.realpath(other) == '/usr':
-        pytest.fail('this test needs a python3 other than /usr/bin/python3 on PATH (pyenv here)')
+        python = str(LAB / 'pythons' / minor / 'python' / 'bin' / ('python' + minor))
+        if not os.path.exists(python):
+            pytest.fail('this test needs a python3 other than /usr/bin/python3 on PATH (pyenv '
+                        'here) or %s: run scripts/provision-pythons (scripts/test does)' % python)
+        other = run([python, '-c', 'import sys; print(sys.base_prefix)']).stdout.strip()
     venv = www_tmp / 'pyenv-venv'
-    run(['python3', '-m', 'venv', '--without-pip', venv])
+    run([python, '-m', 'venv', '--without-pip', venv])
     proc = tgdeploy(deploy_venv, site, apache_tree, '--doctor', '--python-home', venv)
     assert proc.returncode == 3
     assert 'error: the virtualenv %s was made from the Python in %s, but %s embeds the one in ' \
-           '/usr: make the virtualenv with /usr/bin/python3.11 -m venv' % (
-               venv, os.path.realpath(other), DEBIAN_WSGI) in proc.stdout
+           '/usr: make the virtualenv with /usr/bin/python%s -m venv' % (
+               venv, os.path.realpath(other), DEBIAN_WSGI, minor) in proc.stdout
 
 
 @pytest.fixture
