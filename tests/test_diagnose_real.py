@@ -1,5 +1,5 @@
-"""tgdeploy --diagnose against a real Apache, with Debian 12's mod_wsgi 4.9.4 and pip's 5.0.2
-(Python 3.9) and 6.1.1 (Python 3.12): each fault is provoked for real in a deployment of the
+"""tgdeploy --diagnose against a real Apache, with Debian's own mod_wsgi (4.9.4 on Debian 12,
+5.0.2 on Debian 13) and pip's 5.0.2 (Python 3.9) and 6.1.1 (Python 3.12): each fault is provoked for real in a deployment of the
 CherryPy fixture (one process, one thread, short timeouts), then --diagnose reads the logs
 the generated config names and must recognise the fault with its fix: a crashing request,
 an exception escaping the application, a request stuck past request-timeout, a full queue,
@@ -21,6 +21,7 @@ from support.httpd import DEBIAN_WSGI
 from support.reloading import daemon_pids
 from support.venv import run
 from tgdeploy.cli.deploy import deploy, settle
+from tgdeploy.doctor.modwsgi_file import module_version
 from tgdeploy.serve import diagnose
 
 PAGES = '''
@@ -57,11 +58,14 @@ OPTIONS = dict(processes='1', threads='1', request_timeout='2', queue_timeout='1
                header_buffer_size='8192', mount='/m')
 
 
-# line: (mod_wsgi module, virtualenv or None for the session's, server-wide config): Debian
-# 12's 4.9.4, pip's 5.0.2 for Python 3.9 and its newest 6.x for Python 3.12
+# line: (mod_wsgi module, virtualenv or None for the session's, server-wide config): Debian's
+# own, read from the module ('debian-4.9.4' on Debian 12, 'debian-5.0.2' on 13: pip's 5.0.2 is
+# another build), pip's 5.0.2 for Python 3.9 and its newest 6.x for Python 3.12
 # (scripts/provision-pythons builds them).
+DEBIAN_LINE = 'debian-' + '.'.join(str(n) for n in (
+    os.path.exists(DEBIAN_WSGI) and module_version(DEBIAN_WSGI) or ['missing']))
 LINES = {
-    '4.9.4': (DEBIAN_WSGI, None, ''),
+    DEBIAN_LINE: (DEBIAN_WSGI, None, ''),
     '5.0.2': (str(LAB / 'pythons' / '3.9' / 'mod_wsgi.so'), LAB / 'pythons' / '3.9' / 'venv',
               'WSGIRestrictEmbedded On'),
     '6.1.1': (str(LAB / 'pythons' / '3.12' / 'mod_wsgi.so'), LAB / 'pythons' / '3.12' / 'venv',
@@ -93,7 +97,7 @@ def site(request, www_tmp, deploy_venv, apache_factory):
     apache.start(None)
     # The first request may wait past queue-timeout (1 s) while the process imports.
     assert answer(apache, '/m/about') == 200, apache.error_log()[-3000:]
-    assert 'mod_wsgi/%s ' % request.param in apache.error_log()
+    assert 'mod_wsgi/%s ' % request.param.split('-')[-1] in apache.error_log()
     return values, apache, given
 
 

@@ -1,6 +1,6 @@
-"""Every mod_wsgi line a user can get here, under the config tgdeploy writes: Debian 12's 4.9.4
-(Debian 13's 5.0.2 is proven in tests/test_debian13.py), pip's 5.0.2 (the last for 3.8/3.9)
-and pip's newest 6.x (3.10+). What the generated config and README say of each is measured:
+"""Every mod_wsgi line a user can get here, under the config tgdeploy writes: Debian's own (4.9.4
+on Debian 12, 5.0.2 on Debian 13), pip's 5.0.2 (the last for 3.8/3.9) and pip's newest 6.x
+(3.10+). What the generated config and README say of each is measured:
 
 - a stuck request: with request-timeout T and N threads, 4.9 and 5.0 restart the process
   once the running requests' time averaged over the threads passes T (one stuck request
@@ -27,6 +27,7 @@ from support.httpd import DEBIAN_WSGI
 from support.projects import make_cherrypy
 from support.venv import Venv, run
 from tgdeploy.doctor import modwsgi_lines
+from tgdeploy.doctor.modwsgi_file import module_version
 from tgdeploy.settle.settled import Settled
 
 PAGES = '''
@@ -51,9 +52,13 @@ PAGES = '''
         return str(len(cherrypy.request.body.read()))
 '''
 
-# line: (mod_wsgi module, virtualenv or None for the session's deploy virtualenv)
+# line: (mod_wsgi module, virtualenv or None for the session's deploy virtualenv). Debian's own
+# is read from the module: 'debian-4.9.4' on Debian 12, 'debian-5.0.2' on 13 (pip's 5.0.2 is
+# another build).
+DEBIAN_LINE = 'debian-' + '.'.join(str(n) for n in (
+    os.path.exists(DEBIAN_WSGI) and module_version(DEBIAN_WSGI) or ['missing']))
 LINES = {
-    '4.9.4': (DEBIAN_WSGI, None),
+    DEBIAN_LINE: (DEBIAN_WSGI, None),
     '5.0.2': (LAB / 'pythons' / '3.9' / 'mod_wsgi.so', LAB / 'pythons' / '3.9' / 'venv'),
     '6.1.1': (LAB / 'pythons' / '3.12' / 'mod_wsgi.so', LAB / 'pythons' / '3.12' / 'venv'),
 }
@@ -100,7 +105,7 @@ def serve(line, www_tmp, apache_factory, deploy_venv, options=()):
          '--script-reloading', 'no'] + list(options) + [str(project)], cwd=str(www_tmp))
     status, _, _ = apache.start('/m/')
     assert status == 200, apache.error_log()[-3000:]
-    assert 'mod_wsgi/%s ' % line in apache.error_log(), apache.error_log()[-2000:]
+    assert 'mod_wsgi/%s ' % version(line) in apache.error_log(), apache.error_log()[-2000:]
     return apache
 
 
@@ -119,9 +124,13 @@ def timed_get(apache, path, timeout=60):
     return status, time.monotonic() - started
 
 
+def version(line):
+    return line.split('-')[-1]
+
+
 def stuck_limit(line):
     """When mod_wsgi gives up on one stuck request, by its own rule for ``line``."""
-    if line.startswith('6.'):
+    if version(line).startswith('6.'):
         return REQUEST_TIMEOUT * (1 + math.log(THREADS))
     return REQUEST_TIMEOUT * THREADS
 
