@@ -2,7 +2,7 @@
 
 No current Debian has python2.7; bullseye (Debian 11) is the last, and its Apache's
 mod_wsgi is built for Python 3 (libapache2-mod-wsgi-py3 4.7.1; bullseye has no
-libapache2-mod-wsgi). So the image's first stage builds mod_wsgi MOD_WSGI with apxs for
+libapache2-mod-wsgi). So a build stage of the image builds mod_wsgi MOD_WSGI with apxs for
 Python 2.7 in the virtualenv, as the host lab does (FIELD-NOTES).
 
 A resolver run today does not give back the set a 2.7 application was tested with (the
