@@ -125,7 +125,7 @@ if sys.argv[1] == 'parent':
 time.sleep(120)
 '''
 
-PYTHON = '/usr/bin/python3.11'
+PYTHON = '/usr/bin/python3'  # the distribution's: 3.11 on Debian 12, 3.13 on Debian 13
 
 
 class LookAlike(object):
