@@ -7,8 +7,10 @@ at a free port, through the LISTEN variable the generated entry script reads. pi
 build reaches PyPI through this workplace's proxy, whose CA the host trusts: that bundle
 and a pip.conf naming it are mounted for the build only (a build's mounts are in no layer).
 """
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -16,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -74,13 +77,27 @@ class Podman(object):
             mounts += ['-v', '%s:/etc/pip-ca.crt:ro' % CA_BUNDLE]
         if wheels:
             mounts += ['-v', '%s:/wheels:ro' % wheels]
-        if containerfile:
-            mounts += ['-f', str(containerfile)]
+        containerfile = keyed_to_wheel(containerfile or Path(context) / 'Containerfile',
+                                       wheels, self.scratch / ('Containerfile-%s' % what))
+        mounts += ['-f', str(containerfile)]
         started = time.monotonic()
         self.run('build', '--isolation=chroot', '--network=host', '--format', 'docker',
                  '--build-arg', 'BASE=' + base, *mounts, '-t', image, str(context),
                  timeout=BUILD_LIMIT)
+        assert not self.stale_tgdeploy(image, wheels), 'tgdeploy in %s is not the wheel' % image
         return image, time.monotonic() - started
+
+    def stale_tgdeploy(self, image, wheels):
+        """Whether ``image`` holds a tgdeploy other than the one in ``wheels``."""
+        wanted = wheel_files(wheels)
+        if not wanted:
+            return False
+        result = self.run('run', '--rm', '--entrypoint', '/bin/sh', image, '-c',
+                          'cat /srv/venv/lib/python*/site-packages/tgdeploy-*.dist-info/RECORD',
+                          check=False)
+        if result.returncode != 0:
+            return False  # this image does not install tgdeploy
+        return hashed_files(result.stdout.decode()) != wanted
 
     def volume(self, what):
         name = self.name('volume', what)
@@ -149,6 +166,41 @@ def podman_for_tests(scratch, base):
     if runner.run('image', 'exists', base, check=False).returncode != 0:
         pytest.fail('no %s image: run scripts/provision-containers' % base)
     return runner
+
+
+def keyed_to_wheel(containerfile, wheels, copy):
+    """The Containerfile to build: ``containerfile``, or, when it installs tgdeploy from
+    ``wheels``, a ``copy`` whose tgdeploy line ends in a comment naming the wheel's files.
+    The build-only /wheels folder is not part of the layer cache's key: without it, a layer
+    cached from an earlier tgdeploy of the same version would be reused."""
+    files = wheel_files(wheels)
+    text = Path(containerfile).read_text()
+    if not files:
+        return containerfile
+    digest = hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()[:16]
+    keyed = re.sub(r'( tgdeploy==\S+)$', r'\1  # the wheel of the tests: %s' % digest, text,
+                   flags=re.M)
+    if keyed == text:
+        return containerfile
+    copy.write_text(keyed)
+    return copy
+
+
+def wheel_files(wheels):
+    """{path: hash} of tgdeploy's files in the wheel in ``wheels`` ({} without one)."""
+    found = list(Path(wheels).glob('tgdeploy-*.whl')) if wheels else []
+    if not found:
+        return {}
+    with zipfile.ZipFile(str(found[0])) as wheel:
+        record = [n for n in wheel.namelist() if n.endswith('.dist-info/RECORD')][0]
+        return hashed_files(wheel.read(record).decode())
+
+
+def hashed_files(record):
+    """{path: hash} of the package's files in a dist-info RECORD's text."""
+    rows = (line.split(',') for line in record.splitlines())
+    return dict((row[0], row[1]) for row in rows
+                if len(row) == 3 and row[1] and row[0].startswith('tgdeploy/'))
 
 
 def files_holding(layer, needles):
