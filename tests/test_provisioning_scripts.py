@@ -142,10 +142,14 @@ def test_every_lab_scripts_test_knows_has_a_script_and_the_readme_names_them():
 
 def test_debian13_full_runs_known_labs_and_existing_test_files():
     """scripts/debian13-full (the long Debian 13 run by hand, PLATFORMS.md): its labs are
-    scripts/test's less containers (no podman inside this sandbox's container), and its
-    default sample names test files that exist, one at least per lab."""
+    scripts/test's less containers (--containers runs those apart, privileged), its default
+    sample names test files that exist, one at least per lab, and so do the podman test
+    files --all leaves out and --containers runs."""
     subprocess.run(['bash', '-n', str(SCRIPTS / 'debian13-full')], check=True, timeout=30)
     assert default_labs('debian13-full') == [l for l in default_labs('test') if l != 'containers']
     text = (SCRIPTS / 'debian13-full').read_text()
     sample = re.findall(r'\btests/test_\w+\.py\b', text)
     assert len(sample) >= 6 and all((REPO / name).is_file() for name in sample), sample
+    listed = re.search(r'^podman_files=\(([^)]*)\$\(', text, re.M).group(1).split()
+    assert 'test_container' in listed and 'test_debian13' in listed, listed
+    assert all((REPO / 'tests' / (name + '.py')).is_file() for name in listed), listed
