@@ -153,3 +153,45 @@ def test_debian13_full_runs_known_labs_and_existing_test_files():
     listed = re.search(r'^podman_files=\(([^)]*)\$\(', text, re.M).group(1).split()
     assert 'test_container' in listed and 'test_debian13' in listed, listed
     assert all((REPO / 'tests' / (name + '.py')).is_file() for name in listed), listed
+
+
+def test_every_apt_call_waits_for_the_package_locks():
+    """On a fresh machine unattended-upgrades holds apt's locks after the first boot, and the
+    labs provision side by side: a bare apt-get update/install would stop at once with
+    "Could not get lock". (provision-bench only downloads, into a folder of its own.)"""
+    for script in PROVISIONING:
+        for line in code_lines(script):
+            line = re.sub(r'"[^"]*"', '""', line)  # messages name apt-get install too
+            assert not re.search(r'(^|[\s;&|({])apt-get\s+([^\s;&|]+\s+)*?(update|install)\b',
+                                 line), (script, line)
+
+
+def test_apt_get_waiting_waits_for_a_held_lists_lock(tmp_path):
+    """The lists lock, which apt's DPkg::Lock::Timeout does not cover, held for 6 s by another
+    process: scripts/apt-get-waiting's update waits, then succeeds; an error other than a
+    lock stops it at once. A private lists folder and no sources: nothing of the machine's
+    apt is touched."""
+    lists = tmp_path / 'lists'
+    (lists / 'partial').mkdir(parents=True)
+    (tmp_path / 'parts').mkdir()
+    private = ['-o', 'Dir::State::Lists=%s' % lists, '-o', 'Dir::Etc::SourceList=/dev/null',
+               '-o', 'Dir::Etc::SourceParts=%s' % (tmp_path / 'parts')]
+    holder = subprocess.Popen(
+        ['python3', '-c', 'import fcntl, sys, time\n'
+         'f = open(sys.argv[1], "w"); fcntl.lockf(f, fcntl.LOCK_EX); print(flush=True)\n'
+         'time.sleep(6)', str(lists / 'lock')], stdout=subprocess.PIPE)
+    try:
+        holder.stdout.readline()  # the lock is held
+        bare = subprocess.run(['apt-get'] + private + ['update'], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, timeout=60)
+        assert bare.returncode != 0 and b'Could not get lock' in bare.stderr, bare
+        waited = subprocess.run([str(SCRIPTS / 'apt-get-waiting')] + private + ['update'],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+        assert waited.returncode == 0, waited.stderr
+        assert holder.poll() is not None  # it returned after the holder let go
+    finally:
+        holder.kill()
+        holder.wait()
+    other = subprocess.run([str(SCRIPTS / 'apt-get-waiting'), 'no-such-command'],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+    assert other.returncode != 0 and b'Invalid operation' in other.stderr, other
