@@ -36,7 +36,7 @@ def podman(www_root):
 @pytest.fixture(scope='module')
 def built(podman, www_root, wheel):
     archive = corpus.sdist(NAME, VERSION)
-    assert archive, 'not fetched: run scripts/provision-py27'
+    assert archive, 'not fetched: run %s' % corpus.provisioner('corpus3/' + NAME)
     with tarfile.open(archive) as tar:
         tar.extractall(str(www_root / 'corpus'))
     project = www_root / 'corpus' / ('%s-%s' % (NAME, VERSION))
