@@ -185,13 +185,13 @@ def test_apt_get_waiting_waits_for_a_held_lists_lock(tmp_path):
         bare = subprocess.run(['apt-get'] + private + ['update'], stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, timeout=60)
         assert bare.returncode != 0 and b'Could not get lock' in bare.stderr, bare
-        waited = subprocess.run([str(SCRIPTS / 'apt-get-waiting')] + private + ['update'],
+        waited = subprocess.run(['bash', str(SCRIPTS / 'apt-get-waiting')] + private + ['update'],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
         assert waited.returncode == 0, waited.stderr
         assert holder.poll() is not None  # it returned after the holder let go
     finally:
         holder.kill()
         holder.wait()
-    other = subprocess.run([str(SCRIPTS / 'apt-get-waiting'), 'no-such-command'],
+    other = subprocess.run(['bash', str(SCRIPTS / 'apt-get-waiting'), 'no-such-command'],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
     assert other.returncode != 0 and b'Invalid operation' in other.stderr, other
