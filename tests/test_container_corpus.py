@@ -11,7 +11,6 @@ setting, and a sub-URL is the harder case for this application (it mounts its tr
 own BASE_PATH, '' here). It has one page and no static file or link: the landing page
 answers at /sub/ and at /sub/index (its handler by name), Apache's 403 outside the mount.
 """
-import tarfile
 
 import pytest
 
@@ -37,8 +36,7 @@ def podman(www_root):
 def built(podman, www_root, wheel):
     archive = corpus.sdist(NAME, VERSION)
     assert archive, 'not fetched: run %s' % corpus.provisioner('corpus3/' + NAME)
-    with tarfile.open(archive) as tar:
-        tar.extractall(str(www_root / 'corpus'))
+    corpus.unpack(archive, str(www_root / 'corpus'))
     project = www_root / 'corpus' / ('%s-%s' % (NAME, VERSION))
     values = deploy.settle(str(project), {'mount': '/sub'})
     container.write(values, False)

@@ -3,8 +3,10 @@ each one, fetched from PyPI into the lab, deployed at / and /sub, every config t
 real `apache2 -t`, and every one whose requirements still install served by a private Apache
 and crawled by `tgdeploy --check` at both mounts; a row that differs from the committed table
 fails (regenerate it with scripts/real-projects after a deliberate change)."""
+import io
 import os
 import re
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -121,3 +123,40 @@ def test_a_row_names_the_first_exception_and_no_local_path():
                            'ImportError: No module named script.command\n') == (
         'traceback: ImportError: No module named script.command')
     assert corpus.one_line('cannot tell\n  what it is\n') == 'cannot tell what it is'
+
+
+@pytest.mark.parametrize('member, kind, link', [
+    ('app-1/../../escaped', tarfile.REGTYPE, ''),
+    ('/tmp/tgdeploy-escaped', tarfile.REGTYPE, ''),
+    ('app-1/link', tarfile.SYMTYPE, '../../../etc/passwd'),
+    ('app-1/hard', tarfile.LNKTYPE, '/etc/passwd'),
+    ('app-1/device', tarfile.CHRTYPE, ''),
+])
+def test_an_sdist_leading_out_of_its_folder_is_refused(tmp_path, member, kind, link):
+    """The sdists come from PyPI and the tests unpack them as root: nothing is written when
+    one member leads out of the folder (a safe member and link beside it)."""
+    archive = tmp_path / 'app-1.tar.gz'
+    with tarfile.open(str(archive), 'w:gz') as tar:
+        for name, type_, target in [('app-1/setup.py', tarfile.REGTYPE, ''),
+                                    ('app-1/alias', tarfile.SYMTYPE, 'setup.py'),
+                                    (member, kind, link)]:
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = type_, target
+            info.size = 1 if type_ == tarfile.REGTYPE else 0
+            tar.addfile(info, io.BytesIO(b'x') if info.size else None)
+    folder = tmp_path / 'unpacked'
+    folder.mkdir()
+    with pytest.raises(AssertionError, match='leads out of the folder'):
+        corpus.unpack(str(archive), str(folder))
+    assert list(folder.iterdir()) == []
+    assert not os.path.lexists('/tmp/tgdeploy-escaped') and not (tmp_path / 'escaped').exists()
+
+
+def test_a_plain_sdist_unpacks(tmp_path):
+    archive = tmp_path / 'app-1.tar.gz'
+    with tarfile.open(str(archive), 'w:gz') as tar:
+        info = tarfile.TarInfo('app-1/setup.py')
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b'x'))
+    corpus.unpack(str(archive), str(tmp_path))
+    assert (tmp_path / 'app-1' / 'setup.py').read_bytes() == b'x'

@@ -45,6 +45,27 @@ def sdist(name, version):
     return found[0] if found else None
 
 
+def unpack(archive, folder):
+    """Unpack a downloaded sdist into ``folder``. The tests run as root: a member whose path
+    or link leads out of ``folder``, or a device file, is refused before anything is written
+    (Debian 12's Python 3.11.2 has no tarfile filters; 3.12+ applies the 'tar' one too)."""
+    root = os.path.realpath(folder)
+
+    def inside(path):
+        return os.path.realpath(os.path.join(root, path)).startswith(root + os.sep)
+
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            link = member.issym() and os.path.join(os.path.dirname(member.name), member.linkname)
+            if (not inside(member.name) or member.isdev()
+                    or (link and not inside(link))
+                    or (member.islnk() and not inside(member.linkname))):
+                raise AssertionError('%s: member %r leads out of the folder or is a device'
+                                     % (archive, member.name))
+        extra = {'filter': 'tar'} if hasattr(tarfile, 'tar_filter') else {}
+        tar.extractall(root, **extra)
+
+
 def row(name, version, venv, mod_wsgi, options):
     """The table row of one application, every cell a short plain text."""
     archive = sdist(name, version)
@@ -53,8 +74,7 @@ def row(name, version, venv, mod_wsgi, options):
     work = tempfile.mkdtemp(prefix='tgdeploy-corpus-')
     os.chmod(work, 0o755)
     try:
-        with tarfile.open(archive) as tar:
-            tar.extractall(work)
+        unpack(archive, work)
         project = os.path.join(work, '%s-%s' % (name, version))
         venv_dir = os.path.join(LAB, venv)
         if not os.path.exists(os.path.join(venv_dir, 'bin', 'tgdeploy')):
