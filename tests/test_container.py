@@ -126,7 +126,8 @@ def test_the_files_beside_apache_and_an_edit_kept(www_root):
         assert (project / name).is_file(), name
     text = (project / 'Containerfile').read_text()
     # The lab's Python is the distribution's: bookworm's 3.11, trixie's 3.13.
-    release = {(3, 11): 'bookworm', (3, 13): 'trixie'}[sys.version_info[:2]]
+    release = {(3, 11): 'bookworm', (3, 13): 'trixie'}.get(sys.version_info[:2])
+    assert release, 'the lab runs Python %s, neither Debian 12 nor 13' % sys.version.split()[0]
     assert 'ARG BASE=debian:%s-slim\n' % release in text, text[:2000]
     assert 'libapache2-mod-wsgi-py3' in text and 'USER www-data\n' in text
     # The deployed config (and its secrets) are mounted, never copied into the image.

@@ -131,6 +131,8 @@ def test_a_row_names_the_first_exception_and_no_local_path():
     ('app-1/link', tarfile.SYMTYPE, '../../../etc/passwd'),
     ('app-1/hard', tarfile.LNKTYPE, '/etc/passwd'),
     ('app-1/device', tarfile.CHRTYPE, ''),
+    ('app-1/up', tarfile.SYMTYPE, 'here/..'),  # here -> . beside it: up is the parent
+    ('app-1/here/setup.py', tarfile.REGTYPE, ''),  # a file through a link
 ])
 def test_an_sdist_leading_out_of_its_folder_is_refused(tmp_path, member, kind, link):
     """The sdists come from PyPI and the tests unpack them as root: nothing is written when
@@ -139,6 +141,7 @@ def test_an_sdist_leading_out_of_its_folder_is_refused(tmp_path, member, kind, l
     with tarfile.open(str(archive), 'w:gz') as tar:
         for name, type_, target in [('app-1/setup.py', tarfile.REGTYPE, ''),
                                     ('app-1/alias', tarfile.SYMTYPE, 'setup.py'),
+                                    ('app-1/here', tarfile.SYMTYPE, '.'),
                                     (member, kind, link)]:
             info = tarfile.TarInfo(name)
             info.type, info.linkname = type_, target
@@ -158,5 +161,8 @@ def test_a_plain_sdist_unpacks(tmp_path):
         info = tarfile.TarInfo('app-1/setup.py')
         info.size = 1
         tar.addfile(info, io.BytesIO(b'x'))
+        info = tarfile.TarInfo('app-1/alias')
+        info.type, info.linkname = tarfile.SYMTYPE, 'setup.py'
+        tar.addfile(info)
     corpus.unpack(str(archive), str(tmp_path))
-    assert (tmp_path / 'app-1' / 'setup.py').read_bytes() == b'x'
+    assert (tmp_path / 'app-1' / 'alias').read_bytes() == b'x'
