@@ -79,8 +79,28 @@ def pebble_root(pebble):
 def wait_for_log(apache, text, since=0, timeout=ISSUE_TIMEOUT):
     deadline = time.time() + timeout
     while text not in apache.error_log()[since:]:
-        assert time.time() < deadline, apache.error_log()[-4000:]
+        assert time.time() < deadline, '%r not logged in %d s\n%s\n%s' % (
+            text, timeout, apache.error_log()[-4000:], processes(apache))
         time.sleep(0.2)
+
+
+def processes(apache):
+    """Apache's processes as ps sees them, with what each waits in (seen twice in whole
+    runs on Debian 13: no "resuming normal operations" 60 s after a graceful restart)."""
+    parent = apache.pid()
+    try:
+        out = subprocess.run(['ps', '-eo', 'pid,ppid,stat,wchan:30,etimes,args'],
+                             stdout=subprocess.PIPE, universal_newlines=True).stdout.splitlines()
+    except OSError as error:  # a minimal Debian has no procps
+        out = ['ps: %s' % error]
+    mine = [line for line in out[1:] if str(parent) in line.split()[:2]]
+    threads = ''
+    if parent:
+        task = '/proc/%d/task' % parent
+        for tid in sorted(os.listdir(task)) if os.path.isdir(task) else []:
+            with open('%s/%s/wchan' % (task, tid)) as f:
+                threads += ' %s:%s' % (tid, f.read().strip() or '-')
+    return 'parent %s, threads%s\n%s\n%s' % (parent, threads, out[0], '\n'.join(mine))
 
 
 def test_acme_certificate_from_pebble(cherry_project, deploy_venv, apache_factory, pebble):
