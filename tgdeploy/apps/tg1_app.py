@@ -46,6 +46,8 @@ def make_app(global_conf, configfile, root, modulename=None, tg_version=None,
             app = replayed_app(turbogears, startup_script, startup_call, configfile, start)
         else:
             app = start(instance_of(root))
+        if line in ('1.1', '1.5'):
+            register_mochikit(turbogears)
         errors_to_stderr()
         _started.append(app)
         return app
@@ -108,6 +110,20 @@ def has_output(logger):
             return False
         logger = logger.parent
     return False
+
+
+def register_mochikit(turbogears):
+    """TurboGears 1.1 and 1.5 register MochiKit's files (/tg_widgets/tgmochikit/...) when a
+    page first shows the MochiKit widget, so a daemon process that had not shown a page yet
+    answered 404 for them: with two processes, every other request for MochiKit.js after the
+    first page. They are registered at start-up instead, from the same settings
+    (tgmochikit.init runs once per process; the widget's own call then does nothing)."""
+    try:
+        import tgmochikit
+        from turbogears.widgets.base import register_static_directory
+    except ImportError:  # a project that does without tgMochiKit
+        return
+    tgmochikit.init(register_static_directory, turbogears.config)
 
 
 def installed_line():
