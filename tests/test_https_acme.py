@@ -98,8 +98,11 @@ def processes(apache):
     if parent:
         task = '/proc/%d/task' % parent
         for tid in sorted(os.listdir(task)) if os.path.isdir(task) else []:
-            with open('%s/%s/wchan' % (task, tid)) as f:
-                threads += ' %s:%s' % (tid, f.read().strip() or '-')
+            try:
+                with open('%s/%s/wchan' % (task, tid)) as f:
+                    threads += ' %s:%s' % (tid, f.read().strip() or '-')
+            except OSError:  # the thread has ended meanwhile
+                pass
     return 'parent %s, threads%s\n%s\n%s' % (parent, threads, out[0], '\n'.join(mine))
 
 
