@@ -8,6 +8,7 @@ README's step 2 run as written, and `tgdeploy --check` crawling it at / and at /
 One row per application; the tests compare the rows with the table."""
 import glob
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -57,9 +58,9 @@ def unpack(archive, folder):
     with tarfile.open(archive) as tar:
         links = []
         for member in tar.getmembers():
-            name = member.name.rstrip('/')
+            name = posixpath.normpath(member.name)  # ./a//b is a/b (no '..' is left after)
             through_link = any(name.startswith(link + '/') for link in links)
-            if (climbs(name) or member.isdev() or through_link
+            if (climbs(member.name) or member.isdev() or through_link
                     or ((member.issym() or member.islnk()) and climbs(member.linkname))):
                 raise AssertionError('%s: member %r leads out of the folder or is a device'
                                      % (archive, member.name))
